@@ -1,0 +1,99 @@
+// Owns the normalized, validated shapes of the objects the policy core works on. Validation
+// (api/policy/validation) turns user input into these; the compiler only ever sees these.
+
+export type Labels = Record<string, string>;
+
+export type SelectorOperator = "In" | "NotIn" | "Exists" | "DoesNotExist";
+
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: SelectorOperator;
+  /** Non-empty for In/NotIn, empty for Exists/DoesNotExist. */
+  values: string[];
+}
+
+/** A Kubernetes label selector. Both parts empty = selects everything. */
+export interface LabelSelector {
+  matchLabels: Labels;
+  matchExpressions: LabelSelectorRequirement[];
+}
+
+export type Protocol = "TCP" | "UDP" | "SCTP";
+
+export interface PolicyPort {
+  /** Defaulted to TCP when the user left it out. */
+  protocol: Protocol;
+  /** A port number, a named container port, or undefined for every port of the protocol. */
+  port?: number | string;
+  /** Inclusive end of a numeric range; only with a numeric `port`. */
+  endPort?: number;
+}
+
+export interface IPBlock {
+  /** Canonical CIDR (host bits cleared). */
+  cidr: string;
+  /** Canonical CIDRs, each strictly inside `cidr`. */
+  except: string[];
+}
+
+/**
+ * One peer. Exactly one of the forms holds: `ipBlock` alone, or any of podSelector and
+ * namespaceSelector (both present = AND). An absent selector is undefined, never an empty one:
+ * `{}` selects everything, undefined selects nothing by that dimension.
+ */
+export interface PolicyPeer {
+  podSelector?: LabelSelector;
+  namespaceSelector?: LabelSelector;
+  ipBlock?: IPBlock;
+}
+
+export interface PolicyRule {
+  /** `from` (ingress) or `to` (egress). Empty = every peer, as in Kubernetes. */
+  peers: PolicyPeer[];
+  /** Empty = every port and protocol. */
+  ports: PolicyPort[];
+}
+
+export type PolicyType = "Ingress" | "Egress";
+
+export interface NetworkPolicySpec {
+  podSelector: LabelSelector;
+  /** Defaulted as Kubernetes does: Ingress always, Egress when egress rules exist. */
+  policyTypes: PolicyType[];
+  ingress: PolicyRule[];
+  egress: PolicyRule[];
+}
+
+export interface NetworkPolicy {
+  namespace: string;
+  name: string;
+  labels: Labels;
+  annotations: Record<string, string>;
+  spec: NetworkPolicySpec;
+}
+
+export interface Namespace {
+  name: string;
+  /** Always holds `kubernetes.io/metadata.name=<name>`. */
+  labels: Labels;
+}
+
+export interface EndpointPort {
+  /** IANA_SVC_NAME; may be empty for an unnamed port. */
+  name: string;
+  port: number;
+  protocol: Protocol;
+}
+
+export interface Endpoint {
+  namespace: string;
+  name: string;
+  labels: Labels;
+  node: string;
+  interface: string;
+  /** Canonical addresses, IPv4 and/or IPv6. */
+  ips: string[];
+  ports: EndpointPort[];
+}
+
+export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";

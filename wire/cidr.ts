@@ -1,0 +1,159 @@
+// Owns IP address and CIDR prefix parsing, canonical text forms and prefix arithmetic (pure).
+
+export type Family = 4 | 6;
+
+export interface Prefix {
+  family: Family;
+  /** Network address bytes (4 or 16), host bits cleared. */
+  bytes: Uint8Array;
+  prefixLen: number;
+}
+
+const IPV4_PART = /^(0|[1-9][0-9]{0,2})$/;
+
+function parseIpv4(text: string): Uint8Array | null {
+  const parts = text.split(".");
+  if (parts.length !== 4) return null;
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const part = parts[i]!;
+    if (!IPV4_PART.test(part)) return null;
+    const n = Number(part);
+    if (n > 255) return null;
+    out[i] = n;
+  }
+  return out;
+}
+
+function parseIpv6(text: string): Uint8Array | null {
+  if (text.length < 2 || text.length > 45 || !/^[0-9a-fA-F:.]+$/.test(text)) return null;
+  const halves = text.split("::");
+  if (halves.length > 2) return null;
+  const parseGroups = (s: string): number[] | null => {
+    if (s === "") return [];
+    const groups: number[] = [];
+    const items = s.split(":");
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      if (i === items.length - 1 && item.includes(".")) {
+        const v4 = parseIpv4(item);
+        if (!v4) return null;
+        groups.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(item)) return null;
+        groups.push(Number.parseInt(item, 16));
+      }
+    }
+    return groups;
+  };
+  const head = parseGroups(halves[0]!);
+  const tail = halves.length === 2 ? parseGroups(halves[1]!) : [];
+  if (!head || !tail) return null;
+  const total = head.length + tail.length;
+  if (halves.length === 1 ? total !== 8 : total > 7) return null;
+  const groups = [...head, ...new Array<number>(8 - total).fill(0), ...tail];
+  const out = new Uint8Array(16);
+  groups.forEach((g, i) => {
+    out[i * 2] = g >> 8;
+    out[i * 2 + 1] = g & 0xff;
+  });
+  return out;
+}
+
+/** Parses a textual IPv4 or IPv6 address; null when it is not one. Leading zeros in IPv4 are refused. */
+export function parseIp(text: string): { family: Family; bytes: Uint8Array } | null {
+  if (typeof text !== "string") return null;
+  if (text.includes(":")) {
+    const bytes = parseIpv6(text);
+    return bytes ? { family: 6, bytes } : null;
+  }
+  const bytes = parseIpv4(text);
+  return bytes ? { family: 4, bytes } : null;
+}
+
+/**
+ * Parses `addr/len`. The result has host bits cleared; `hostBitsSet` tells whether the text had any
+ * (Kubernetes accepts such CIDRs and uses the network they name).
+ */
+export function parseCidr(text: string): (Prefix & { hostBitsSet: boolean }) | null {
+  if (typeof text !== "string") return null;
+  const slash = text.indexOf("/");
+  if (slash < 0) return null;
+  const ip = parseIp(text.slice(0, slash));
+  const lenText = text.slice(slash + 1);
+  if (!ip || !/^(0|[1-9][0-9]{0,2})$/.test(lenText)) return null;
+  const prefixLen = Number(lenText);
+  if (prefixLen > ip.bytes.length * 8) return null;
+  const bytes = maskBytes(ip.bytes, prefixLen);
+  const hostBitsSet = bytes.some((b, i) => b !== ip.bytes[i]);
+  return { family: ip.family, bytes, prefixLen, hostBitsSet };
+}
+
+function maskBytes(bytes: Uint8Array, prefixLen: number): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) {
+    const bits = Math.max(0, Math.min(8, prefixLen - i * 8));
+    out[i] = bits === 0 ? 0 : bytes[i]! & ((0xff << (8 - bits)) & 0xff);
+  }
+  return out;
+}
+
+/** Canonical text of an address: dotted quad, or RFC 5952 IPv6 (lower case, longest zero run as ::). */
+export function formatIp(family: Family, bytes: Uint8Array): string {
+  if (family === 4) return Array.from(bytes).join(".");
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(":");
+  return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLen).join(":")}`;
+}
+
+export function formatPrefix(p: Prefix): string {
+  return `${formatIp(p.family, p.bytes)}/${p.prefixLen}`;
+}
+
+/** Canonical `addr/len` for a CIDR text, or null when it is not a CIDR. */
+export function canonicalCidr(text: string): string | null {
+  const p = parseCidr(text);
+  return p ? formatPrefix(p) : null;
+}
+
+/** The host prefix (/32 or /128) of an address text, canonical; null when it is not an address. */
+export function hostPrefix(ipText: string): string | null {
+  const ip = parseIp(ipText);
+  if (!ip) return null;
+  return formatPrefix({ family: ip.family, bytes: ip.bytes, prefixLen: ip.bytes.length * 8 });
+}
+
+/** True when prefix `outer` contains every address of `inner` (same family, shorter or equal length). */
+export function prefixContains(outer: Prefix, inner: Prefix): boolean {
+  if (outer.family !== inner.family || outer.prefixLen > inner.prefixLen) return false;
+  const full = outer.prefixLen >> 3;
+  for (let i = 0; i < full; i++) if (outer.bytes[i] !== inner.bytes[i]) return false;
+  const rest = outer.prefixLen & 7;
+  if (rest === 0) return true;
+  const mask = (0xff << (8 - rest)) & 0xff;
+  return (outer.bytes[full]! & mask) === (inner.bytes[full]! & mask);
+}
+
+/** Parses a canonical or non-canonical prefix text, throwing on bad input (for already-validated data). */
+export function mustParseCidr(text: string): Prefix {
+  const p = parseCidr(text);
+  if (!p) throw new TypeError(`not a CIDR prefix: ${JSON.stringify(text)}`);
+  return p;
+}
