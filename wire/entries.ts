@@ -137,3 +137,20 @@ export function portPrefixContains(prefixPort: number, prefixLen: number, port: 
   const shift = 16 - prefixLen;
   return prefixPort >>> shift === port >>> shift;
 }
+
+/** Changes to one map: entries to create or replace, and entries to remove (identified by their key fields). */
+export interface MapDelta<T> {
+  upsert: T[];
+  remove: T[];
+}
+
+/** What one revision changes on one node. The ipcache part is the same for every node. */
+export interface NodeDelta {
+  ipcache: MapDelta<IpcacheEntry>;
+  endpoints: MapDelta<EndpointEntry>;
+  policies: MapDelta<PolicyEntry>;
+}
+
+export function emptyDelta<T>(): MapDelta<T> {
+  return { upsert: [], remove: [] };
+}

@@ -1,0 +1,101 @@
+// Owns numeric id allocation for keyed things (identities, prefixes, policy sets): reference counted,
+// stable while used, released when unused, never reused within a store (pure, in memory).
+
+export interface AllocationChange {
+  kind: string;
+  key: string;
+  /** The id now held by the key, or null when the key was released. */
+  id: number | null;
+}
+
+export class Allocator {
+  private readonly byKey = new Map<string, { id: number; refs: number }>();
+  private readonly keyById = new Map<number, string>();
+  private next: number;
+  private changes: AllocationChange[] = [];
+
+  /**
+   * @param kind name recorded with every change (e.g. "identity").
+   * @param first the lowest id this allocator hands out.
+   * @param persisted ids loaded from the store; they start with no references.
+   * @param highWater the highest id ever handed out (so released ids are not reused).
+   */
+  constructor(
+    readonly kind: string,
+    first: number,
+    persisted: Iterable<[string, number]> = [],
+    highWater = 0,
+    private readonly last = 0xffff_ffff,
+  ) {
+    this.next = Math.max(first, highWater + 1);
+    for (const [key, id] of persisted) {
+      this.byKey.set(key, { id, refs: 0 });
+      this.keyById.set(id, key);
+      this.next = Math.max(this.next, id + 1);
+    }
+  }
+
+  /** Takes a reference on `key`; returns its id and whether the key was newly allocated. */
+  acquire(key: string): { id: number; created: boolean } {
+    const held = this.byKey.get(key);
+    if (held) {
+      held.refs += 1;
+      return { id: held.id, created: held.refs === 1 };
+    }
+    if (this.next > this.last) throw new RangeError(`${this.kind} ids exhausted (last ${this.last})`);
+    const id = this.next++;
+    this.byKey.set(key, { id, refs: 1 });
+    this.keyById.set(id, key);
+    this.changes.push({ kind: this.kind, key, id });
+    return { id, created: true };
+  }
+
+  /** Drops a reference; returns true when the key lost its last reference and was released. */
+  release(key: string): boolean {
+    const held = this.byKey.get(key);
+    if (!held) throw new Error(`${this.kind} ${JSON.stringify(key)} released but not held`);
+    held.refs -= 1;
+    if (held.refs > 0) return false;
+    this.byKey.delete(key);
+    this.keyById.delete(held.id);
+    this.changes.push({ kind: this.kind, key, id: null });
+    return true;
+  }
+
+  /** Releases loaded ids that nothing references (after the first full compile). */
+  purgeUnused(): void {
+    for (const [key, held] of [...this.byKey]) {
+      if (held.refs === 0) {
+        held.refs = 1;
+        this.release(key);
+      }
+    }
+  }
+
+  idOf(key: string): number | undefined {
+    return this.byKey.get(key)?.id;
+  }
+
+  keyOf(id: number): string | undefined {
+    return this.keyById.get(id);
+  }
+
+  get highWater(): number {
+    return this.next - 1;
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  entries(): [string, number][] {
+    return [...this.byKey].map(([key, held]) => [key, held.id]);
+  }
+
+  /** Returns and forgets the changes made since the last call. */
+  drainChanges(): AllocationChange[] {
+    const out = this.changes;
+    this.changes = [];
+    return out;
+  }
+}

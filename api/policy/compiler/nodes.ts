@@ -1,0 +1,186 @@
+// Owns each node's compiled state (local endpoints and the policy sets they use), the per-node
+// deltas of one apply, and the capacity check against the node's map sizes.
+import type { EndpointEntry, MapDelta, MapSizes, NodeState, PolicyEntry } from "../../../wire/entries.ts";
+import { diffMaps } from "./delta.ts";
+import type { ChangeSet, PolicyEngine, Work } from "./engine.ts";
+import { EngineError } from "./errors.ts";
+import type { EndpointRec, PolicySet } from "./types.ts";
+
+interface NodeRec {
+  endpoints: Map<string, EndpointEntry>;
+  /** Policy set id -> number of local endpoints using it. */
+  sets: Map<number, number>;
+}
+
+export class NodeTable {
+  private readonly nodes = new Map<string, NodeRec>();
+  /** Set ids each node held before the current apply, recorded on first change. */
+  private readonly setsBefore = new Map<string, Set<number>>();
+
+  constructor(readonly sizes: MapSizes) {}
+
+  names(): string[] {
+    return [...this.nodes.keys()].sort();
+  }
+
+  has(node: string): boolean {
+    return this.nodes.has(node);
+  }
+
+  addSetRef(set: PolicySet, node: string): void {
+    const rec = this.touch(node);
+    rec.sets.set(set.id, (rec.sets.get(set.id) ?? 0) + 1);
+    set.nodes.set(node, (set.nodes.get(node) ?? 0) + 1);
+  }
+
+  removeSetRef(set: PolicySet, node: string): void {
+    const rec = this.touch(node);
+    const n = (rec.sets.get(set.id) ?? 0) - 1;
+    if (n > 0) rec.sets.set(set.id, n);
+    else rec.sets.delete(set.id);
+    const m = (set.nodes.get(node) ?? 0) - 1;
+    if (m > 0) set.nodes.set(node, m);
+    else set.nodes.delete(node);
+  }
+
+  /** Brings every affected node up to date; returns their deltas; throws when a map would overflow. */
+  update(engine: PolicyEngine, w: Work): ChangeSet["nodes"] {
+    if (engine.ipcache.size > this.sizes.ipcache) {
+      throw capacityError("ipcache", "every node", engine.ipcache.size, this.sizes.ipcache);
+    }
+    const affected = new Set(this.setsBefore.keys());
+    const endpointKeys = new Set(w.touched);
+    const setDeltas = new Map<number, MapDelta<PolicyEntry>>();
+    for (const [setId, old] of w.oldSets) {
+      const set = engine.sets.get(setId);
+      if (!set) continue;
+      setDeltas.set(setId, diffMaps(old.entries, set.entries));
+      for (const node of set.nodes.keys()) affected.add(node);
+      if (old.ingressPolicyId !== set.ingressPolicyId || old.egressPolicyId !== set.egressPolicyId) {
+        for (const key of set.members) endpointKeys.add(key);
+      }
+    }
+    const endpointDeltas = this.updateEndpoints(engine, w, endpointKeys, affected);
+    const out: ChangeSet["nodes"] = {};
+    for (const node of affected) {
+      const rec = this.touch(node);
+      const before = this.setsBefore.get(node) ?? new Set(rec.sets.keys());
+      const policies: MapDelta<PolicyEntry> = { upsert: [], remove: [] };
+      for (const setId of rec.sets.keys()) {
+        const set = engine.sets.get(setId)!;
+        if (!before.has(setId)) policies.upsert.push(...set.entries.values());
+        else {
+          const d = setDeltas.get(setId);
+          if (d) {
+            policies.upsert.push(...d.upsert);
+            policies.remove.push(...d.remove);
+          }
+        }
+      }
+      for (const setId of before) {
+        if (rec.sets.has(setId)) continue;
+        const entries =
+          w.oldSets.get(setId)?.entries ?? (engine.sets.get(setId) ?? w.releasedSets.get(setId))?.entries;
+        if (entries) policies.remove.push(...entries.values());
+      }
+      this.checkCapacity(node, rec, engine);
+      const endpoints = endpointDeltas.get(node) ?? { upsert: [], remove: [] };
+      if (
+        endpoints.upsert.length + endpoints.remove.length + policies.upsert.length + policies.remove.length >
+        0
+      ) {
+        out[node] = { endpoints, policies };
+      }
+    }
+    this.setsBefore.clear();
+    return out;
+  }
+
+  snapshot(node: string, engine: PolicyEngine): NodeState {
+    const rec = this.nodes.get(node);
+    return {
+      ipcache: [...engine.ipcache.values()],
+      endpoints: rec ? [...rec.endpoints.values()] : [],
+      policies: rec ? [...rec.sets.keys()].flatMap((id) => [...engine.sets.get(id)!.entries.values()]) : [],
+    };
+  }
+
+  private updateEndpoints(
+    engine: PolicyEngine,
+    w: Work,
+    keys: Set<string>,
+    affected: Set<string>,
+  ): Map<string, MapDelta<EndpointEntry>> {
+    const slots = new Map<string, Set<string>>();
+    const addSlot = (node: string, iface: string) => {
+      let s = slots.get(node);
+      if (!s) slots.set(node, (s = new Set()));
+      s.add(iface);
+      affected.add(node);
+    };
+    for (const key of keys) {
+      const old = w.oldEndpoints.get(key);
+      if (old) addSlot(old.node, old.iface);
+      const live = engine.endpoints.get(key);
+      if (live) addSlot(live.endpoint.node, live.endpoint.interface);
+    }
+    const out = new Map<string, MapDelta<EndpointEntry>>();
+    for (const [node, ifaces] of slots) {
+      const rec = this.touch(node);
+      const before = new Map<string, EndpointEntry>();
+      const after = new Map<string, EndpointEntry>();
+      for (const iface of ifaces) {
+        const cur = rec.endpoints.get(iface);
+        if (cur) before.set(iface, cur);
+        const owner = engine.endpointAt(node, iface);
+        if (owner) {
+          const entry = endpointEntry(owner, engine.sets.get(owner.setId)!);
+          after.set(iface, entry);
+          rec.endpoints.set(iface, entry);
+        } else {
+          rec.endpoints.delete(iface);
+        }
+      }
+      out.set(node, diffMaps(before, after));
+    }
+    return out;
+  }
+
+  private checkCapacity(node: string, rec: NodeRec, engine: PolicyEngine): void {
+    if (rec.endpoints.size > this.sizes.endpoints) {
+      throw capacityError("endpoints", `node ${node}`, rec.endpoints.size, this.sizes.endpoints);
+    }
+    let policies = 0;
+    for (const setId of rec.sets.keys()) policies += engine.sets.get(setId)!.entries.size;
+    if (policies > this.sizes.policies)
+      throw capacityError("policies", `node ${node}`, policies, this.sizes.policies);
+  }
+
+  private touch(node: string): NodeRec {
+    let rec = this.nodes.get(node);
+    if (!rec) this.nodes.set(node, (rec = { endpoints: new Map(), sets: new Map() }));
+    if (!this.setsBefore.has(node)) this.setsBefore.set(node, new Set(rec.sets.keys()));
+    return rec;
+  }
+}
+
+export function endpointEntry(rec: EndpointRec, set: PolicySet): EndpointEntry {
+  return {
+    interface: rec.endpoint.interface,
+    endpointId: rec.id,
+    identity: rec.identity,
+    policySetId: set.id,
+    ingressIsolated: set.ingressPolicyId !== 0,
+    egressIsolated: set.egressPolicyId !== 0,
+    ingressPolicyId: set.ingressPolicyId,
+    egressPolicyId: set.egressPolicyId,
+  };
+}
+
+function capacityError(map: string, where: string, needed: number, size: number): EngineError {
+  return new EngineError(
+    "capacity.exceeded",
+    `the change needs ${needed} ${map} entries on ${where}, but the map holds ${size}`,
+    { map, where, needed, size },
+  );
+}

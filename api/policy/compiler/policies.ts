@@ -1,0 +1,84 @@
+// Owns a policy's compiled form: the cached selectors and ipBlocks its subject and peers use.
+import type { IPBlock, NetworkPolicy, PolicyRule } from "../model.ts";
+import type { PrefixRegistry } from "./prefixes.ts";
+import type { SelectorCache } from "./selector-cache.ts";
+import type { CompiledRule, PeerRef, PolicyRec } from "./types.ts";
+
+/** Builds a policy record, taking uses of its selectors, ipBlocks and prefixes (users to `affected`). */
+export function compilePolicy(
+  key: string,
+  token: string,
+  id: number,
+  policy: NetworkPolicy,
+  selectors: SelectorCache,
+  prefixes: PrefixRegistry,
+  affected: Set<string>,
+): PolicyRec {
+  const subjectKey = selectors.use(policy.namespace, undefined, policy.spec.podSelector, token);
+  const compileRule = (rule: PolicyRule): CompiledRule => ({
+    peers: rule.peers.map((peer): PeerRef => {
+      if (peer.ipBlock) {
+        for (const cidr of blockPrefixes(peer.ipBlock)) prefixes.acquire(cidr, affected);
+        return { kind: "block", key: prefixes.useBlock(peer.ipBlock, token) };
+      }
+      return {
+        kind: "selector",
+        key: selectors.use(policy.namespace, peer.namespaceSelector, peer.podSelector, token),
+      };
+    }),
+    ports: rule.ports,
+  });
+  const egress = policy.spec.egress.map(compileRule);
+  const named = egress.filter((r) => r.ports.some((p) => typeof p.port === "string"));
+  const namedEgress =
+    named.length === 0
+      ? "none"
+      : named.some((r) => r.peers.length === 0 || r.peers.some((p) => p.kind === "block"))
+        ? "all"
+        : "selectors";
+  return {
+    key,
+    token,
+    id,
+    policy,
+    subjectKey,
+    ingress: policy.spec.ingress.map(compileRule),
+    egress,
+    namedEgress,
+  };
+}
+
+/** Gives back everything compilePolicy took. */
+export function releasePolicy(
+  rec: PolicyRec,
+  selectors: SelectorCache,
+  prefixes: PrefixRegistry,
+  affected: Set<string>,
+): void {
+  selectors.unuse(rec.subjectKey, rec.token);
+  const rules = [...rec.ingress, ...rec.egress];
+  for (const rule of rules) {
+    for (const peer of rule.peers) {
+      if (peer.kind === "selector") selectors.unuse(peer.key, rec.token);
+      else prefixes.unuseBlock(peer.key, rec.token);
+    }
+  }
+  for (const rule of [...rec.policy.spec.ingress, ...rec.policy.spec.egress]) {
+    for (const peer of rule.peers) {
+      if (peer.ipBlock) for (const cidr of blockPrefixes(peer.ipBlock)) prefixes.release(cidr, affected);
+    }
+  }
+}
+
+/** True when an egress rule with named ports selects `identity` through one of its selector peers. */
+export function policyUsesIdentity(rec: PolicyRec, identity: number, selectors: SelectorCache): boolean {
+  return rec.egress.some(
+    (rule) =>
+      rule.ports.some((p) => typeof p.port === "string") &&
+      rule.peers.some((peer) => peer.kind === "selector" && selectors.selected(peer.key).has(identity)),
+  );
+}
+
+function blockPrefixes(block: IPBlock): string[] {
+  return [block.cidr, ...block.except];
+}

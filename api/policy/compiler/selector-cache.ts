@@ -1,0 +1,121 @@
+// Owns the selector cache: which label identities each (namespace, namespaceSelector, podSelector)
+// selects, kept current as identities come and go, with the users (policies) of each selector.
+import type { LabelSelector, Labels } from "../model.ts";
+import { selectorKey, selectorMatches } from "../selectors.ts";
+
+export interface IdentityInfo {
+  id: number;
+  namespace: string;
+  namespaceLabels: Labels;
+  labels: Labels;
+}
+
+interface CachedSelector {
+  policyNamespace: string;
+  namespaceSelector: LabelSelector | undefined;
+  podSelector: LabelSelector | undefined;
+  selected: Set<number>;
+  users: Set<string>;
+}
+
+export class SelectorCache {
+  readonly identities = new Map<number, IdentityInfo>();
+  private readonly byNamespace = new Map<string, Set<number>>();
+  private readonly selectors = new Map<string, CachedSelector>();
+
+  /** Registers a new identity; returns the users of every selector that now selects it. */
+  addIdentity(info: IdentityInfo): Set<string> {
+    this.identities.set(info.id, info);
+    let ids = this.byNamespace.get(info.namespace);
+    if (!ids) this.byNamespace.set(info.namespace, (ids = new Set()));
+    ids.add(info.id);
+    const affected = new Set<string>();
+    for (const sel of this.selectors.values()) {
+      if (this.matches(sel, info)) {
+        sel.selected.add(info.id);
+        for (const u of sel.users) affected.add(u);
+      }
+    }
+    return affected;
+  }
+
+  /** Forgets an identity; returns the users of every selector that selected it. */
+  removeIdentity(id: number): Set<string> {
+    const info = this.identities.get(id);
+    const affected = new Set<string>();
+    if (!info) return affected;
+    this.identities.delete(id);
+    this.byNamespace.get(info.namespace)?.delete(id);
+    if (this.byNamespace.get(info.namespace)?.size === 0) this.byNamespace.delete(info.namespace);
+    for (const sel of this.selectors.values()) {
+      if (sel.selected.delete(id)) for (const u of sel.users) affected.add(u);
+    }
+    return affected;
+  }
+
+  /**
+   * Takes a use of a selector on behalf of `user`; returns its key. A peer without a
+   * namespaceSelector selects only in the policy's own namespace; without a podSelector, every pod.
+   */
+  use(
+    policyNamespace: string,
+    namespaceSelector: LabelSelector | undefined,
+    podSelector: LabelSelector | undefined,
+    user: string,
+  ): string {
+    const key = namespaceSelector
+      ? `*|${selectorKey(namespaceSelector)}|${selectorKey(podSelector)}`
+      : `${policyNamespace}|-|${selectorKey(podSelector)}`;
+    let sel = this.selectors.get(key);
+    if (!sel) {
+      sel = { policyNamespace, namespaceSelector, podSelector, selected: new Set(), users: new Set() };
+      this.select(sel);
+      this.selectors.set(key, sel);
+    }
+    sel.users.add(user);
+    return key;
+  }
+
+  unuse(key: string, user: string): void {
+    const sel = this.selectors.get(key);
+    if (!sel) return;
+    sel.users.delete(user);
+    if (sel.users.size === 0) this.selectors.delete(key);
+  }
+
+  selected(key: string): ReadonlySet<number> {
+    return this.selectors.get(key)?.selected ?? new Set();
+  }
+
+  get size(): number {
+    return this.selectors.size;
+  }
+
+  private select(sel: CachedSelector): void {
+    const candidates = sel.namespaceSelector
+      ? this.identities.keys()
+      : (this.byNamespace.get(sel.policyNamespace) ?? new Set<number>()).values();
+    const nsVerdicts = new Map<string, boolean>();
+    for (const id of candidates) {
+      const info = this.identities.get(id)!;
+      if (sel.namespaceSelector) {
+        let ok = nsVerdicts.get(info.namespace);
+        if (ok === undefined) {
+          ok = selectorMatches(sel.namespaceSelector, info.namespaceLabels);
+          nsVerdicts.set(info.namespace, ok);
+        }
+        if (!ok) continue;
+      }
+      if (!sel.podSelector || selectorMatches(sel.podSelector, info.labels)) sel.selected.add(id);
+    }
+  }
+
+  private matches(sel: CachedSelector, info: IdentityInfo): boolean {
+    if (sel.namespaceSelector) {
+      if (!selectorMatches(sel.namespaceSelector, info.namespaceLabels)) return false;
+    } else if (info.namespace !== sel.policyNamespace) {
+      return false;
+    }
+    return !sel.podSelector || selectorMatches(sel.podSelector, info.labels);
+  }
+}

@@ -1,0 +1,190 @@
+// Computes one policy set's entries and isolation from the policies that select it (pure given its
+// context): Kubernetes rule semantics live here.
+import {
+  type Direction,
+  IDENTITY_ANY,
+  type PolicyEntry,
+  PROTO,
+  policyKey,
+  portRangeToPrefixes,
+} from "../../../wire/entries.ts";
+import type { EndpointPort, PolicyPort, Protocol } from "../model.ts";
+import type { CompiledRule, EndpointRec, PolicyRec, PolicySet } from "./types.ts";
+
+export interface SetContext {
+  /** Policies in the set's namespace whose podSelector selects the identity, by ascending id. */
+  policiesSelecting(identity: number): PolicyRec[];
+  /** Label identities and prefix identities a peer selects. */
+  peerIdentities(peer: CompiledRule["peers"][number]): Iterable<number>;
+  /** Label identities in the whole store (for wildcard peers with named ports). */
+  allIdentities(): Iterable<number>;
+  /** Endpoints holding an identity. */
+  members(identity: number): Iterable<EndpointRec>;
+  /** Endpoints whose addresses lie in an ipBlock peer: [endpoint, address][]. */
+  endpointsInBlock(blockKey: string): Iterable<[EndpointRec, string]>;
+  /** Takes a reference on the host prefix of an address; returns its prefix identity. */
+  hostPrefixId(ip: string): number;
+}
+
+export interface SetResult {
+  entries: Map<string, PolicyEntry>;
+  ingressPolicyId: number;
+  egressPolicyId: number;
+}
+
+interface PortSpec {
+  protocol: number;
+  port: number;
+  prefixLen: number;
+}
+
+const PROTOCOL_NUMBER: Record<Protocol, number> = { TCP: PROTO.TCP, UDP: PROTO.UDP, SCTP: PROTO.SCTP };
+
+export function computeSetEntries(
+  set: Pick<PolicySet, "id" | "identity" | "ports">,
+  ctx: SetContext,
+): SetResult {
+  const result: SetResult = { entries: new Map(), ingressPolicyId: 0, egressPolicyId: 0 };
+  for (const rec of ctx.policiesSelecting(set.identity)) {
+    const types = rec.policy.spec.policyTypes;
+    if (types.includes("Ingress")) {
+      if (result.ingressPolicyId === 0) result.ingressPolicyId = rec.id;
+      for (const [i, rule] of rec.ingress.entries()) addIngressRule(result, set, rec.id, i, rule, ctx);
+    }
+    if (types.includes("Egress")) {
+      if (result.egressPolicyId === 0) result.egressPolicyId = rec.id;
+      for (const [i, rule] of rec.egress.entries()) addEgressRule(result, set.id, rec.id, i, rule, ctx);
+    }
+  }
+  return result;
+}
+
+function addIngressRule(
+  out: SetResult,
+  set: Pick<PolicySet, "id" | "ports">,
+  policyId: number,
+  ruleIndex: number,
+  rule: CompiledRule,
+  ctx: SetContext,
+): void {
+  // Named ports of an ingress rule name ports of the destination: this set's own endpoints.
+  const specs = portSpecs(rule.ports, (p) => resolveNamed(p, set.ports));
+  for (const remote of remoteIdentities(rule, ctx)) {
+    for (const spec of specs) add(out, set.id, "ingress", remote, spec, policyId, ruleIndex);
+  }
+}
+
+function addEgressRule(
+  out: SetResult,
+  setId: number,
+  policyId: number,
+  ruleIndex: number,
+  rule: CompiledRule,
+  ctx: SetContext,
+): void {
+  const numeric = portSpecs(rule.ports, () => []);
+  const named = rule.ports.filter((p) => typeof p.port === "string");
+  for (const remote of remoteIdentities(rule, ctx)) {
+    for (const spec of numeric) add(out, setId, "egress", remote, spec, policyId, ruleIndex);
+  }
+  if (named.length === 0) return;
+  // Named ports of an egress rule name ports of each destination endpoint. When every endpoint of
+  // an identity resolves them alike, one entry per identity is exact; otherwise use per-address
+  // prefix identities so that no endpoint gets a port another endpoint named.
+  const emitFor = (identity: number) => {
+    const byMember = [...ctx.members(identity)].map((m) => ({
+      m,
+      specs: named.flatMap((p) => resolveNamed(p, m.endpoint.ports)),
+    }));
+    const signatures = new Set(byMember.map(({ specs }) => specsKey(specs)));
+    if (signatures.size <= 1) {
+      for (const spec of byMember[0]?.specs ?? [])
+        add(out, setId, "egress", identity, spec, policyId, ruleIndex);
+      return;
+    }
+    for (const { m, specs } of byMember) {
+      for (const ip of m.endpoint.ips) {
+        if (specs.length === 0) continue;
+        const prefixId = ctx.hostPrefixId(ip);
+        for (const spec of specs) add(out, setId, "egress", prefixId, spec, policyId, ruleIndex);
+      }
+    }
+  };
+  if (rule.peers.length === 0) {
+    for (const identity of ctx.allIdentities()) emitFor(identity);
+    return;
+  }
+  for (const peer of rule.peers) {
+    if (peer.kind === "selector") {
+      for (const identity of ctx.peerIdentities(peer)) emitFor(identity);
+    } else {
+      for (const [m, ip] of ctx.endpointsInBlock(peer.key)) {
+        const specs = named.flatMap((p) => resolveNamed(p, m.endpoint.ports));
+        if (specs.length === 0) continue;
+        const prefixId = ctx.hostPrefixId(ip);
+        for (const spec of specs) add(out, setId, "egress", prefixId, spec, policyId, ruleIndex);
+      }
+    }
+  }
+}
+
+function remoteIdentities(rule: CompiledRule, ctx: SetContext): Set<number> {
+  if (rule.peers.length === 0) return new Set([IDENTITY_ANY]);
+  const out = new Set<number>();
+  for (const peer of rule.peers) for (const id of ctx.peerIdentities(peer)) out.add(id);
+  return out;
+}
+
+/** Port specs of a rule; named ports go through `named`. No ports = every protocol and port. */
+function portSpecs(ports: PolicyPort[], named: (p: PolicyPort) => PortSpec[]): PortSpec[] {
+  if (ports.length === 0) return [{ protocol: PROTO.ANY, port: 0, prefixLen: 0 }];
+  return ports.flatMap((p): PortSpec[] => {
+    const protocol = PROTOCOL_NUMBER[p.protocol];
+    if (p.port === undefined) return [{ protocol, port: 0, prefixLen: 0 }];
+    if (typeof p.port === "string") return named(p);
+    if (p.endPort === undefined) return [{ protocol, port: p.port, prefixLen: 16 }];
+    return portRangeToPrefixes(p.port, p.endPort).map(({ port, prefixLen }) => ({
+      protocol,
+      port,
+      prefixLen,
+    }));
+  });
+}
+
+function resolveNamed(p: PolicyPort, ports: EndpointPort[]): PortSpec[] {
+  return ports
+    .filter((ep) => ep.name === p.port && ep.protocol === p.protocol)
+    .map((ep) => ({ protocol: PROTOCOL_NUMBER[ep.protocol], port: ep.port, prefixLen: 16 }));
+}
+
+function specsKey(specs: PortSpec[]): string {
+  return specs
+    .map((s) => `${s.protocol}/${s.port}/${s.prefixLen}`)
+    .sort()
+    .join(",");
+}
+
+function add(
+  out: SetResult,
+  policySetId: number,
+  direction: Direction,
+  remoteIdentity: number,
+  spec: PortSpec,
+  policyId: number,
+  ruleIndex: number,
+): void {
+  const entry: PolicyEntry = {
+    policySetId,
+    direction,
+    remoteIdentity,
+    protocol: spec.protocol,
+    port: spec.port,
+    portPrefixLen: spec.prefixLen,
+    verdict: "allow",
+    policyId,
+    ruleIndex,
+  };
+  const key = policyKey(entry);
+  // Policies are additive: the first (lowest policy id, then rule) keeps the attribution.
+  if (!out.entries.has(key)) out.entries.set(key, entry);
+}

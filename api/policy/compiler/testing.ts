@@ -1,0 +1,109 @@
+// Test helpers for the compiler: terse builders for namespaces, endpoints and policies, and a
+// verdict query that runs the same policy lookup the datapath runs.
+import { PROTO } from "../../../wire/entries.ts";
+import { PolicyIndex } from "../../../wire/policy-lookup.ts";
+import type {
+  Endpoint,
+  LabelSelector,
+  Namespace,
+  NetworkPolicy,
+  NetworkPolicySpec,
+  PolicyRule,
+} from "../model.ts";
+import { type Change, PolicyEngine } from "./engine.ts";
+
+export function ns(name: string, labels: Record<string, string> = {}): Namespace {
+  return { name, labels: { ...labels, "kubernetes.io/metadata.name": name } };
+}
+
+export function sel(
+  matchLabels: Record<string, string> = {},
+  matchExpressions: LabelSelector["matchExpressions"] = [],
+): LabelSelector {
+  return { matchLabels, matchExpressions };
+}
+
+let nextIp = 1;
+export function pod(
+  namespace: string,
+  name: string,
+  labels: Record<string, string>,
+  opts: Partial<Endpoint> = {},
+): Endpoint {
+  const n = nextIp++;
+  return {
+    namespace,
+    name,
+    labels,
+    node: "node-a",
+    interface: `veth${n}`,
+    ips: [`10.0.${n >> 8}.${n & 255}`],
+    ports: [],
+    ...opts,
+  };
+}
+
+export function policy(namespace: string, name: string, spec: Partial<NetworkPolicySpec>): NetworkPolicy {
+  const full: NetworkPolicySpec = {
+    podSelector: sel(),
+    ingress: [],
+    egress: [],
+    policyTypes: spec.policyTypes ?? [
+      "Ingress",
+      ...((spec.egress?.length ?? 0) > 0 ? (["Egress"] as const) : []),
+    ],
+    ...spec,
+  };
+  return { namespace, name, labels: {}, annotations: {}, spec: full };
+}
+
+export function rule(peers: PolicyRule["peers"] = [], ports: PolicyRule["ports"] = []): PolicyRule {
+  return { peers, ports };
+}
+
+/** Builds the changes for a world of objects; ids follow the order given. */
+export function changesFor(objects: (Namespace | Endpoint | NetworkPolicy)[]): Change[] {
+  let id = 0;
+  return objects.map((o): Change => {
+    id++;
+    if ("spec" in o) return { kind: "policy", op: "upsert", id, value: o };
+    if ("interface" in o) return { kind: "endpoint", op: "upsert", id, value: o };
+    return { kind: "namespace", op: "upsert", value: o };
+  });
+}
+
+export function compile(objects: (Namespace | Endpoint | NetworkPolicy)[]): PolicyEngine {
+  const engine = new PolicyEngine();
+  engine.apply(changesFor(objects));
+  return engine;
+}
+
+const PROTOCOLS = { TCP: PROTO.TCP, UDP: PROTO.UDP, SCTP: PROTO.SCTP, ICMP: PROTO.ICMP } as const;
+
+/**
+ * Would a connection from `src` to `dst` on protocol/port be allowed? Checks the source's egress
+ * (when it is a local endpoint) and the destination's ingress, each on its own node's state.
+ * `src`/`dst` are endpoints or raw IPs.
+ */
+export function allowed(
+  engine: PolicyEngine,
+  src: Endpoint | string,
+  dst: Endpoint | string,
+  protocol: keyof typeof PROTOCOLS = "TCP",
+  port = 80,
+): boolean {
+  const srcIp = typeof src === "string" ? src : src.ips[0]!;
+  const dstIp = typeof dst === "string" ? dst : dst.ips[0]!;
+  const proto = PROTOCOLS[protocol];
+  const check = (ep: Endpoint | string, direction: "ingress" | "egress", remoteIp: string) => {
+    if (typeof ep === "string") return true;
+    const state = engine.nodeState(ep.node);
+    const entry = state.endpoints.find((e) => e.interface === ep.interface);
+    if (!entry) throw new Error(`endpoint ${ep.namespace}/${ep.name} is not compiled on ${ep.node}`);
+    return (
+      new PolicyIndex(state).decide({ endpoint: entry, direction, remoteIp, protocol: proto, port })
+        .verdict === "allow"
+    );
+  };
+  return check(src, "egress", dstIp) && check(dst, "ingress", srcIp);
+}

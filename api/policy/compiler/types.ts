@@ -1,0 +1,54 @@
+// Owns the compiler's internal records for endpoints, policies and policy sets.
+import type { PolicyEntry } from "../../../wire/entries.ts";
+import type { Endpoint, EndpointPort, NetworkPolicy } from "../model.ts";
+
+/** A peer of a compiled rule: a cached label selector or a cached ipBlock. */
+export type PeerRef = { kind: "selector"; key: string } | { kind: "block"; key: string };
+
+export interface CompiledRule {
+  /** Empty = every peer. */
+  peers: PeerRef[];
+  ports: NetworkPolicy["spec"]["ingress"][number]["ports"];
+}
+
+export interface PolicyRec {
+  key: string;
+  /** Unique per record instance: the user name it holds selector and prefix uses under. */
+  token: string;
+  id: number;
+  policy: NetworkPolicy;
+  subjectKey: string;
+  ingress: CompiledRule[];
+  egress: CompiledRule[];
+  /**
+   * How the policy's egress named ports depend on other endpoints: "none"; "selectors" (through
+   * the identities its peers select); "all" (a wildcard or ipBlock peer: any endpoint may matter).
+   */
+  namedEgress: "none" | "selectors" | "all";
+}
+
+export interface EndpointRec {
+  key: string;
+  id: number;
+  endpoint: Endpoint;
+  identity: number;
+  identityKey: string;
+  setId: number;
+  setKey: string;
+}
+
+export interface PolicySet {
+  id: number;
+  key: string;
+  identity: number;
+  namespace: string;
+  ports: EndpointPort[];
+  members: Set<string>;
+  /** How many members each node hosts. */
+  nodes: Map<string, number>;
+  entries: Map<string, PolicyEntry>;
+  ingressPolicyId: number;
+  egressPolicyId: number;
+  /** Host prefixes (per-address named-port targets) this set's entries refer to. */
+  hostPrefixes: string[];
+}
