@@ -1,0 +1,43 @@
+// Owns bearer-token authentication and scope checks for every route but the open ones.
+import type { MiddlewareHandler } from "hono";
+import { ApiError } from "../http/errors.ts";
+import { type Scope, secretsEqual, type TokenRepository } from "./tokens.ts";
+
+export interface AuthOptions {
+  adminToken: string;
+  tokens: TokenRepository;
+  /** Paths served without a token. */
+  openPaths?: string[];
+}
+
+export type AuthVariables = { scope: Scope };
+
+/** Requires a valid bearer token; `read` tokens may only use GET and HEAD (and POST /v1/evaluate). */
+export function bearerAuth(opts: AuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
+  const open = new Set(opts.openPaths ?? ["/healthz", "/readyz", "/v1/enroll"]);
+  return async function authenticate(c, next) {
+    if (open.has(c.req.path)) return next();
+    const header = c.req.header("authorization") ?? "";
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match) {
+      c.header("WWW-Authenticate", 'Bearer realm="palisade"');
+      throw new ApiError(
+        401,
+        "auth.missing_token",
+        "this route needs an Authorization: Bearer <token> header",
+      );
+    }
+    const presented = match[1]!;
+    const scope: Scope | null = secretsEqual(presented, opts.adminToken)
+      ? "admin"
+      : opts.tokens.verify(presented);
+    if (!scope)
+      throw new ApiError(401, "auth.invalid_token", "the bearer token is unknown, malformed or revoked");
+    const readOnly = c.req.method === "GET" || c.req.method === "HEAD" || c.req.path === "/v1/evaluate";
+    if (scope === "read" && !readOnly) {
+      throw new ApiError(403, "auth.forbidden", `a read-scoped token cannot ${c.req.method} ${c.req.path}`);
+    }
+    c.set("scope", scope);
+    return next();
+  };
+}

@@ -1,0 +1,34 @@
+// Owns /v1/tokens: an admin creates, lists and revokes API tokens.
+import { Hono } from "hono";
+import { z } from "zod";
+import type { Deps } from "../deps.ts";
+import { readBody } from "../http/body.ts";
+import { ApiError } from "../http/errors.ts";
+import { issuesFromZod } from "../http/zod-issues.ts";
+
+export const createTokenSchema = z.strictObject({
+  scope: z.enum(["admin", "read"]),
+  description: z.string().max(200).default(""),
+});
+
+export function tokenRoutes({ tokens }: Deps) {
+  const app = new Hono<{ Variables: { scope: string } }>();
+  app.use(async function requireAdmin(c, next) {
+    if (c.get("scope") !== "admin")
+      throw new ApiError(403, "auth.forbidden", "managing tokens needs an admin token");
+    return next();
+  });
+  app.post("/", async (c) => {
+    const parsed = createTokenSchema.safeParse(await readBody(c));
+    if (!parsed.success) throw ApiError.invalid("token", issuesFromZod(parsed.error));
+    return c.json(tokens.create(parsed.data.scope, parsed.data.description), 201);
+  });
+  app.get("/", (c) => c.json({ items: tokens.list() }));
+  app.delete("/:id", (c) => {
+    if (!tokens.revoke(c.req.param("id"))) {
+      throw new ApiError(404, "token.not_found", `no live token with id ${c.req.param("id")}`);
+    }
+    return c.json({ id: c.req.param("id"), revoked: true });
+  });
+  return app;
+}

@@ -1,0 +1,61 @@
+// Owns reading request bodies: JSON, or YAML where a route accepts it, with clear 400s.
+import type { Context } from "hono";
+import { parseAllDocuments } from "yaml";
+import { ApiError } from "./errors.ts";
+
+function isYaml(c: Context): boolean {
+  const type = c.req.header("content-type") ?? "";
+  return /yaml/i.test(type);
+}
+
+async function readText(c: Context): Promise<string> {
+  try {
+    return await c.req.text();
+  } catch (err) {
+    throw new ApiError(400, "request.unreadable", `could not read the request body: ${String(err)}`);
+  }
+}
+
+/** One JSON (or, when `yaml` and the content type says so, one YAML) document. */
+export async function readBody(c: Context, opts: { yaml?: boolean } = {}): Promise<unknown> {
+  if (!(opts.yaml && isYaml(c))) return parseJson(await readText(c));
+  const docs = await readDocuments(c, opts);
+  if (docs.length !== 1) {
+    throw new ApiError(
+      400,
+      "request.invalid_body",
+      `expected exactly one document in the body, got ${docs.length}`,
+    );
+  }
+  return docs[0];
+}
+
+/** Every document of a multi-document YAML body, or the items of a JSON list (or one JSON object). */
+export async function readDocuments(c: Context, opts: { yaml?: boolean } = {}): Promise<unknown[]> {
+  const text = await readText(c);
+  if (text.trim() === "") throw new ApiError(400, "request.empty_body", "the request body is empty");
+  if (opts.yaml && isYaml(c)) {
+    const docs = parseAllDocuments(text);
+    const list = Array.isArray(docs) ? docs : [docs];
+    const out: unknown[] = [];
+    for (const [i, doc] of list.entries()) {
+      if (doc.errors.length > 0) {
+        throw new ApiError(400, "request.invalid_yaml", `document ${i}: ${doc.errors[0]!.message}`);
+      }
+      const value = doc.toJS({ maxAliasCount: 100 });
+      if (value !== null && value !== undefined) out.push(value);
+    }
+    return out;
+  }
+  const value = parseJson(text);
+  return Array.isArray(value) ? value : [value];
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === "") throw new ApiError(400, "request.empty_body", "the request body is empty");
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ApiError(400, "request.invalid_json", `the body is not valid JSON: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,100 @@
+// Owns starting the control plane: configuration, the admin token, wiring, and listening.
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { serve } from "@hono/node-server";
+import { openDatabase } from "../db/client.ts";
+import { TokenRepository } from "./auth/tokens.ts";
+import type { Deps } from "./deps.ts";
+import { createMetrics } from "./metrics.ts";
+import { createApp } from "./server.ts";
+import { countObjects } from "./store/reads.ts";
+import { Store } from "./store/store.ts";
+
+export interface ServerOptions {
+  /** host:port to listen on; port 0 picks a free one. */
+  listen: string;
+  /** SQLite file (":memory:" for tests). */
+  dbPath: string;
+  /** The admin bearer token; generated into <db dir>/admin-token when absent. */
+  adminToken?: string;
+  log?: (line: Record<string, unknown>) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  adminTokenFile?: string;
+  close(): Promise<void>;
+}
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d{1,5})$/.exec(listen);
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || port > 65535)
+    throw new Error(`--listen must be host:port (e.g. 127.0.0.1:7400), got ${JSON.stringify(listen)}`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
+}
+
+/** Reads or creates the admin token file (mode 0600) beside the database. */
+export function ensureAdminToken(dbPath: string): { token: string; file: string } {
+  const file = join(dirname(resolve(dbPath)), "admin-token");
+  if (existsSync(file)) return { token: readFileSync(file, "utf8").trim(), file };
+  const token = `pal_admin_${randomBytes(32).toString("base64url")}`;
+  writeFileSync(file, `${token}\n`, { mode: 0o600, flag: "wx" });
+  return { token, file };
+}
+
+export function buildDeps(dbPath: string, adminToken: string, log: Deps["log"]): Deps {
+  const database = openDatabase(dbPath);
+  let store: Store | undefined;
+  const metrics = createMetrics(
+    () => countObjects(database.db),
+    () => store?.revision() ?? 0,
+  );
+  store = new Store(database, { onCommit: (r) => metrics.compileSeconds.observe(r.compileMs / 1000) });
+  return { store, tokens: new TokenRepository(database.db), metrics, adminToken, log };
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const log =
+    opts.log ?? ((line) => console.log(JSON.stringify({ time: new Date().toISOString(), ...line })));
+  const { host, port } = parseListen(opts.listen);
+  let adminToken = opts.adminToken;
+  let adminTokenFile: string | undefined;
+  if (!adminToken) {
+    if (opts.dbPath === ":memory:") throw new Error("an in-memory database needs an explicit admin token");
+    ({ token: adminToken, file: adminTokenFile } = ensureAdminToken(opts.dbPath));
+  }
+  const started = performance.now();
+  const deps = buildDeps(opts.dbPath, adminToken, log);
+  const app = createApp(deps);
+  const server = await new Promise<ReturnType<typeof serve>>((resolvePromise, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolvePromise(s));
+    s.once("error", reject);
+  });
+  const address = server.address();
+  const actualPort = typeof address === "object" && address ? address.port : port;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${actualPort}`;
+  log({
+    level: "info",
+    msg: "control plane listening",
+    url,
+    db: opts.dbPath,
+    revision: deps.store.revision(),
+    loadMs: Math.round(performance.now() - started),
+    ...(adminTokenFile ? { adminTokenFile } : {}),
+  });
+  return {
+    url,
+    adminTokenFile,
+    close: () =>
+      new Promise<void>((resolveClose) => {
+        server.close(() => {
+          deps.store.database.close();
+          resolveClose();
+        });
+        if ("closeAllConnections" in server)
+          (server as { closeAllConnections(): void }).closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,118 @@
+// Owns GET /openapi.json: every route, its body schema (generated from the schemas that validate)
+// and the error shape.
+import { z } from "zod";
+import { createTokenSchema } from "./auth/tokens.routes.ts";
+import { evaluateRequestSchema } from "./evaluate/evaluate.ts";
+import { jsonSchemas } from "./policy/validation/index.ts";
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: object) => ({ "application/json": { schema } });
+const errors = {
+  "400": { description: "Unparsable body", content: json(ref("Error")) },
+  "401": { description: "Missing or invalid token", content: json(ref("Error")) },
+  "403": { description: "Token scope does not allow the call", content: json(ref("Error")) },
+  "404": { description: "Not found", content: json(ref("Error")) },
+  "409": {
+    description: "Conflicts with stored state (address or interface in use, capacity)",
+    content: json(ref("Error")),
+  },
+  "422": {
+    description: "Invalid object: every issue with path, rule and value",
+    content: json(ref("Error")),
+  },
+};
+
+function op(summary: string, body?: object, extra: Record<string, unknown> = {}) {
+  return {
+    summary,
+    security: [{ bearer: [] }],
+    ...(body ? { requestBody: { required: true, content: body } } : {}),
+    responses: { "200": { description: "OK" }, ...errors },
+    ...extra,
+  };
+}
+
+export function openApiDocument(): object {
+  const policyBody = { ...json(ref("NetworkPolicy")), "application/yaml": { schema: ref("NetworkPolicy") } };
+  return {
+    openapi: "3.1.0",
+    info: { title: "Palisade control plane", version: "0.1.0" },
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      schemas: {
+        ...jsonSchemas,
+        EvaluateRequest: z.toJSONSchema(evaluateRequestSchema, { io: "input" }),
+        CreateTokenRequest: z.toJSONSchema(createTokenSchema, { io: "input" }),
+        Error: {
+          type: "object",
+          properties: {
+            error: {
+              type: "object",
+              required: ["code", "message", "issues"],
+              properties: {
+                code: { type: "string" },
+                message: { type: "string" },
+                issues: {
+                  type: "array",
+                  items: {
+                    type: "object",
+                    properties: {
+                      path: { type: "string" },
+                      rule: { type: "string" },
+                      message: { type: "string" },
+                      value: {},
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    paths: {
+      "/v1/namespaces": { get: op("List namespaces") },
+      "/v1/namespaces/{name}": {
+        put: op("Create or replace a namespace", json(ref("NamespaceBody"))),
+        get: op("Get a namespace"),
+        delete: op("Delete a namespace and everything in it"),
+      },
+      "/v1/namespaces/{ns}/endpoints": { get: op("List endpoints of a namespace") },
+      "/v1/namespaces/{ns}/endpoints/{name}": {
+        put: op("Create or replace an endpoint", json(ref("EndpointBody"))),
+        get: op("Get an endpoint"),
+        delete: op("Delete an endpoint"),
+      },
+      "/v1/namespaces/{ns}/networkpolicies": { get: op("List network policies of a namespace") },
+      "/v1/namespaces/{ns}/networkpolicies/{name}": {
+        put: op("Create or replace a Kubernetes NetworkPolicy (JSON or YAML)", policyBody),
+        get: op("Get a network policy (?submitted=true adds the object as submitted)"),
+        delete: op("Delete a network policy"),
+      },
+      "/v1/apply": {
+        post: op("Apply a bundle (multi-document YAML or a JSON list) all or nothing, as one revision", {
+          "application/json": { schema: { type: "array", items: {} } },
+          "application/yaml": { schema: {} },
+        }),
+      },
+      "/v1/evaluate": {
+        post: op(
+          "What-if: allow or deny for a flow, with the deciding policy and rule",
+          json(ref("EvaluateRequest")),
+        ),
+      },
+      "/v1/revision": { get: op("The current revision") },
+      "/v1/tokens": {
+        get: op("List API tokens (admin)"),
+        post: op("Create an API token; the secret is shown once (admin)", json(ref("CreateTokenRequest"))),
+      },
+      "/v1/tokens/{id}": { delete: op("Revoke an API token (admin)") },
+      "/healthz": { get: { summary: "Liveness", responses: { "200": { description: "OK" } } } },
+      "/readyz": {
+        get: { summary: "Readiness (database reachable)", responses: { "200": { description: "OK" } } },
+      },
+      "/metrics": { get: op("Prometheus metrics") },
+      "/openapi.json": { get: op("This document") },
+    },
+  };
+}

@@ -1,0 +1,66 @@
+// Owns the HTTP application: middleware order, routes, and the one error handler.
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { routePath } from "hono/route";
+import { applyRoutes } from "./apply/apply.routes.ts";
+import { bearerAuth } from "./auth/middleware.ts";
+import { tokenRoutes } from "./auth/tokens.routes.ts";
+import type { Deps } from "./deps.ts";
+import { endpointRoutes } from "./endpoints/endpoints.routes.ts";
+import { evaluateRoutes } from "./evaluate/evaluate.routes.ts";
+import { ApiError, handleError } from "./http/errors.ts";
+import { namespaceRoutes } from "./namespaces/namespaces.routes.ts";
+import { openApiDocument } from "./openapi.ts";
+import { policyRoutes } from "./policies/policies.routes.ts";
+
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export function createApp(deps: Deps) {
+  const app = new Hono();
+  app.use(async function measure(c, next) {
+    const started = performance.now();
+    await next();
+    const labels = { method: c.req.method, route: routePath(c), status: String(c.res.status) };
+    deps.metrics.requests.inc(labels);
+    deps.metrics.requestSeconds.observe(labels, (performance.now() - started) / 1000);
+  });
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(413, "request.too_large", `the body exceeds ${MAX_BODY_BYTES} bytes`);
+      },
+    }),
+  );
+  app.use(bearerAuth({ adminToken: deps.adminToken, tokens: deps.tokens }));
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", (c) => {
+    deps.store.revision();
+    return c.json({ status: "ready", revision: deps.store.revision() });
+  });
+  app.get("/metrics", async (c) =>
+    c.text(await deps.metrics.registry.metrics(), 200, { "Content-Type": deps.metrics.registry.contentType }),
+  );
+  const openapi = openApiDocument();
+  app.get("/openapi.json", (c) => c.json(openapi));
+  app.get("/v1/revision", (c) => c.json({ revision: deps.store.revision() }));
+
+  app.route("/v1/namespaces", namespaceRoutes(deps));
+  app.route("/v1/namespaces", endpointRoutes(deps));
+  app.route("/v1/namespaces", policyRoutes(deps));
+  app.route("/v1/apply", applyRoutes(deps));
+  app.route("/v1/evaluate", evaluateRoutes(deps));
+  app.route("/v1/tokens", tokenRoutes(deps));
+
+  app.notFound((c) =>
+    c.json(
+      {
+        error: { code: "route.not_found", message: `no route for ${c.req.method} ${c.req.path}`, issues: [] },
+      },
+      404,
+    ),
+  );
+  app.onError((err, c) => handleError(err, c, deps.log));
+  return app;
+}

@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { openDatabase } from "../../db/client.ts";
+import { openTestDatabase } from "../../db/testing.ts";
+import { ns, pod, policy } from "../policy/compiler/testing.ts";
+import { StoreError } from "./errors.ts";
+import { Store } from "./store.ts";
+
+describe("Store", () => {
+  it("gives every commit exactly one revision and records its change set", () => {
+    const store = new Store(openTestDatabase());
+    assert.equal(store.revision(), 0);
+    const r1 = store.commit([{ kind: "namespace", op: "upsert", value: ns("x") }]);
+    const r2 = store.commit([
+      { kind: "endpoint", op: "upsert", value: pod("x", "a", { app: "a" }) },
+      { kind: "policy", op: "upsert", value: policy("x", "deny", {}), submitted: { kind: "NetworkPolicy" } },
+    ]);
+    assert.deepEqual([r1.revision, r2.revision, store.revision()], [1, 2, 2]);
+    assert.equal(r2.changes.nodes["node-a"]?.endpoints.upsert[0]?.ingressIsolated, true);
+    assert.deepEqual(
+      store.changesSince(0)?.map((c) => c.revision),
+      [1, 2],
+    );
+  });
+
+  it("writes nothing when one object of a batch is refused", () => {
+    const store = new Store(openTestDatabase());
+    store.commit([{ kind: "namespace", op: "upsert", value: ns("x") }]);
+    const a = pod("x", "a", {});
+    store.commit([{ kind: "endpoint", op: "upsert", value: a }]);
+    const clash = { ...pod("x", "b", {}), ips: a.ips };
+    assert.throws(
+      () =>
+        store.commit([
+          { kind: "policy", op: "upsert", value: policy("x", "p", {}), submitted: {} },
+          { kind: "endpoint", op: "upsert", value: clash },
+        ]),
+      (err: unknown) =>
+        err instanceof StoreError && err.code === "endpoint.ip_conflict" && err.status === 409,
+    );
+    assert.equal(store.revision(), 2);
+    assert.equal(store.engine.policies.size, 0, "the engine was rebuilt without the refused batch");
+    assert.equal(store.engine.nodeState("node-a").endpoints[0]?.ingressIsolated, false);
+  });
+
+  it("refuses objects in a namespace that does not exist with 404", () => {
+    const store = new Store(openTestDatabase());
+    assert.throws(
+      () => store.commit([{ kind: "endpoint", op: "upsert", value: pod("nope", "a", {}) }]),
+      (err: unknown) => err instanceof StoreError && err.status === 404 && err.code === "namespace.not_found",
+    );
+  });
+
+  it("deleting a namespace deletes its endpoints and policies in the same revision", () => {
+    const store = new Store(openTestDatabase());
+    store.commit([{ kind: "namespace", op: "upsert", value: ns("x") }]);
+    store.commit([
+      { kind: "endpoint", op: "upsert", value: pod("x", "a", {}) },
+      { kind: "policy", op: "upsert", value: policy("x", "p", {}), submitted: {} },
+    ]);
+    const r = store.commit([{ kind: "namespace", op: "delete", name: "x" }]);
+    assert.deepEqual(
+      r.written.map((w) => `${w.kind}:${w.op}`),
+      ["policy:deleted", "endpoint:deleted", "namespace:deleted"],
+    );
+    assert.equal(store.engine.endpoints.size, 0);
+  });
+
+  it("keeps identities and policy-set ids stable across a restart", () => {
+    const dir = mkdtempSync(join(tmpdir(), "palisade-store-"));
+    try {
+      const path = join(dir, "p.db");
+      const first = new Store(openDatabase(path));
+      first.commit([{ kind: "namespace", op: "upsert", value: ns("x") }]);
+      first.commit([
+        { kind: "endpoint", op: "upsert", value: pod("x", "a", { app: "a" }) },
+        { kind: "endpoint", op: "upsert", value: pod("x", "b", { app: "b" }) },
+        {
+          kind: "policy",
+          op: "upsert",
+          value: policy("x", "p", {
+            ingress: [{ peers: [{ ipBlock: { cidr: "10.0.0.0/8", except: [] } }], ports: [] }],
+          }),
+          submitted: {},
+        },
+      ]);
+      first.commit([{ kind: "endpoint", op: "delete", namespace: "x", name: "a" }]);
+      const before = first.engine.nodeState("node-a");
+      first.database.close();
+      const second = new Store(openDatabase(path));
+      assert.deepEqual(second.engine.nodeState("node-a"), before);
+      second.database.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("answers a compacted log with null so the caller sends a snapshot", () => {
+    const store = new Store(openTestDatabase());
+    for (const name of ["a", "b", "c"]) store.commit([{ kind: "namespace", op: "upsert", value: ns(name) }]);
+    store.compact(2);
+    assert.equal(store.changesSince(1), null);
+    assert.deepEqual(
+      store.changesSince(2)?.map((c) => c.revision),
+      [3],
+    );
+  });
+});
