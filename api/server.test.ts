@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { TokenRepository } from "./auth/tokens.ts";
 import { openTestDatabase } from "../db/testing.ts";
+import { TokenRepository } from "./auth/tokens.ts";
 import { createMetrics } from "./metrics.ts";
 import { createApp, MAX_BODY_BYTES } from "./server.ts";
 import { countObjects } from "./store/reads.ts";
@@ -40,6 +40,7 @@ function setup() {
       body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
     });
     const text = await res.text();
+    // biome-ignore lint/suspicious/noExplicitAny: test answers are read field by field
     let json: any;
     try {
       json = JSON.parse(text);
@@ -156,7 +157,9 @@ describe("REST API", () => {
       "namespaces take JSON only, and this body is not JSON",
     );
     assert.equal((await call("PUT", "/v1/namespaces/x", `"${"x".repeat(MAX_BODY_BYTES)}"`)).status, 413);
-    const badYaml = await call("PUT", "/v1/namespaces/x/networkpolicies/p", "a: [", { type: "application/yaml" });
+    const badYaml = await call("PUT", "/v1/namespaces/x/networkpolicies/p", "a: [", {
+      type: "application/yaml",
+    });
     assert.equal(badYaml.body.error.code, "request.invalid_yaml");
     assert.equal((await call("PUT", "/v1/namespaces/nope/networkpolicies/deny", denyAll)).status, 404);
     assert.equal((await call("DELETE", "/v1/namespaces/nope")).status, 404);

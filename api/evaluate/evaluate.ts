@@ -1,9 +1,9 @@
 // Owns the what-if decision: would traffic from a source to a destination be allowed, decided on
 // the same compiled node state that agents enforce (pure over the engine).
 import { z } from "zod";
+import { parseIp } from "../../wire/cidr.ts";
 import { PROTO } from "../../wire/entries.ts";
 import { type Decision, PolicyIndex } from "../../wire/policy-lookup.ts";
-import { parseIp } from "../../wire/cidr.ts";
 import type { PolicyEngine } from "../policy/compiler/engine.ts";
 import type { EndpointRec } from "../policy/compiler/types.ts";
 
