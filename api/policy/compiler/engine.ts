@@ -15,6 +15,7 @@ import { type AllocationChange, Allocator } from "../allocator.ts";
 import type { Endpoint, Namespace, NetworkPolicy } from "../model.ts";
 import { labelsKey } from "../selectors.ts";
 import { diffMaps } from "./delta.ts";
+import { beginChange, replaceAll, replaceRemotes, type SetChange } from "./set-changes.ts";
 import { EngineError } from "./errors.ts";
 import { computeIpcacheEntry } from "./ipcache.ts";
 import { NodeTable } from "./nodes.ts";
@@ -60,7 +61,9 @@ export interface Work {
   dirtyPolicies: Set<string>;
   dirtySets: Set<number>;
   memberChanged: Set<number>;
-  oldSets: Map<number, { entries: PolicySet["entries"]; ingressPolicyId: number; egressPolicyId: number }>;
+  /** Policies whose peers gained or lost these identities: their sets recompute just those remotes. */
+  partialPolicies: Map<string, Set<number>>;
+  setChanges: Map<number, SetChange>;
   releasedSets: Map<number, PolicySet>;
 }
 
@@ -129,7 +132,8 @@ export class PolicyEngine {
       dirtyPolicies: new Set(),
       dirtySets: new Set(),
       memberChanged: new Set(),
-      oldSets: new Map(),
+      partialPolicies: new Map(),
+      setChanges: new Map(),
       releasedSets: new Map(),
     };
     for (const c of changes) this.applyOne(c, w);
@@ -323,7 +327,7 @@ export class PolicyEngine {
       const { id, created } = this.identityAlloc.acquire(identityKey);
       if (created) {
         const info = { id, namespace: ep.namespace, namespaceLabels: ns.labels, labels: ep.labels };
-        for (const token of this.selectors.addIdentity(info)) w.dirtyPolicies.add(token);
+        for (const token of this.selectors.addIdentity(info)) addTo(w.partialPolicies, token, id);
       }
       addTo(this.identityMembers, id, key);
       w.memberChanged.add(id);
@@ -347,7 +351,8 @@ export class PolicyEngine {
       if (!live || oldIdentityKey !== rec.identityKey) removeFrom(this.identityMembers, oldIdentity, key);
       w.memberChanged.add(oldIdentity);
       if (this.identityAlloc.release(oldIdentityKey)) {
-        for (const token of this.selectors.removeIdentity(oldIdentity)) w.dirtyPolicies.add(token);
+        for (const token of this.selectors.removeIdentity(oldIdentity))
+          addTo(w.partialPolicies, token, oldIdentity);
         this.identityMembers.delete(oldIdentity);
       }
     }
@@ -365,6 +370,7 @@ export class PolicyEngine {
       members: new Set(),
       nodes: new Map(),
       entries: new Map(),
+      byRemote: new Map(),
       ingressPolicyId: 0,
       egressPolicyId: 0,
       hostPrefixes: [],
@@ -399,31 +405,44 @@ export class PolicyEngine {
     }
   }
 
-  /** Recomputes dirty sets until no new prefix makes more of them dirty. */
+  /** Recomputes dirty sets (fully, or for some remotes only) until no new prefix dirties more. */
   private recomputeSets(w: Work): number {
     let count = 0;
     const ctx = this.setContext();
-    while (w.dirtySets.size > 0 || w.dirtyPolicies.size > 0) {
-      for (const token of w.dirtyPolicies) {
-        const rec = this.policyByToken.get(token);
-        if (!rec) continue;
-        for (const identity of this.selectors.selected(rec.subjectKey)) {
-          for (const setId of this.identitySets.get(identity) ?? []) w.dirtySets.add(setId);
-        }
+    const subjectSets = (token: string, visit: (setId: number) => void) => {
+      const rec = this.policyByToken.get(token);
+      if (!rec) return;
+      for (const identity of this.selectors.selected(rec.subjectKey)) {
+        for (const setId of this.identitySets.get(identity) ?? []) visit(setId);
+      }
+    };
+    while (w.dirtySets.size > 0 || w.dirtyPolicies.size > 0 || w.partialPolicies.size > 0) {
+      for (const token of w.dirtyPolicies) subjectSets(token, (setId) => w.dirtySets.add(setId));
+      const partial = new Map<number, Set<number>>();
+      for (const [token, ids] of w.partialPolicies) {
+        subjectSets(token, (setId) => {
+          for (const id of ids) addTo(partial, setId, id);
+        });
       }
       w.dirtyPolicies.clear();
+      w.partialPolicies.clear();
+      for (const [setId, remotes] of partial) {
+        const set = this.sets.get(setId);
+        if (!set || w.dirtySets.has(setId)) continue;
+        if (ctx.policiesSelecting(set.identity).some((p) => p.namedEgress !== "none")) {
+          w.dirtySets.add(setId);
+          continue;
+        }
+        const result = computeSetEntries(set, ctx, remotes);
+        replaceRemotes(set, remotes, result.entries, beginChange(w.setChanges, set));
+        count++;
+      }
       const batch = [...w.dirtySets];
       w.dirtySets.clear();
       for (const setId of batch) {
         const set = this.sets.get(setId);
         if (!set) continue;
-        if (!w.oldSets.has(setId)) {
-          w.oldSets.set(setId, {
-            entries: set.entries,
-            ingressPolicyId: set.ingressPolicyId,
-            egressPolicyId: set.egressPolicyId,
-          });
-        }
+        const change = beginChange(w.setChanges, set);
         const affected = new Set<string>();
         const held: string[] = [];
         ctx.hostPrefixId = (ip: string) => {
@@ -434,7 +453,7 @@ export class PolicyEngine {
         const result = computeSetEntries(set, ctx);
         for (const cidr of set.hostPrefixes) this.prefixes.release(cidr, affected);
         set.hostPrefixes = held;
-        set.entries = result.entries;
+        replaceAll(set, result.entries, change);
         set.ingressPolicyId = result.ingressPolicyId;
         set.egressPolicyId = result.egressPolicyId;
         for (const token of affected) w.dirtyPolicies.add(token);

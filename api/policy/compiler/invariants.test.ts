@@ -251,7 +251,7 @@ describe("compiler invariants", () => {
           }
         },
       ),
-      { numRuns: 200, endOnFailure: true },
+      { numRuns: Number(process.env.FC_RUNS ?? 200), endOnFailure: true },
     );
   });
 });

@@ -4,6 +4,7 @@ import type { EndpointEntry, MapDelta, MapSizes, NodeState, PolicyEntry } from "
 import { diffMaps } from "./delta.ts";
 import type { ChangeSet, PolicyEngine, Work } from "./engine.ts";
 import { EngineError } from "./errors.ts";
+import { entriesBefore, setDelta } from "./set-changes.ts";
 import type { EndpointRec, PolicySet } from "./types.ts";
 
 interface NodeRec {
@@ -51,10 +52,10 @@ export class NodeTable {
     const affected = new Set(this.setsBefore.keys());
     const endpointKeys = new Set(w.touched);
     const setDeltas = new Map<number, MapDelta<PolicyEntry>>();
-    for (const [setId, old] of w.oldSets) {
+    for (const [setId, old] of w.setChanges) {
       const set = engine.sets.get(setId);
       if (!set) continue;
-      setDeltas.set(setId, diffMaps(old.entries, set.entries));
+      setDeltas.set(setId, setDelta(set, old));
       for (const node of set.nodes.keys()) affected.add(node);
       if (old.ingressPolicyId !== set.ingressPolicyId || old.egressPolicyId !== set.egressPolicyId) {
         for (const key of set.members) endpointKeys.add(key);
@@ -79,9 +80,12 @@ export class NodeTable {
       }
       for (const setId of before) {
         if (rec.sets.has(setId)) continue;
-        const entries =
-          w.oldSets.get(setId)?.entries ?? (engine.sets.get(setId) ?? w.releasedSets.get(setId))?.entries;
-        if (entries) policies.remove.push(...entries.values());
+        const live = engine.sets.get(setId);
+        if (live) policies.remove.push(...entriesBefore(live, w.setChanges.get(setId)));
+        else {
+          const released = w.releasedSets.get(setId);
+          if (released) policies.remove.push(...released.entries.values());
+        }
       }
       this.checkCapacity(node, rec, engine);
       const endpoints = endpointDeltas.get(node) ?? { upsert: [], remove: [] };

@@ -15,7 +15,7 @@ export interface SetContext {
   /** Policies in the set's namespace whose podSelector selects the identity, by ascending id. */
   policiesSelecting(identity: number): PolicyRec[];
   /** Label identities and prefix identities a peer selects. */
-  peerIdentities(peer: CompiledRule["peers"][number]): Iterable<number>;
+  peerIdentities(peer: CompiledRule["peers"][number]): ReadonlySet<number>;
   /** Label identities in the whole store (for wildcard peers with named ports). */
   allIdentities(): Iterable<number>;
   /** Endpoints holding an identity. */
@@ -40,20 +40,25 @@ interface PortSpec {
 
 const PROTOCOL_NUMBER: Record<Protocol, number> = { TCP: PROTO.TCP, UDP: PROTO.UDP, SCTP: PROTO.SCTP };
 
+/**
+ * The set's entries and isolation. With `only`, entries are computed just for those remote
+ * identities (a partial recompute after identities came or went; not valid with named egress ports).
+ */
 export function computeSetEntries(
   set: Pick<PolicySet, "id" | "identity" | "ports">,
   ctx: SetContext,
+  only?: ReadonlySet<number>,
 ): SetResult {
   const result: SetResult = { entries: new Map(), ingressPolicyId: 0, egressPolicyId: 0 };
   for (const rec of ctx.policiesSelecting(set.identity)) {
     const types = rec.policy.spec.policyTypes;
     if (types.includes("Ingress")) {
       if (result.ingressPolicyId === 0) result.ingressPolicyId = rec.id;
-      for (const [i, rule] of rec.ingress.entries()) addIngressRule(result, set, rec.id, i, rule, ctx);
+      for (const [i, rule] of rec.ingress.entries()) addIngressRule(result, set, rec.id, i, rule, ctx, only);
     }
     if (types.includes("Egress")) {
       if (result.egressPolicyId === 0) result.egressPolicyId = rec.id;
-      for (const [i, rule] of rec.egress.entries()) addEgressRule(result, set.id, rec.id, i, rule, ctx);
+      for (const [i, rule] of rec.egress.entries()) addEgressRule(result, set.id, rec.id, i, rule, ctx, only);
     }
   }
   return result;
@@ -66,10 +71,11 @@ function addIngressRule(
   ruleIndex: number,
   rule: CompiledRule,
   ctx: SetContext,
+  only: ReadonlySet<number> | undefined,
 ): void {
   // Named ports of an ingress rule name ports of the destination: this set's own endpoints.
   const specs = portSpecs(rule.ports, (p) => resolveNamed(p, set.ports));
-  for (const remote of remoteIdentities(rule, ctx)) {
+  for (const remote of remoteIdentities(rule, ctx, only)) {
     for (const spec of specs) add(out, set.id, "ingress", remote, spec, policyId, ruleIndex);
   }
 }
@@ -81,13 +87,14 @@ function addEgressRule(
   ruleIndex: number,
   rule: CompiledRule,
   ctx: SetContext,
+  only: ReadonlySet<number> | undefined,
 ): void {
   const numeric = portSpecs(rule.ports, () => []);
   const named = rule.ports.filter((p) => typeof p.port === "string");
-  for (const remote of remoteIdentities(rule, ctx)) {
+  for (const remote of remoteIdentities(rule, ctx, only)) {
     for (const spec of numeric) add(out, setId, "egress", remote, spec, policyId, ruleIndex);
   }
-  if (named.length === 0) return;
+  if (named.length === 0 || only) return;
   // Named ports of an egress rule name ports of each destination endpoint. When every endpoint of
   // an identity resolves them alike, one entry per identity is exact; otherwise use per-address
   // prefix identities so that no endpoint gets a port another endpoint named.
@@ -128,10 +135,17 @@ function addEgressRule(
   }
 }
 
-function remoteIdentities(rule: CompiledRule, ctx: SetContext): Set<number> {
-  if (rule.peers.length === 0) return new Set([IDENTITY_ANY]);
+function remoteIdentities(rule: CompiledRule, ctx: SetContext, only?: ReadonlySet<number>): Set<number> {
+  if (rule.peers.length === 0) return only ? new Set() : new Set([IDENTITY_ANY]);
   const out = new Set<number>();
-  for (const peer of rule.peers) for (const id of ctx.peerIdentities(peer)) out.add(id);
+  for (const peer of rule.peers) {
+    const selected = ctx.peerIdentities(peer);
+    if (only) {
+      for (const id of only) if (selected.has(id)) out.add(id);
+    } else {
+      for (const id of selected) out.add(id);
+    }
+  }
   return out;
 }
 

@@ -47,6 +47,8 @@ export interface PolicySet {
   /** How many members each node hosts. */
   nodes: Map<string, number>;
   entries: Map<string, PolicyEntry>;
+  /** Keys of `entries` by remote identity (kept by set-changes.ts). */
+  byRemote: Map<number, Set<string>>;
   ingressPolicyId: number;
   egressPolicyId: number;
   /** Host prefixes (per-address named-port targets) this set's entries refer to. */

@@ -1,0 +1,104 @@
+// Owns in-place updates of a policy set's entries during one apply: each changed key's first old
+// value is remembered, so the set's delta and its entries before the apply can be derived cheaply.
+import type { MapDelta, PolicyEntry } from "../../../wire/entries.ts";
+import { sameEntry } from "./delta.ts";
+import type { PolicySet } from "./types.ts";
+
+export interface SetChange {
+  /** Key -> the entry it held before this apply (undefined: none). Only keys that changed. */
+  oldValues: Map<string, PolicyEntry | undefined>;
+  ingressPolicyId: number;
+  egressPolicyId: number;
+}
+
+export function beginChange(changes: Map<number, SetChange>, set: PolicySet): SetChange {
+  let change = changes.get(set.id);
+  if (!change) {
+    change = {
+      oldValues: new Map(),
+      ingressPolicyId: set.ingressPolicyId,
+      egressPolicyId: set.egressPolicyId,
+    };
+    changes.set(set.id, change);
+  }
+  return change;
+}
+
+function remember(change: SetChange, key: string, old: PolicyEntry | undefined): void {
+  if (!change.oldValues.has(key)) change.oldValues.set(key, old);
+}
+
+/** Replaces all entries (a full recompute), keeping the old object where an entry is unchanged. */
+export function replaceAll(set: PolicySet, next: Map<string, PolicyEntry>, change: SetChange): void {
+  for (const [key, old] of set.entries) if (!next.has(key)) remember(change, key, old);
+  for (const [key, entry] of next) {
+    const old = set.entries.get(key);
+    if (old && sameEntry(old, entry)) next.set(key, old);
+    else remember(change, key, old);
+  }
+  set.entries = next;
+  set.byRemote = new Map();
+  for (const [key, entry] of next) indexKey(set, entry.remoteIdentity, key);
+}
+
+function indexKey(set: PolicySet, remote: number, key: string): void {
+  let keys = set.byRemote.get(remote);
+  if (!keys) set.byRemote.set(remote, (keys = new Set()));
+  keys.add(key);
+}
+
+function unindexKey(set: PolicySet, remote: number, key: string): void {
+  const keys = set.byRemote.get(remote);
+  if (!keys) return;
+  keys.delete(key);
+  if (keys.size === 0) set.byRemote.delete(remote);
+}
+
+/** Replaces only the entries whose remote identity is in `remotes` (a partial recompute). */
+export function replaceRemotes(
+  set: PolicySet,
+  remotes: ReadonlySet<number>,
+  computed: Map<string, PolicyEntry>,
+  change: SetChange,
+): void {
+  for (const remote of remotes) {
+    for (const key of [...(set.byRemote.get(remote) ?? [])]) {
+      if (computed.has(key)) continue;
+      remember(change, key, set.entries.get(key));
+      set.entries.delete(key);
+      unindexKey(set, remote, key);
+    }
+  }
+  for (const [key, entry] of computed) {
+    const old = set.entries.get(key);
+    if (old && sameEntry(old, entry)) continue;
+    remember(change, key, old);
+    set.entries.set(key, entry);
+    indexKey(set, entry.remoteIdentity, key);
+  }
+}
+
+/** What changed in the set during this apply. */
+export function setDelta(set: PolicySet, change: SetChange): MapDelta<PolicyEntry> {
+  const delta: MapDelta<PolicyEntry> = { upsert: [], remove: [] };
+  for (const [key, old] of change.oldValues) {
+    const cur = set.entries.get(key);
+    if (cur) {
+      if (!old || !sameEntry(old, cur)) delta.upsert.push(cur);
+    } else if (old) {
+      delta.remove.push(old);
+    }
+  }
+  return delta;
+}
+
+/** The set's entries as they were before this apply. */
+export function entriesBefore(set: PolicySet, change: SetChange | undefined): Iterable<PolicyEntry> {
+  if (!change) return set.entries.values();
+  const out = new Map(set.entries);
+  for (const [key, old] of change.oldValues) {
+    if (old) out.set(key, old);
+    else out.delete(key);
+  }
+  return out.values();
+}
