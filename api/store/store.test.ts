@@ -109,3 +109,40 @@ describe("Store", () => {
     );
   });
 });
+
+describe("Store capacity", () => {
+  it("refuses a change that would overflow a node's policy map, and keeps the last good state", () => {
+    const store = new Store(openTestDatabase(), { mapSizes: { ipcache: 100, endpoints: 10, policies: 3 } });
+    store.commit([{ kind: "namespace", op: "upsert", value: ns("x") }]);
+    store.commit([{ kind: "endpoint", op: "upsert", value: pod("x", "a", { app: "a" }) }]);
+    const ports = [80, 81, 82, 83].map((port) => ({ protocol: "TCP" as const, port }));
+    const tooBig = policy("x", "p", { ingress: [{ peers: [], ports }] });
+    assert.throws(
+      () => store.commit([{ kind: "policy", op: "upsert", value: tooBig, submitted: {} }]),
+      (err: unknown) => err instanceof StoreError && err.code === "capacity.exceeded" && err.status === 409,
+    );
+    assert.equal(store.revision(), 2);
+    assert.equal(store.engine.nodeState("node-a").policies.length, 0);
+    const fits = policy("x", "p", { ingress: [{ peers: [], ports: ports.slice(0, 3) }] });
+    assert.equal(store.commit([{ kind: "policy", op: "upsert", value: fits, submitted: {} }]).revision, 3);
+  });
+
+  it("refuses an endpoint beyond the node's endpoint map", () => {
+    const store = new Store(openTestDatabase(), { mapSizes: { ipcache: 100, endpoints: 1, policies: 100 } });
+    store.commit([{ kind: "namespace", op: "upsert", value: ns("x") }]);
+    store.commit([{ kind: "endpoint", op: "upsert", value: pod("x", "a", {}) }]);
+    assert.throws(
+      () => store.commit([{ kind: "endpoint", op: "upsert", value: pod("x", "b", {}) }]),
+      (err: unknown) => err instanceof StoreError && err.code === "capacity.exceeded",
+    );
+  });
+});
+
+describe("Store log retention", () => {
+  it("compacts the log beyond the retention, so old revisions need a snapshot", () => {
+    const store = new Store(openTestDatabase(), { logRetention: 10 });
+    for (let i = 0; i < 64; i++) store.commit([{ kind: "namespace", op: "upsert", value: ns(`n${i}`) }]);
+    assert.equal(store.changesSince(10), null);
+    assert.equal(store.changesSince(54)?.length, 10);
+  });
+});

@@ -34,6 +34,8 @@ export interface CommitResult {
 export interface StoreOptions {
   mapSizes?: MapSizes;
   now?: () => Date;
+  /** Revisions the log keeps for delta catch-up (default 10,000); older ones are compacted away. */
+  logRetention?: number;
   /** Called after each commit (outside the transaction), e.g. to notify the sync hub. */
   onCommit?: (result: CommitResult) => void;
 }
@@ -86,6 +88,9 @@ export class Store {
         setMeta(tx as unknown as typeof this.db, REVISION, revision);
         return { revision, written, changes: applied.changes, compileMs };
       });
+      const retention = this.opts.logRetention ?? 10_000;
+      if (result.revision > retention && result.revision % 64 === 0)
+        this.compact(result.revision - retention);
       this.opts.onCommit?.(result);
       return result;
     } catch (err) {
