@@ -1,12 +1,70 @@
-// Owns the one object of dependencies that every route factory receives.
-import type { TokenRepository } from "./auth/tokens.ts";
-import type { ApiMetrics } from "./metrics.ts";
-import type { Store } from "./store/store.ts";
+// Owns the one object of dependencies that every route factory receives, and its construction.
+import type { OpenedDatabase } from "../db/client.ts";
+import { TokenRepository } from "./auth/tokens.ts";
+import { EnrollmentRepository } from "./enrollment/enrollment.repository.ts";
+import { type ApiMetrics, createMetrics } from "./metrics.ts";
+import { NodesRepository } from "./nodes/nodes.repository.ts";
+import { countObjects } from "./store/reads.ts";
+import { Store, type StoreOptions } from "./store/store.ts";
+import { SyncHub } from "./sync/hub.ts";
+import { createSyncMetrics } from "./sync/metrics.ts";
 
 export interface Deps {
   store: Store;
   tokens: TokenRepository;
+  enrollment: EnrollmentRepository;
+  nodes: NodesRepository;
+  hub: SyncHub;
   metrics: ApiMetrics;
   adminToken: string;
   log: (line: Record<string, unknown>) => void;
+}
+
+export interface DepsOptions {
+  adminToken: string;
+  log: Deps["log"];
+  heartbeatSeconds?: number;
+  store?: Omit<StoreOptions, "onCommit">;
+}
+
+export function createDeps(database: OpenedDatabase, opts: DepsOptions): Deps {
+  let hub: SyncHub | undefined;
+  let metrics: ApiMetrics | undefined;
+  const store = new Store(database, {
+    ...opts.store,
+    onCommit: (result) => {
+      metrics?.compileSeconds.observe(result.compileMs / 1000);
+      hub?.onCommit(result);
+    },
+  });
+  metrics = createMetrics(
+    () => countObjects(database.db),
+    () => store.revision(),
+  );
+  const enrollment = new EnrollmentRepository(database.db);
+  const nodes = new NodesRepository(database.db);
+  const syncMetrics = createSyncMetrics(
+    metrics.registry,
+    () =>
+      [...(hub?.sessions.values() ?? [])].map((s) => ({ node: s.node, appliedRevision: s.appliedRevision })),
+    () => store.revision(),
+  );
+  hub = new SyncHub({
+    store,
+    enrollment,
+    nodes,
+    metrics: syncMetrics,
+    log: opts.log,
+    heartbeatSeconds: opts.heartbeatSeconds,
+  });
+  return {
+    store,
+    tokens: new TokenRepository(database.db),
+    enrollment,
+    nodes,
+    hub,
+    metrics,
+    adminToken: opts.adminToken,
+    log: opts.log,
+  };
 }

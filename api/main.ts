@@ -4,12 +4,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { openDatabase } from "../db/client.ts";
-import { TokenRepository } from "./auth/tokens.ts";
-import type { Deps } from "./deps.ts";
-import { createMetrics } from "./metrics.ts";
+import { createDeps, type Deps } from "./deps.ts";
 import { createApp } from "./server.ts";
-import { countObjects } from "./store/reads.ts";
-import { Store } from "./store/store.ts";
 
 export interface ServerOptions {
   /** host:port to listen on; port 0 picks a free one. */
@@ -19,6 +15,8 @@ export interface ServerOptions {
   /** The admin bearer token; generated into <db dir>/admin-token when absent. */
   adminToken?: string;
   log?: (line: Record<string, unknown>) => void;
+  /** Seconds between heartbeats to agents (default 10). */
+  heartbeatSeconds?: number;
 }
 
 export interface RunningServer {
@@ -44,15 +42,9 @@ export function ensureAdminToken(dbPath: string): { token: string; file: string 
   return { token, file };
 }
 
+/** The control plane's dependencies over the database file at `dbPath`. */
 export function buildDeps(dbPath: string, adminToken: string, log: Deps["log"]): Deps {
-  const database = openDatabase(dbPath);
-  let store: Store | undefined;
-  const metrics = createMetrics(
-    () => countObjects(database.db),
-    () => store?.revision() ?? 0,
-  );
-  store = new Store(database, { onCommit: (r) => metrics.compileSeconds.observe(r.compileMs / 1000) });
-  return { store, tokens: new TokenRepository(database.db), metrics, adminToken, log };
+  return createDeps(openDatabase(dbPath), { adminToken, log });
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
@@ -66,12 +58,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ({ token: adminToken, file: adminTokenFile } = ensureAdminToken(opts.dbPath));
   }
   const started = performance.now();
-  const deps = buildDeps(opts.dbPath, adminToken, log);
+  const deps = createDeps(openDatabase(opts.dbPath), {
+    adminToken,
+    log,
+    heartbeatSeconds: opts.heartbeatSeconds,
+  });
   const app = createApp(deps);
   const server = await new Promise<ReturnType<typeof serve>>((resolvePromise, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolvePromise(s));
     s.once("error", reject);
   });
+  deps.hub.attach(server as unknown as import("node:http").Server);
   const address = server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${actualPort}`;
@@ -89,6 +86,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     adminTokenFile,
     close: () =>
       new Promise<void>((resolveClose) => {
+        deps.hub.close();
         server.close(() => {
           deps.store.database.close();
           resolveClose();

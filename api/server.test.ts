@@ -1,29 +1,17 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { openTestDatabase } from "../db/testing.ts";
-import { TokenRepository } from "./auth/tokens.ts";
-import { createMetrics } from "./metrics.ts";
+import { createDeps } from "./deps.ts";
 import { createApp, MAX_BODY_BYTES } from "./server.ts";
-import { countObjects } from "./store/reads.ts";
-import { Store } from "./store/store.ts";
 
 const ADMIN = "test-admin-token";
 
 function setup() {
   const database = openTestDatabase();
-  const store = new Store(database);
-  const metrics = createMetrics(
-    () => countObjects(database.db),
-    () => store.revision(),
-  );
   const logs: Record<string, unknown>[] = [];
-  const app = createApp({
-    store,
-    tokens: new TokenRepository(database.db),
-    metrics,
-    adminToken: ADMIN,
-    log: (l) => logs.push(l),
-  });
+  const deps = createDeps(database, { adminToken: ADMIN, log: (l) => logs.push(l) });
+  const store = deps.store;
+  const app = createApp(deps);
   const call = async (
     method: string,
     path: string,

@@ -7,9 +7,11 @@ import { bearerAuth } from "./auth/middleware.ts";
 import { tokenRoutes } from "./auth/tokens.routes.ts";
 import type { Deps } from "./deps.ts";
 import { endpointRoutes } from "./endpoints/endpoints.routes.ts";
+import { enrollmentTokenRoutes, enrollRoutes } from "./enrollment/enrollment.routes.ts";
 import { evaluateRoutes } from "./evaluate/evaluate.routes.ts";
 import { ApiError, handleError } from "./http/errors.ts";
 import { namespaceRoutes } from "./namespaces/namespaces.routes.ts";
+import { nodeRoutes, syncWaitRoutes } from "./nodes/nodes.routes.ts";
 import { openApiDocument } from "./openapi.ts";
 import { policyRoutes } from "./policies/policies.routes.ts";
 
@@ -52,6 +54,13 @@ export function createApp(deps: Deps) {
   app.route("/v1/apply", applyRoutes(deps));
   app.route("/v1/evaluate", evaluateRoutes(deps));
   app.route("/v1/tokens", tokenRoutes(deps));
+  app.route("/v1/enrollment-tokens", enrollmentTokenRoutes(deps.enrollment));
+  app.route(
+    "/v1/enroll",
+    enrollRoutes(deps.enrollment, (node) => deps.log({ level: "info", msg: "node enrolled", node })),
+  );
+  app.route("/v1/nodes", nodeRoutes(deps));
+  app.route("/v1/sync/wait", syncWaitRoutes(deps));
 
   app.notFound((c) =>
     c.json(

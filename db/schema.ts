@@ -83,3 +83,34 @@ export const apiTokens = sqliteTable(
   },
   (t) => [index("api_tokens_hash").on(t.secretHash)],
 );
+
+/** Bootstrap tokens agents trade for a node credential. Only a hash of the secret is stored. */
+export const enrollmentTokens = sqliteTable("enrollment_tokens", {
+  id: text("id").primaryKey(),
+  description: text("description").notNull(),
+  secretHash: text("secret_hash").notNull(),
+  expiresAt: text("expires_at").notNull(),
+  maxUses: integer("max_uses").notNull(),
+  uses: integer("uses").notNull().default(0),
+  /** When set, a node name that is already enrolled may enroll again (its old credential dies). */
+  allowReenroll: integer("allow_reenroll", { mode: "boolean" }).notNull().default(false),
+  createdAt: text("created_at").notNull(),
+  revokedAt: text("revoked_at"),
+});
+
+/** Enrolled nodes: credential (hashed) and realization status. */
+export const nodes = sqliteTable("nodes", {
+  name: text("name").primaryKey(),
+  credentialId: text("credential_id").notNull(),
+  credentialHash: text("credential_hash").notNull(),
+  enrolledAt: text("enrolled_at").notNull(),
+  enrollmentTokenId: text("enrollment_token_id"),
+  lastSeenAt: text("last_seen_at"),
+  agentVersion: text("agent_version"),
+  /** Kernel feature probes the agent reported (JSON object of booleans). */
+  features: text("features").notNull().default("{}"),
+  appliedRevision: integer("applied_revision"),
+  endpointsAttached: integer("endpoints_attached"),
+  lastError: text("last_error"),
+  credentialRotatedAt: text("credential_rotated_at"),
+});

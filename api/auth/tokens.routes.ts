@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Deps } from "../deps.ts";
 import { readBody } from "../http/body.ts";
 import { ApiError } from "../http/errors.ts";
-import { issuesFromZod } from "../http/zod-issues.ts";
+import { parseRequest } from "../http/zod-issues.ts";
 
 export const createTokenSchema = z.strictObject({
   scope: z.enum(["admin", "read"]),
@@ -19,9 +19,8 @@ export function tokenRoutes({ tokens }: Deps) {
     return next();
   });
   app.post("/", async (c) => {
-    const parsed = createTokenSchema.safeParse(await readBody(c));
-    if (!parsed.success) throw ApiError.invalid("token", issuesFromZod(parsed.error));
-    return c.json(tokens.create(parsed.data.scope, parsed.data.description), 201);
+    const { scope, description } = parseRequest("token", createTokenSchema, await readBody(c));
+    return c.json(tokens.create(scope, description), 201);
   });
   app.get("/", (c) => c.json({ items: tokens.list() }));
   app.delete("/:id", (c) => {

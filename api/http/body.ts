@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import { parseAllDocuments } from "yaml";
 import { ApiError } from "./errors.ts";
+import { checkJsonDepth, checkYamlDepth } from "./nesting.ts";
 
 function isYaml(c: Context): boolean {
   const type = c.req.header("content-type") ?? "";
@@ -35,6 +36,7 @@ export async function readDocuments(c: Context, opts: { yaml?: boolean } = {}): 
   const text = await readText(c);
   if (text.trim() === "") throw new ApiError(400, "request.empty_body", "the request body is empty");
   if (opts.yaml && isYaml(c)) {
+    checkYamlDepth(text);
     const docs = parseAllDocuments(text);
     const list = Array.isArray(docs) ? docs : [docs];
     const out: unknown[] = [];
@@ -42,7 +44,8 @@ export async function readDocuments(c: Context, opts: { yaml?: boolean } = {}): 
       if (doc.errors.length > 0) {
         throw new ApiError(400, "request.invalid_yaml", `document ${i}: ${doc.errors[0]!.message}`);
       }
-      const value = doc.toJS({ maxAliasCount: 100 });
+      const value = toJs(doc, i);
+      checkJsonDepth(value); // aliases can nest deeper than the text does
       if (value !== null && value !== undefined) out.push(value);
     }
     return out;
@@ -51,11 +54,23 @@ export async function readDocuments(c: Context, opts: { yaml?: boolean } = {}): 
   return Array.isArray(value) ? value : [value];
 }
 
+/** A parsed document as plain values; an alias bomb (more than 100 alias expansions) is the caller's error. */
+function toJs(doc: ReturnType<typeof parseAllDocuments>[number], index: number): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new ApiError(400, "request.invalid_yaml", `document ${index}: ${(err as Error).message}`);
+  }
+}
+
 function parseJson(text: string): unknown {
   if (text.trim() === "") throw new ApiError(400, "request.empty_body", "the request body is empty");
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     throw new ApiError(400, "request.invalid_json", `the body is not valid JSON: ${(err as Error).message}`);
   }
+  checkJsonDepth(value);
+  return value;
 }

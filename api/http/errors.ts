@@ -5,6 +5,9 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ValidationIssue } from "../policy/validation/index.ts";
 import { StoreError } from "../store/errors.ts";
 
+/** The most issues one error answer lists. */
+export const MAX_ISSUES = 100;
+
 export class ApiError extends Error {
   constructor(
     readonly status: ContentfulStatusCode,
@@ -17,12 +20,16 @@ export class ApiError extends Error {
     this.name = "ApiError";
   }
 
+  /** A 422 listing at most MAX_ISSUES issues (details.issueCount tells how many there were). */
   static invalid(kind: string, issues: ValidationIssue[]): ApiError {
     const first = issues[0];
     const summary = first ? `${first.path}: ${first.message}` : "invalid";
     const more =
       issues.length > 1 ? ` (and ${issues.length - 1} more issue${issues.length > 2 ? "s" : ""})` : "";
-    return new ApiError(422, `${kind}.invalid`, `${kind} is invalid: ${summary}${more}`, issues);
+    // A body of 100,000 bad label keys must not become a 30 MB answer.
+    const shown = issues.slice(0, MAX_ISSUES);
+    const details = issues.length > MAX_ISSUES ? { issueCount: issues.length } : {};
+    return new ApiError(422, `${kind}.invalid`, `${kind} is invalid: ${summary}${more}`, shown, details);
   }
 }
 

@@ -1,13 +1,12 @@
-// Maps zod errors of API request bodies (not policy objects) to the API's issue list.
+// Parses API request bodies (not policy objects) with zod, reporting issues as policy validation
+// does: unknown fields at their own path, missing and wrong-typed fields told apart.
 import type { z } from "zod";
-import type { ValidationIssue } from "../policy/validation/index.ts";
+import { parseWith } from "../policy/validation/zod-issues.ts";
+import { ApiError } from "./errors.ts";
 
-export function issuesFromZod(err: z.ZodError): ValidationIssue[] {
-  return err.issues.map((i) => ({
-    path: i.path
-      .map((p, n) => (typeof p === "number" ? `[${p}]` : n === 0 ? String(p) : `.${String(p)}`))
-      .join(""),
-    rule: i.code,
-    message: i.message,
-  }));
+/** The parsed body, or a 422 `<kind>.invalid` listing every issue. */
+export function parseRequest<S extends z.ZodType>(kind: string, schema: S, body: unknown): z.output<S> {
+  const { value, issues } = parseWith(schema, body);
+  if (issues.length > 0 || value === undefined) throw ApiError.invalid(kind, issues);
+  return value;
 }

@@ -15,13 +15,13 @@ import { type AllocationChange, Allocator } from "../allocator.ts";
 import type { Endpoint, Namespace, NetworkPolicy } from "../model.ts";
 import { labelsKey } from "../selectors.ts";
 import { diffMaps } from "./delta.ts";
-import { beginChange, replaceAll, replaceRemotes, type SetChange } from "./set-changes.ts";
 import { EngineError } from "./errors.ts";
 import { computeIpcacheEntry } from "./ipcache.ts";
 import { NodeTable } from "./nodes.ts";
 import { compilePolicy, policyUsesIdentity, releasePolicy } from "./policies.ts";
 import { PrefixRegistry } from "./prefixes.ts";
 import { SelectorCache } from "./selector-cache.ts";
+import { beginChange, replaceAll, replaceRemotes, type SetChange } from "./set-changes.ts";
 import { computeSetEntries, type SetContext } from "./set-entries.ts";
 import type { EndpointRec, PolicyRec, PolicySet } from "./types.ts";
 

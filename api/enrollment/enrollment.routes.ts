@@ -1,0 +1,89 @@
+// Owns /v1/enrollment-tokens (admin) and POST /v1/enroll (open, rate-limited on failures).
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { Hono } from "hono";
+import { z } from "zod";
+import { readBody } from "../http/body.ts";
+import { ApiError } from "../http/errors.ts";
+import { parseRequest } from "../http/zod-issues.ts";
+import type { EnrollmentRepository } from "./enrollment.repository.ts";
+import { FailureLimiter } from "./rate-limit.ts";
+
+export const createEnrollmentTokenSchema = z.strictObject({
+  ttlSeconds: z.number().int().min(60).max(31_536_000).default(3600),
+  maxUses: z.number().int().min(1).max(100_000).default(1),
+  description: z.string().max(200).default(""),
+  allowReenroll: z.boolean().default(false),
+});
+
+const nodeName = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, "must be a DNS-1123 subdomain");
+
+export const enrollSchema = z.strictObject({
+  token: z.string().min(1).max(200),
+  node: nodeName,
+  agentVersion: z.string().max(100).default("unknown"),
+});
+
+export function enrollmentTokenRoutes(repo: EnrollmentRepository) {
+  const app = new Hono<{ Variables: { scope: string } }>();
+  app.use(async function requireAdmin(c, next) {
+    if (c.get("scope") !== "admin")
+      throw new ApiError(403, "auth.forbidden", "enrollment tokens need an admin token");
+    return next();
+  });
+  app.post("/", async (c) => {
+    const body = parseRequest("enrollment_token", createEnrollmentTokenSchema, await readBody(c));
+    return c.json(repo.createToken(body), 201);
+  });
+  app.get("/", (c) => c.json({ items: repo.listTokens() }));
+  app.delete("/:id", (c) => {
+    if (!repo.revokeToken(c.req.param("id"))) {
+      throw new ApiError(
+        404,
+        "enrollment_token.not_found",
+        `no live enrollment token with id ${c.req.param("id")}`,
+      );
+    }
+    return c.json({ id: c.req.param("id"), revoked: true });
+  });
+  return app;
+}
+
+export function enrollRoutes(
+  repo: EnrollmentRepository,
+  onEnrolled: (node: string) => void,
+  limiter = new FailureLimiter(),
+) {
+  const app = new Hono();
+  app.post("/", async (c) => {
+    const client = clientAddress(c);
+    if (!limiter.allowed(client)) {
+      throw new ApiError(
+        429,
+        "enrollment.rate_limited",
+        "too many failed enrollment attempts from this address; retry later",
+      );
+    }
+    try {
+      const body = parseRequest("enroll", enrollSchema, await readBody(c));
+      const result = repo.enroll(body.token, body.node, body.agentVersion);
+      onEnrolled(result.node);
+      return c.json(result);
+    } catch (err) {
+      limiter.fail(client);
+      throw err;
+    }
+  });
+  return app;
+}
+
+function clientAddress(c: Parameters<typeof getConnInfo>[0]): string {
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}

@@ -1,0 +1,43 @@
+// Owns the bound on how deeply a request body may nest. Everything after parsing (validation
+// previews, JSON.stringify of the submitted object, the YAML composer) recurses per level, so a
+// 20 KB body of brackets could otherwise overflow the stack: a 500, or for YAML a fatal V8 abort.
+import { Lexer, Parser } from "yaml";
+import { ApiError } from "./errors.ts";
+
+/** Deepest nesting of arrays and objects a body may have; Kubernetes objects stay far below it. */
+export const MAX_BODY_DEPTH = 100;
+
+function tooDeep(what: string): ApiError {
+  return new ApiError(
+    400,
+    "request.too_deep",
+    `the ${what} body nests arrays and objects deeper than ${MAX_BODY_DEPTH} levels`,
+  );
+}
+
+/** Throws 400 request.too_deep when `value` nests deeper than MAX_BODY_DEPTH (a scalar is depth 0). */
+export function checkJsonDepth(value: unknown): void {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth + 1 > MAX_BODY_DEPTH) throw tooDeep("JSON");
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
+    }
+  }
+}
+
+/**
+ * Throws 400 request.too_deep when YAML text nests deeper than MAX_BODY_DEPTH, checked with the
+ * yaml package's own iterative lexer and parser before its recursive composer runs.
+ */
+export function checkYamlDepth(text: string): void {
+  const parser = new Parser();
+  // The parser's stack holds the document and at most one open scalar besides the collections.
+  const limit = MAX_BODY_DEPTH + 2;
+  for (const lexeme of new Lexer().lex(text)) {
+    for (const _ of parser.next(lexeme));
+    if (parser.stack.length > limit) throw tooDeep("YAML");
+  }
+}

@@ -1,0 +1,57 @@
+// Owns /v1/nodes (status of enrolled nodes, deletion) and /v1/sync/wait.
+import { Hono } from "hono";
+import { z } from "zod";
+import type { Deps } from "../deps.ts";
+import { ApiError } from "../http/errors.ts";
+import { parseRequest } from "../http/zod-issues.ts";
+import type { NodeRecord } from "./nodes.repository.ts";
+
+export function nodeRoutes({ nodes, hub, store }: Deps) {
+  const app = new Hono();
+  const view = (n: NodeRecord) => {
+    const session = hub.sessions.get(n.name);
+    return {
+      ...n,
+      connected: !!session,
+      appliedRevision: session?.appliedRevision ?? n.appliedRevision,
+      endpointCount: store.engine.nodes.has(n.name) ? store.engine.nodeState(n.name).endpoints.length : 0,
+    };
+  };
+  app.get("/", (c) => c.json({ items: nodes.list().map(view), revision: store.revision() }));
+  app.get("/:name", (c) => {
+    const n = nodes.get(c.req.param("name"));
+    if (!n) throw new ApiError(404, "node.not_found", `node ${c.req.param("name")} is not enrolled`);
+    return c.json({ ...view(n), revision: store.revision() });
+  });
+  app.delete("/:name", (c) => {
+    const name = c.req.param("name");
+    if (!nodes.delete(name)) throw new ApiError(404, "node.not_found", `node ${name} is not enrolled`);
+    hub.disconnect(name);
+    return c.json({ name, deleted: true });
+  });
+  return app;
+}
+
+const waitQuery = z.strictObject({
+  revision: z.coerce.number().int().min(0),
+  timeoutSeconds: z.coerce.number().min(0).max(600).default(30),
+  node: z.string().min(1).max(253).optional(),
+});
+
+export function syncWaitRoutes({ hub }: Deps) {
+  const app = new Hono();
+  app.get("/", async (c) => {
+    const q = parseRequest("sync_wait", waitQuery, c.req.query());
+    const ok = await hub.waitFor(q.revision, q.timeoutSeconds * 1000, q.node);
+    if (ok) return c.json({ revision: q.revision, applied: true });
+    const lagging = hub.lagging(q.revision, q.node);
+    throw new ApiError(
+      504,
+      "sync.timeout",
+      `revision ${q.revision} not applied within ${q.timeoutSeconds}s by: ${lagging.map((l) => l.node).join(", ")}`,
+      [],
+      { lagging },
+    );
+  });
+  return app;
+}

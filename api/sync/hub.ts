@@ -1,0 +1,204 @@
+// Owns the sync hub: every connected agent's session, fan-out of each commit, heartbeats, node
+// status, and waiting until a revision is applied everywhere.
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer } from "ws";
+import { CLOSE, MAX_AGENT_MESSAGE_BYTES, type ServerMessage, SYNC_STREAM_PATH } from "../../wire/sync.ts";
+import type { EnrollmentRepository } from "../enrollment/enrollment.repository.ts";
+import type { NodesRepository } from "../nodes/nodes.repository.ts";
+import type { CommitResult, Store } from "../store/store.ts";
+import type { SyncMetrics } from "./metrics.ts";
+import { nodeDeltaOf, Session, type SessionHost } from "./session.ts";
+
+export interface HubOptions {
+  store: Store;
+  enrollment: EnrollmentRepository;
+  nodes: NodesRepository;
+  metrics: SyncMetrics;
+  log: (line: Record<string, unknown>) => void;
+  heartbeatSeconds?: number;
+  /** Heartbeats an agent may leave unanswered before it is dropped. */
+  maxUnanswered?: number;
+  now?: () => Date;
+}
+
+interface Waiter {
+  revision: number;
+  node?: string;
+  resolve: () => void;
+}
+
+export class SyncHub {
+  readonly sessions = new Map<string, Session>();
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_AGENT_MESSAGE_BYTES });
+  private readonly waiters = new Set<Waiter>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly host: SessionHost;
+  private readonly commitTimes = new Map<number, number>();
+  readonly heartbeatSeconds: number;
+
+  constructor(private readonly opts: HubOptions) {
+    this.heartbeatSeconds = opts.heartbeatSeconds ?? 10;
+    const now = opts.now ?? (() => new Date());
+    const { store, nodes, metrics } = opts;
+    this.host = {
+      heartbeatSeconds: this.heartbeatSeconds,
+      currentRevision: () => store.revision(),
+      snapshot: (node): ServerMessage => ({
+        type: "snapshot",
+        revision: store.revision(),
+        state: store.engine.nodeState(node),
+      }),
+      changesSince: (node, revision) => {
+        const rows = store.changesSince(revision);
+        if (!rows || rows.length === 0) return null;
+        return {
+          toRevision: rows.at(-1)!.revision,
+          delta: nodeDeltaOf(
+            node,
+            rows.map((r) => r.changes),
+          ),
+        };
+      },
+      onHello: (s, hello) => {
+        nodes.update(s.node, {
+          agentVersion: hello.agentVersion,
+          features: hello.features,
+          lastSeenAt: now().toISOString(),
+        });
+        opts.log({
+          level: "info",
+          msg: "agent connected",
+          node: s.node,
+          appliedRevision: hello.appliedRevision,
+        });
+      },
+      onAck: (s, revision) => {
+        metrics.acks.inc();
+        const committed = this.commitTimes.get(revision);
+        if (committed !== undefined) metrics.fanoutSeconds.observe((performance.now() - committed) / 1000);
+        nodes.update(s.node, { appliedRevision: revision, lastError: null, lastSeenAt: now().toISOString() });
+        this.settleWaiters();
+      },
+      onNack: (s, revision, error) => {
+        metrics.nacks.inc();
+        nodes.update(s.node, { lastError: `revision ${revision}: ${error.code}: ${error.message}` });
+        opts.log({ level: "warn", msg: "agent refused a revision", node: s.node, revision, error });
+      },
+      onStatus: (s, status) => nodes.update(s.node, { ...status, lastSeenAt: now().toISOString() }),
+      onRotate: (s) => opts.enrollment.rotateCredential(s.node),
+      log: opts.log,
+      counters: { deltas: () => metrics.deltasSent.inc(), snapshots: () => metrics.snapshotsSent.inc() },
+    };
+    this.timer = setInterval(() => this.tick(), this.heartbeatSeconds * 1000);
+    this.timer.unref();
+  }
+
+  /** Serves WebSocket upgrades of the agent stream on an HTTP server. */
+  attach(server: Server): void {
+    server.on("upgrade", (req, socket, head) => this.upgrade(req, socket, head));
+  }
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname !== SYNC_STREAM_PATH) return refuse(socket, 404, "no such stream");
+    const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
+    const node = match ? this.opts.enrollment.verifyCredential(match[1]!) : null;
+    if (!node) return refuse(socket, 401, "a valid node credential is required");
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const previous = this.sessions.get(node);
+      if (previous) previous.close(CLOSE.REPLACED, "a newer stream of this node replaced this one");
+      const session = new Session(node, ws, this.host);
+      this.sessions.set(node, session);
+      this.opts.metrics.connected.set(this.sessions.size);
+      ws.on("message", (data, isBinary) => {
+        if (isBinary) return session.close(CLOSE.PROTOCOL, "binary frames are not part of the protocol");
+        session.handle(data.toString());
+      });
+      ws.on("error", (err) =>
+        this.opts.log({ level: "warn", msg: "agent stream error", node, error: String(err) }),
+      );
+      ws.on("close", () => {
+        if (this.sessions.get(node) === session) this.sessions.delete(node);
+        this.opts.metrics.connected.set(this.sessions.size);
+        this.settleWaiters();
+        this.opts.log({ level: "info", msg: "agent disconnected", node });
+      });
+    });
+  }
+
+  /** Fans a commit out to every connected agent (never waits for any of them). */
+  onCommit(result: CommitResult): void {
+    this.commitTimes.set(result.revision, performance.now());
+    if (this.commitTimes.size > 1024) this.commitTimes.delete(this.commitTimes.keys().next().value!);
+    for (const session of this.sessions.values()) session.onCommit(result.revision, result.changes);
+    this.settleWaiters();
+  }
+
+  /** Closes a node's stream (its credential was revoked or the node deleted). */
+  disconnect(node: string, code: number = CLOSE.REVOKED, reason = "node deleted"): void {
+    this.sessions.get(node)?.close(code, reason);
+  }
+
+  /** Nodes that have not applied `revision` yet: all connected ones, or just `node`. */
+  lagging(
+    revision: number,
+    node?: string,
+  ): { node: string; appliedRevision: number | null; connected: boolean }[] {
+    if (node !== undefined) {
+      const s = this.sessions.get(node);
+      const applied = s?.appliedRevision ?? null;
+      return applied !== null && applied >= revision
+        ? []
+        : [{ node, appliedRevision: applied, connected: !!s }];
+    }
+    return [...this.sessions.values()]
+      .filter((s) => s.appliedRevision === null || s.appliedRevision < revision)
+      .map((s) => ({ node: s.node, appliedRevision: s.appliedRevision, connected: true }));
+  }
+
+  /** Resolves true once every connected node (or `node`) applied `revision`, false on timeout. */
+  waitFor(revision: number, timeoutMs: number, node?: string): Promise<boolean> {
+    if (this.lagging(revision, node).length === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter: Waiter = { revision, node, resolve: () => resolve(true) };
+      const timeout = setTimeout(() => {
+        this.waiters.delete(waiter);
+        resolve(false);
+      }, timeoutMs);
+      waiter.resolve = () => {
+        clearTimeout(timeout);
+        resolve(true);
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    for (const s of this.sessions.values()) s.close(CLOSE.GOING_AWAY, "server shutting down");
+    this.wss.close();
+  }
+
+  private settleWaiters(): void {
+    for (const w of this.waiters) {
+      if (this.lagging(w.revision, w.node).length === 0) {
+        this.waiters.delete(w);
+        w.resolve();
+      }
+    }
+  }
+
+  private tick(): void {
+    for (const s of [...this.sessions.values()]) s.tick(this.opts.maxUnanswered ?? 3);
+  }
+}
+
+function refuse(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify({
+    error: { code: status === 401 ? "auth.invalid_credential" : "route.not_found", message, issues: [] },
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 401 ? "Unauthorized" : "Not Found"}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

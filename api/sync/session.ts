@@ -1,0 +1,196 @@
+// Owns one agent's stream: the protocol state of that node (hello, what was sent, what was
+// applied), heartbeats, and backpressure. It never blocks: a stream that falls too far behind is
+// answered with a snapshot once it drains.
+import type { WebSocket } from "ws";
+import { endpointKey, ipcacheKey, type NodeDelta, policyKey } from "../../wire/entries.ts";
+import {
+  type AgentMessage,
+  CLOSE,
+  type Hello,
+  mergeDeltas,
+  parseAgentMessage,
+  type ServerMessage,
+  SYNC_PROTOCOL_VERSION,
+} from "../../wire/sync.ts";
+import type { ChangeSet } from "../policy/compiler/engine.ts";
+
+/** Above this many buffered bytes a stream stops getting deltas and gets a snapshot later. */
+export const HIGH_WATER_BYTES = 16 << 20;
+/** A stream that was behind gets its snapshot once its buffer is below this. */
+export const LOW_WATER_BYTES = 1 << 20;
+
+export interface SessionHost {
+  heartbeatSeconds: number;
+  currentRevision(): number;
+  snapshot(node: string): ServerMessage;
+  changesSince(node: string, revision: number): { toRevision: number; delta: NodeDelta } | null;
+  onHello(session: Session, hello: Hello): void;
+  onAck(session: Session, revision: number): void;
+  onNack(session: Session, revision: number, error: { code: string; message: string }): void;
+  onStatus(session: Session, status: { endpointsAttached: number; lastError: string | null }): void;
+  onRotate(session: Session): string;
+  log(line: Record<string, unknown>): void;
+  counters: { deltas(): void; snapshots(): void };
+}
+
+export class Session {
+  helloed = false;
+  /** The revision the agent will hold once it applies everything sent. */
+  sentRevision: number | null = null;
+  appliedRevision: number | null = null;
+  behind = false;
+  private heartbeatSeq = 0;
+  private unanswered = 0;
+  readonly connectedAt = Date.now();
+
+  constructor(
+    readonly node: string,
+    readonly ws: WebSocket,
+    private readonly host: SessionHost,
+  ) {}
+
+  handle(text: string): void {
+    const parsed = parseAgentMessage(text);
+    if (!parsed.ok) return this.close(CLOSE.PROTOCOL, parsed.reason);
+    const msg: AgentMessage = parsed.message;
+    if (!this.helloed && msg.type !== "hello")
+      return this.close(CLOSE.PROTOCOL, `expected hello, got ${msg.type}`);
+    switch (msg.type) {
+      case "hello":
+        return this.hello(msg);
+      case "ack":
+        this.appliedRevision = msg.revision;
+        return this.host.onAck(this, msg.revision);
+      case "nack":
+        return this.host.onNack(this, msg.revision, msg.error);
+      case "heartbeat_ack":
+        if (msg.seq === this.heartbeatSeq) this.unanswered = 0;
+        return;
+      case "status":
+        return this.host.onStatus(this, msg);
+      case "rotate_credential":
+        return this.send({ type: "credential", credential: this.host.onRotate(this) });
+    }
+  }
+
+  private hello(msg: Hello): void {
+    if (this.helloed) return this.close(CLOSE.PROTOCOL, "hello sent twice");
+    if (msg.protocol !== SYNC_PROTOCOL_VERSION) {
+      return this.close(
+        CLOSE.PROTOCOL,
+        `protocol ${msg.protocol} is not supported (server speaks ${SYNC_PROTOCOL_VERSION})`,
+      );
+    }
+    if (msg.node !== this.node)
+      return this.close(CLOSE.PROTOCOL, `credential belongs to node ${this.node}, hello names ${msg.node}`);
+    this.helloed = true;
+    this.appliedRevision = msg.appliedRevision;
+    this.host.onHello(this, msg);
+    this.send({
+      type: "welcome",
+      protocol: SYNC_PROTOCOL_VERSION,
+      node: this.node,
+      heartbeatSeconds: this.host.heartbeatSeconds,
+    });
+    this.catchUp(msg.appliedRevision);
+  }
+
+  /** Brings the agent from `from` to the current revision: deltas when the log has them, else a snapshot. */
+  private catchUp(from: number | null): void {
+    const current = this.host.currentRevision();
+    if (from !== null && from === current) {
+      this.sentRevision = current;
+      return;
+    }
+    const changes = from === null || from > current ? null : this.host.changesSince(this.node, from);
+    if (changes && from !== null) {
+      this.sendDelta(from, changes.toRevision, changes.delta);
+    } else {
+      this.sendSnapshot();
+    }
+  }
+
+  /** A new revision was committed. */
+  onCommit(revision: number, changes: ChangeSet): void {
+    if (!this.helloed) return;
+    if (this.behind) return this.maybeRecover();
+    if (this.sentRevision !== revision - 1) return this.sendSnapshot();
+    const node = changes.nodes[this.node];
+    const delta: NodeDelta = {
+      ipcache: changes.ipcache,
+      endpoints: node?.endpoints ?? { upsert: [], remove: [] },
+      policies: node?.policies ?? { upsert: [], remove: [] },
+    };
+    this.sendDelta(revision - 1, revision, delta);
+  }
+
+  /** Called on every heartbeat tick: returns false when the agent stopped answering. */
+  tick(maxUnanswered: number): boolean {
+    if (this.unanswered >= maxUnanswered) {
+      this.close(CLOSE.TIMEOUT, `no heartbeat answer after ${maxUnanswered} heartbeats`);
+      return false;
+    }
+    this.heartbeatSeq++;
+    this.unanswered++;
+    this.send({ type: "heartbeat", seq: this.heartbeatSeq, revision: this.host.currentRevision() });
+    this.maybeRecover();
+    return true;
+  }
+
+  close(code: number, reason: string): void {
+    this.host.log({ level: "warn", msg: "closing agent stream", node: this.node, code, reason });
+    try {
+      this.ws.close(code, reason.slice(0, 120));
+    } catch {
+      this.ws.terminate();
+    }
+  }
+
+  private maybeRecover(): void {
+    if (this.behind && this.ws.bufferedAmount < LOW_WATER_BYTES) {
+      this.behind = false;
+      this.sendSnapshot();
+    }
+  }
+
+  private sendDelta(from: number, to: number, delta: NodeDelta): void {
+    if (this.ws.bufferedAmount > HIGH_WATER_BYTES) {
+      this.behind = true;
+      this.host.log({
+        level: "warn",
+        msg: "agent stream behind; will send a snapshot when it drains",
+        node: this.node,
+      });
+      return;
+    }
+    this.send({ type: "delta", fromRevision: from, toRevision: to, delta });
+    this.sentRevision = to;
+    this.host.counters.deltas();
+  }
+
+  private sendSnapshot(): void {
+    const snap = this.host.snapshot(this.node);
+    this.send(snap);
+    if (snap.type === "snapshot") this.sentRevision = snap.revision;
+    this.host.counters.snapshots();
+  }
+
+  private send(msg: ServerMessage): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(JSON.stringify(msg));
+  }
+}
+
+export const DELTA_KEYS = { ipcache: ipcacheKey, endpoints: endpointKey, policies: policyKey };
+
+/** Merges a node's part of consecutive change sets into one delta. */
+export function nodeDeltaOf(node: string, sets: ChangeSet[]): NodeDelta {
+  return mergeDeltas(
+    sets.map((c) => ({
+      ipcache: c.ipcache,
+      endpoints: c.nodes[node]?.endpoints ?? { upsert: [], remove: [] },
+      policies: c.nodes[node]?.policies ?? { upsert: [], remove: [] },
+    })),
+    DELTA_KEYS,
+  );
+}

@@ -1,0 +1,37 @@
+/* Owns the endpoints map: host-side interface index -> local endpoint. Mirrored by
+ * bpf/lib/codecs/endpoints.ts. */
+#ifndef PAL_ENDPOINTS_H
+#define PAL_ENDPOINTS_H
+
+#include <linux/types.h>
+
+#define PAL_EP_INGRESS_ISOLATED (1u << 0)
+#define PAL_EP_EGRESS_ISOLATED (1u << 1)
+
+/* key: __u32 ifindex (host byte order) */
+
+/* value, 24 bytes:
+ *   0 endpoint_id        8 policy_set_id        16 egress_policy_id
+ *   4 identity          12 ingress_policy_id    20 flags (PAL_EP_*) */
+struct pal_endpoint {
+	__u32 endpoint_id;
+	__u32 identity;
+	__u32 policy_set_id;
+	__u32 ingress_policy_id;
+	__u32 egress_policy_id;
+	__u32 flags;
+};
+
+#ifdef __bpf__
+#ifndef PAL_ENDPOINTS_MAX
+#define PAL_ENDPOINTS_MAX 4096
+#endif
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PAL_ENDPOINTS_MAX);
+	__type(key, __u32);
+	__type(value, struct pal_endpoint);
+} pal_endpoints_v1 SEC(".maps");
+#endif
+
+#endif

@@ -1,0 +1,60 @@
+// Mirrors bpf/include/endpoints.h (the owner): key = ifindex (u32), value = struct pal_endpoint.
+import type { EndpointEntry } from "../../../wire/entries.ts";
+import { readU32, type StructLayout, writeU32 } from "./layout.ts";
+
+export const ENDPOINT_LAYOUT: StructLayout = {
+  struct: "pal_endpoint",
+  size: 24,
+  fields: {
+    endpoint_id: [0, 4],
+    identity: [4, 4],
+    policy_set_id: [8, 4],
+    ingress_policy_id: [12, 4],
+    egress_policy_id: [16, 4],
+    flags: [20, 4],
+  },
+};
+export const ENDPOINT_KEY_SIZE = 4;
+export const EP_INGRESS_ISOLATED = 1;
+export const EP_EGRESS_ISOLATED = 2;
+
+/** The endpoint as the datapath holds it (EndpointEntry without the interface name). */
+export type EndpointValue = Omit<EndpointEntry, "interface">;
+
+export function encodeEndpointKey(ifindex: number): Buffer {
+  const b = Buffer.alloc(ENDPOINT_KEY_SIZE);
+  writeU32(b, 0, ifindex);
+  return b;
+}
+
+export function decodeEndpointKey(b: Buffer): number {
+  return readU32(b, 0);
+}
+
+export function encodeEndpoint(e: EndpointValue): Buffer {
+  const b = Buffer.alloc(ENDPOINT_LAYOUT.size);
+  writeU32(b, 0, e.endpointId);
+  writeU32(b, 4, e.identity);
+  writeU32(b, 8, e.policySetId);
+  writeU32(b, 12, e.ingressPolicyId);
+  writeU32(b, 16, e.egressPolicyId);
+  writeU32(
+    b,
+    20,
+    (e.ingressIsolated ? EP_INGRESS_ISOLATED : 0) | (e.egressIsolated ? EP_EGRESS_ISOLATED : 0),
+  );
+  return b;
+}
+
+export function decodeEndpoint(b: Buffer): EndpointValue {
+  const flags = readU32(b, 20);
+  return {
+    endpointId: readU32(b, 0),
+    identity: readU32(b, 4),
+    policySetId: readU32(b, 8),
+    ingressIsolated: (flags & EP_INGRESS_ISOLATED) !== 0,
+    egressIsolated: (flags & EP_EGRESS_ISOLATED) !== 0,
+    ingressPolicyId: readU32(b, 12),
+    egressPolicyId: readU32(b, 16),
+  };
+}

@@ -1,0 +1,144 @@
+// Shared verdict cases that depend on state across packets: conntrack replies, the cross-endpoint
+// rule, live policy removal, counters and drop events.
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import { PROTO } from "../../wire/entries.ts";
+import { REASONS } from "./codecs/reasons.ts";
+import type { VerdictHarness } from "./testing/harness.ts";
+import { buildPacket, TCP_FLAGS } from "./testing/packet.ts";
+import { allow, EP, ID, IP, tcp, udp } from "./verdict-fixtures.ts";
+
+const IN = 0;
+const OUT = 1;
+const { SYN, ACK, FIN } = TCP_FLAGS;
+
+export function statefulCases(harness: () => VerdictHarness): void {
+  let h: VerdictHarness;
+  it("ICMP and ICMPv6 match with port 0, and echo replies pass through conntrack", async () => {
+    h = harness();
+    await h.setEndpoint("A", EP.A({ ingress: true, egress: true }));
+    await h.setPolicies([allow(21, "egress", ID.B, PROTO.ICMP), allow(21, "egress", ID.B, PROTO.ICMPV6)]);
+    const ping = (src: string, dst: string, protocol: number, icmpType: number, icmpId: number) =>
+      buildPacket({ src, dst, protocol, icmpType, icmpId });
+    assert.equal(
+      (await h.run("from_pod", "A", ping(IP.A, IP.B, PROTO.ICMP, 8, 77))).trace.reason,
+      REASONS.PASS_POLICY,
+    );
+    assert.equal(
+      (await h.run("to_pod", "A", ping(IP.B, IP.A, PROTO.ICMP, 0, 77))).trace.reason,
+      REASONS.PASS_CONNTRACK,
+    );
+    assert.equal((await h.run("to_pod", "A", ping(IP.B, IP.A, PROTO.ICMP, 0, 78))).pass, false);
+    assert.equal(
+      (await h.run("from_pod", "A", ping(IP.A6, IP.B6, PROTO.ICMPV6, 128, 5))).trace.reason,
+      REASONS.PASS_POLICY,
+    );
+    assert.equal(
+      (await h.run("to_pod", "A", ping(IP.B6, IP.A6, PROTO.ICMPV6, 129, 5))).trace.reason,
+      REASONS.PASS_CONNTRACK,
+    );
+  });
+
+  it("replies of an allowed flow pass through conntrack though the reverse direction is isolated", async () => {
+    h = harness();
+    await h.setEndpoint("A", EP.A({ ingress: true, egress: true }));
+    await h.setPolicies([allow(21, "egress", ID.B, PROTO.TCP, 80, 16, 42, 1)]);
+    assert.equal(
+      (await h.run("from_pod", "A", tcp(IP.A, IP.B, 40000, 80))).trace.reason,
+      REASONS.PASS_POLICY,
+    );
+    const reply = await h.run("to_pod", "A", tcp(IP.B, IP.A, 80, 40000, SYN | ACK));
+    assert.deepEqual(
+      [reply.pass, reply.trace.reason, reply.trace.identity, reply.trace.policyId],
+      [true, REASONS.PASS_CONNTRACK, ID.B, 42],
+    );
+    assert.equal(
+      (await h.run("from_pod", "A", tcp(IP.A, IP.B, 40000, 80, ACK))).trace.reason,
+      REASONS.PASS_CONNTRACK,
+    );
+    assert.equal((await h.run("to_pod", "A", tcp(IP.B, IP.A, 80, 40001, SYN | ACK))).pass, false);
+  });
+
+  it("a flow allowed by one endpoint's check never bypasses another endpoint's check", async () => {
+    h = harness();
+    await h.setEndpoint("A", EP.A({ egress: true }));
+    await h.setEndpoint("B", EP.B({ ingress: true }));
+    await h.setEndpoint("C", EP.C({ ingress: true }));
+    await h.setPolicies([allow(21, "egress", ID.B, PROTO.TCP, 80)]);
+    const syn = tcp(IP.A, IP.B, 40000, 80);
+    assert.equal((await h.run("from_pod", "A", syn)).trace.reason, REASONS.PASS_POLICY);
+    const atB = await h.run("to_pod", "B", syn);
+    assert.deepEqual(
+      [atB.pass, atB.trace.reason, atB.trace.policyId],
+      [false, REASONS.DROP_POLICY_DENIED, 512],
+    );
+    assert.equal((await h.run("to_pod", "C", syn)).pass, false);
+    const fromB = await h.run("from_pod", "B", tcp(IP.B, IP.A, 80, 40000, SYN | ACK));
+    assert.equal(fromB.trace.reason, REASONS.PASS_NOT_ISOLATED);
+  });
+
+  it("removing a policy entry stops new flows while established ones continue through conntrack", async () => {
+    h = harness();
+    await h.setEndpoint("A", EP.A({ ingress: true }));
+    const entry = allow(21, "ingress", ID.B, PROTO.TCP, 80);
+    await h.setPolicies([entry]);
+    assert.equal((await h.run("to_pod", "A", tcp(IP.B, IP.A, 1000, 80))).trace.reason, REASONS.PASS_POLICY);
+    await h.deletePolicies([entry]);
+    assert.equal(
+      (await h.run("to_pod", "A", tcp(IP.B, IP.A, 1000, 80, ACK))).trace.reason,
+      REASONS.PASS_CONNTRACK,
+    );
+    assert.equal(
+      (await h.run("to_pod", "A", tcp(IP.B, IP.A, 1001, 80))).trace.reason,
+      REASONS.DROP_POLICY_DENIED,
+    );
+    assert.equal(
+      (await h.run("to_pod", "A", tcp(IP.B, IP.A, 1000, 80, FIN | ACK))).trace.reason,
+      REASONS.PASS_CONNTRACK,
+    );
+  });
+
+  it("every verdict is counted by direction and reason, with bytes", async () => {
+    h = harness();
+    await h.setEndpoint("A", EP.A({ ingress: true }));
+    const denied = tcp(IP.B, IP.A, 1000, 80);
+    await h.run("to_pod", "A", denied);
+    await h.run("to_pod", "A", tcp(IP.B, IP.A, 1001, 80));
+    const passed = udp(IP.A, IP.B, 1000, 53);
+    await h.run("from_pod", "A", passed);
+    assert.deepEqual(await h.counter(IN, REASONS.DROP_POLICY_DENIED), {
+      packets: 2,
+      bytes: 2 * denied.length,
+    });
+    assert.deepEqual(await h.counter(OUT, REASONS.PASS_NOT_ISOLATED), { packets: 1, bytes: passed.length });
+    assert.deepEqual(await h.counter(OUT, REASONS.DROP_POLICY_DENIED), { packets: 0, bytes: 0 });
+  });
+
+  it("a drop event names the endpoint, direction, peer, policy and the packet's addresses and ports", async () => {
+    h = harness();
+    await h.setEndpoint("A", EP.A({ ingress: true }));
+    await h.run("from_pod", "A", tcp(IP.A, IP.B, 999, 80));
+    const frame = tcp(IP.B, IP.A, 1234, 80);
+    await h.run("to_pod", "A", frame);
+    const events = await h.takeEvents();
+    assert.equal(events.length, 1);
+    const { timestampNs: _, ...e } = events[0]!;
+    assert.deepEqual(e, {
+      endpointId: 11,
+      ifindex: h.ifindex("A"),
+      reason: REASONS.DROP_POLICY_DENIED,
+      reasonName: "DROP_POLICY_DENIED",
+      peerIdentity: ID.B,
+      policyId: 511,
+      ruleIndex: 0,
+      direction: "ingress",
+      family: 4,
+      protocol: PROTO.TCP,
+      srcPort: 1234,
+      dstPort: 80,
+      srcAddr: IP.B,
+      dstAddr: IP.A,
+      packetLen: frame.length,
+    });
+  });
+}

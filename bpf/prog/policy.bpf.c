@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Palisade policy programs for a pod's host-side veth: from_pod (tc ingress: the pod's egress
+ * policy) and to_pod (tc egress: the pod's ingress policy). One object serves every endpoint;
+ * the endpoint is found by the interface index of the packet.
+ *
+ * Verdict algorithm (bpf/lib/model/verdict.ts is the same algorithm in TypeScript):
+ *   1. endpoint by skb->ifindex; none -> drop UNKNOWN_ENDPOINT (never fail open)
+ *   2. parse; malformed -> drop with its reason; ARP, neighbour discovery -> pass deliberately
+ *   3. conntrack hit (unexpired) for this endpoint -> pass CONNTRACK
+ *   4. policy decision (pal_decide); a pass creates a conntrack entry for this endpoint
+ * Every verdict is counted; every drop is evented (rate-limited). The verdict trace is left in
+ * skb->cb[0..4] (reason, remote identity, policy id, rule index, endpoint id) for tests that
+ * read it back through BPF_PROG_TEST_RUN's ctx_out; cb is tc scratch space. */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "reasons.h"
+#include "endpoints.h"
+#include "ipcache.h"
+#include "policy.h"
+#include "conntrack.h"
+#include "conntrack_state.h"
+#include "counters.h"
+#include "events.h"
+#include "parsing.h"
+
+struct pal_verdict {
+	int reason;
+	__u32 identity; /* remote identity used for the decision (0 before the ipcache lookup) */
+	__u32 policy_id;
+	__u16 rule_index;
+};
+
+static __always_inline void pal_remote_addr(const struct pal_packet *p, __u8 dir, __u8 *out)
+{
+	__builtin_memcpy(out, dir == PAL_DIR_EGRESS ? p->dst_addr : p->src_addr, 16);
+}
+
+static __always_inline void pal_ct_key_of(struct pal_ct_key *k, const struct pal_endpoint *ep,
+					  const struct pal_packet *p, __u8 dir)
+{
+	k->endpoint_id = ep->endpoint_id;
+	k->family = p->family;
+	k->protocol = p->protocol;
+	if (dir == PAL_DIR_EGRESS) {
+		__builtin_memcpy(k->local_addr, p->src_addr, 16);
+		__builtin_memcpy(k->remote_addr, p->dst_addr, 16);
+		k->local_port = p->src_port;
+		k->remote_port = p->dst_port;
+	} else {
+		__builtin_memcpy(k->local_addr, p->dst_addr, 16);
+		__builtin_memcpy(k->remote_addr, p->src_addr, 16);
+		k->local_port = p->dst_port;
+		k->remote_port = p->src_port;
+	}
+}
+
+static __always_inline int pal_policy_lookup(struct pal_policy_key *k, __u32 identity,
+					     struct pal_verdict *v)
+{
+	k->remote_identity = identity;
+	struct pal_policy_value *pv = bpf_map_lookup_elem(&pal_policy_v1, k);
+	if (!pv || pv->verdict != PAL_VERDICT_ALLOW)
+		return 0;
+	v->reason = PAL_PASS_POLICY;
+	v->policy_id = pv->policy_id;
+	v->rule_index = pv->rule_index;
+	return 1;
+}
+
+/* The policy decision for a packet without conntrack state. */
+static __always_inline void pal_decide(const struct pal_endpoint *ep, const struct pal_packet *p,
+				       __u8 dir, struct pal_verdict *v)
+{
+	struct pal_ipcache_key ik = {.prefixlen = PAL_IPCACHE_PREFIX_BASE + 128, .family = p->family};
+	pal_remote_addr(p, dir, ik.addr);
+	struct pal_ipcache_value *iv = bpf_map_lookup_elem(&pal_ipcache_v1, &ik);
+	__u32 identity = iv ? iv->identity : PAL_IDENTITY_WORLD;
+	__u32 prefix_identity = iv ? iv->prefix_identity : 0;
+	v->identity = identity;
+
+	if (dir == PAL_DIR_INGRESS && identity == PAL_IDENTITY_HOST) {
+		v->reason = PAL_PASS_HOST;
+		return;
+	}
+	__u32 isolated = dir == PAL_DIR_INGRESS ? PAL_EP_INGRESS_ISOLATED : PAL_EP_EGRESS_ISOLATED;
+	if (!(ep->flags & isolated)) {
+		v->reason = PAL_PASS_NOT_ISOLATED;
+		return;
+	}
+	int icmp = p->protocol == IPPROTO_ICMP || p->protocol == IPPROTO_ICMPV6;
+	struct pal_policy_key pk = {
+		.prefixlen = PAL_POLICY_PREFIX_FULL,
+		.policy_set_id = ep->policy_set_id,
+		.direction = dir,
+		.protocol = p->protocol,
+		.port = bpf_htons(icmp ? 0 : p->dst_port),
+	};
+	if (pal_policy_lookup(&pk, identity, v))
+		return;
+	if (prefix_identity != 0 && pal_policy_lookup(&pk, prefix_identity, v))
+		return;
+	if (pal_policy_lookup(&pk, PAL_IDENTITY_ANY, v))
+		return;
+	v->reason = PAL_DROP_POLICY_DENIED;
+	v->policy_id = dir == PAL_DIR_INGRESS ? ep->ingress_policy_id : ep->egress_policy_id;
+	v->rule_index = 0;
+}
+
+static __always_inline void pal_ct_create(const struct pal_ct_key *k, const struct pal_packet *p,
+					  __u8 dir, const struct pal_verdict *v, __u64 now)
+{
+	struct pal_ct_value cv = {
+		.policy_id = v->policy_id,
+		.rule_index = v->rule_index,
+		.state = pal_ct_initial_state(p),
+		.origin = dir,
+		.peer_identity = v->identity,
+	};
+	cv.expires_ns = now + pal_ct_timeout_ns(&cv, p->protocol);
+	bpf_map_update_elem(&pal_conntrack_v1, k, &cv, BPF_ANY);
+}
+
+static __always_inline void pal_emit_drop(struct __sk_buff *skb, const struct pal_endpoint *ep,
+					  const struct pal_packet *p, __u8 dir,
+					  const struct pal_verdict *v, __u64 now)
+{
+	if (!pal_event_take_token(now))
+		return;
+	struct pal_drop_event *e = bpf_ringbuf_reserve(&pal_events_v1, sizeof(*e), 0);
+	if (!e) {
+		pal_event_lost();
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->timestamp_ns = now;
+	e->endpoint_id = ep ? ep->endpoint_id : 0;
+	e->ifindex = skb->ifindex;
+	e->reason = v->reason;
+	e->peer_identity = v->identity;
+	e->policy_id = v->policy_id;
+	e->rule_index = v->rule_index;
+	e->direction = dir;
+	e->family = p->family;
+	e->protocol = p->protocol;
+	e->src_port = p->src_port;
+	e->dst_port = p->dst_port;
+	__builtin_memcpy(e->src_addr, p->src_addr, 16);
+	__builtin_memcpy(e->dst_addr, p->dst_addr, 16);
+	e->packet_len = skb->len;
+	bpf_ringbuf_submit(e, 0);
+	pal_event_emitted();
+}
+
+static __always_inline int pal_finish(struct __sk_buff *skb, const struct pal_endpoint *ep,
+				      const struct pal_packet *p, __u8 dir,
+				      const struct pal_verdict *v, __u64 now)
+{
+	pal_count(dir, v->reason, skb->len);
+	skb->cb[0] = (__u32)v->reason;
+	skb->cb[1] = v->identity;
+	skb->cb[2] = v->policy_id;
+	skb->cb[3] = v->rule_index;
+	skb->cb[4] = ep ? ep->endpoint_id : 0;
+	if (v->reason > 0)
+		return TC_ACT_OK;
+	pal_emit_drop(skb, ep, p, dir, v, now);
+	return TC_ACT_SHOT;
+}
+
+#ifdef PAL_BENCH_NEW_FLOWS
+/* Benchmark build only (build/policy_bench.bpf.o): BPF_PROG_TEST_RUN reuses one skb for every
+ * repetition, so adding one to the IPv4 source address makes each repetition a new flow. */
+static __always_inline void pal_bench_next_flow(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	__u32 *saddr = data + 14 + 12;
+	if ((void *)(saddr + 1) <= end)
+		*saddr = bpf_htonl(bpf_ntohl(*saddr) + 1);
+}
+#endif
+
+static __always_inline int pal_handle(struct __sk_buff *skb, __u8 dir)
+{
+	struct pal_packet p = {};
+	struct pal_verdict v = {};
+#ifdef PAL_BENCH_NEW_FLOWS
+	pal_bench_next_flow(skb);
+#endif
+	/* Coarse monotonic time (jiffy resolution) is enough for lifetimes in seconds and the event
+	 * bucket, and much cheaper than a clock read on every packet. */
+	__u64 now = bpf_ktime_get_coarse_ns();
+	int parsed = pal_parse(skb, &p);
+	__u32 ifindex = skb->ifindex;
+	struct pal_endpoint *ep = bpf_map_lookup_elem(&pal_endpoints_v1, &ifindex);
+	if (!ep) {
+		v.reason = PAL_DROP_UNKNOWN_ENDPOINT;
+		return pal_finish(skb, ep, &p, dir, &v, now);
+	}
+	if (parsed != 0) {
+		v.reason = parsed;
+		return pal_finish(skb, ep, &p, dir, &v, now);
+	}
+	struct pal_ct_key ck = {};
+	pal_ct_key_of(&ck, ep, &p, dir);
+	struct pal_ct_value *cv = bpf_map_lookup_elem(&pal_conntrack_v1, &ck);
+	if (cv && now < cv->expires_ns) {
+		pal_ct_advance(cv, &p, cv->origin == dir);
+		cv->expires_ns = now + pal_ct_timeout_ns(cv, p.protocol);
+		v.reason = PAL_PASS_CONNTRACK;
+		v.identity = cv->peer_identity;
+		v.policy_id = cv->policy_id;
+		v.rule_index = cv->rule_index;
+		return pal_finish(skb, ep, &p, dir, &v, now);
+	}
+	pal_decide(ep, &p, dir, &v);
+	if (v.reason > 0)
+		pal_ct_create(&ck, &p, dir, &v, now);
+	return pal_finish(skb, ep, &p, dir, &v, now);
+}
+
+SEC("tc")
+int from_pod(struct __sk_buff *skb)
+{
+	return pal_handle(skb, PAL_DIR_EGRESS);
+}
+
+SEC("tc")
+int to_pod(struct __sk_buff *skb)
+{
+	return pal_handle(skb, PAL_DIR_INGRESS);
+}
+
+char LICENSE[] SEC("license") = "GPL";
