@@ -1,2 +1,5 @@
-// The `palisade` command line: parses the subcommand and hands off to its module.
-console.log("palisade: under construction");
+// The `palisade` command line: runs the command named in argv with the real process's streams.
+import { processIo } from "./io.ts";
+import { runCli } from "./run.ts";
+
+process.exitCode = await runCli(process.argv.slice(2), process.env, processIo());

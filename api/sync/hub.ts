@@ -101,10 +101,16 @@ export class SyncHub {
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? "/", "http://localhost");
-    if (url.pathname !== SYNC_STREAM_PATH) return refuse(socket, 404, "no such stream");
+    if (url.pathname !== SYNC_STREAM_PATH) {
+      refuse(socket, 404, "no such stream");
+      return;
+    }
     const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
     const node = match ? this.opts.enrollment.verifyCredential(match[1]!) : null;
-    if (!node) return refuse(socket, 401, "a valid node credential is required");
+    if (!node) {
+      refuse(socket, 401, "a valid node credential is required");
+      return;
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const previous = this.sessions.get(node);
       if (previous) previous.close(CLOSE.REPLACED, "a newer stream of this node replaced this one");

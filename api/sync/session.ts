@@ -51,38 +51,54 @@ export class Session {
 
   handle(text: string): void {
     const parsed = parseAgentMessage(text);
-    if (!parsed.ok) return this.close(CLOSE.PROTOCOL, parsed.reason);
+    if (!parsed.ok) {
+      this.close(CLOSE.PROTOCOL, parsed.reason);
+      return;
+    }
     const msg: AgentMessage = parsed.message;
-    if (!this.helloed && msg.type !== "hello")
-      return this.close(CLOSE.PROTOCOL, `expected hello, got ${msg.type}`);
+    if (!this.helloed && msg.type !== "hello") {
+      this.close(CLOSE.PROTOCOL, `expected hello, got ${msg.type}`);
+      return;
+    }
     switch (msg.type) {
       case "hello":
-        return this.hello(msg);
+        this.hello(msg);
+        return;
       case "ack":
         this.appliedRevision = msg.revision;
-        return this.host.onAck(this, msg.revision);
+        this.host.onAck(this, msg.revision);
+        return;
       case "nack":
-        return this.host.onNack(this, msg.revision, msg.error);
+        this.host.onNack(this, msg.revision, msg.error);
+        return;
       case "heartbeat_ack":
         if (msg.seq === this.heartbeatSeq) this.unanswered = 0;
         return;
       case "status":
-        return this.host.onStatus(this, msg);
+        this.host.onStatus(this, msg);
+        return;
       case "rotate_credential":
-        return this.send({ type: "credential", credential: this.host.onRotate(this) });
+        this.send({ type: "credential", credential: this.host.onRotate(this) });
+        return;
     }
   }
 
   private hello(msg: Hello): void {
-    if (this.helloed) return this.close(CLOSE.PROTOCOL, "hello sent twice");
+    if (this.helloed) {
+      this.close(CLOSE.PROTOCOL, "hello sent twice");
+      return;
+    }
     if (msg.protocol !== SYNC_PROTOCOL_VERSION) {
-      return this.close(
+      this.close(
         CLOSE.PROTOCOL,
         `protocol ${msg.protocol} is not supported (server speaks ${SYNC_PROTOCOL_VERSION})`,
       );
+      return;
     }
-    if (msg.node !== this.node)
-      return this.close(CLOSE.PROTOCOL, `credential belongs to node ${this.node}, hello names ${msg.node}`);
+    if (msg.node !== this.node) {
+      this.close(CLOSE.PROTOCOL, `credential belongs to node ${this.node}, hello names ${msg.node}`);
+      return;
+    }
     this.helloed = true;
     this.appliedRevision = msg.appliedRevision;
     this.host.onHello(this, msg);
@@ -113,8 +129,14 @@ export class Session {
   /** A new revision was committed. */
   onCommit(revision: number, changes: ChangeSet): void {
     if (!this.helloed) return;
-    if (this.behind) return this.maybeRecover();
-    if (this.sentRevision !== revision - 1) return this.sendSnapshot();
+    if (this.behind) {
+      this.maybeRecover();
+      return;
+    }
+    if (this.sentRevision !== revision - 1) {
+      this.sendSnapshot();
+      return;
+    }
     const node = changes.nodes[this.node];
     const delta: NodeDelta = {
       ipcache: changes.ipcache,

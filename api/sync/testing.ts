@@ -11,6 +11,7 @@ export const ADMIN = "sync-test-admin-token";
 
 export interface TestPlane {
   server: RunningServer;
+  // biome-ignore lint/suspicious/noExplicitAny: test answers are read field by field
   api(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any }>;
   enroll(node: string, tokenOpts?: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;

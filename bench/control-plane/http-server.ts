@@ -1,0 +1,85 @@
+// Owns the server side of the HTTP benchmark: a child process that runs the real control plane on
+// 127.0.0.1 over a file database, reports its URL to the parent over IPC, and exits when told to.
+// Started by http.bench.ts (`fork` with `--import tsx`); not meant to be run by hand.
+import { rmSync } from "node:fs";
+import { dirname } from "node:path";
+import { serve } from "@hono/node-server";
+import { buildDeps, startServer } from "../../api/main.ts";
+import { createApp } from "../../api/server.ts";
+
+export type Synchronous = "normal" | "full";
+
+/** What the parent sends: the database file, the admin token, and the SQLite synchronous level. */
+export interface ServerRequest {
+  dbPath: string;
+  adminToken: string;
+  synchronous: Synchronous;
+}
+
+/** What the child answers once it listens. */
+export interface ServerReady {
+  url: string;
+  /** `PRAGMA synchronous` read back from the server's connection (1 NORMAL, 2 FULL), when reachable. */
+  synchronousLevel: number | null;
+}
+
+const quiet = () => {};
+
+/** The production path, unchanged: db/client.ts opens the database with synchronous=NORMAL. */
+async function startNormal(req: ServerRequest): Promise<{ ready: ServerReady; close: () => Promise<void> }> {
+  const server = await startServer({
+    listen: "127.0.0.1:0",
+    dbPath: req.dbPath,
+    adminToken: req.adminToken,
+    log: quiet,
+  });
+  return { ready: { url: server.url, synchronousLevel: null }, close: server.close };
+}
+
+/**
+ * The same wiring as startServer (buildDeps -> createApp -> serve -> hub.attach), with the one
+ * connection switched to synchronous=FULL before the first request, so db/ stays untouched.
+ */
+async function startFull(req: ServerRequest): Promise<{ ready: ServerReady; close: () => Promise<void> }> {
+  const deps = buildDeps(req.dbPath, req.adminToken, quiet);
+  const sqlite = deps.store.database.sqlite;
+  sqlite.pragma("synchronous = FULL");
+  const synchronousLevel = Number(sqlite.pragma("synchronous", { simple: true }));
+  const app = createApp(deps);
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(s));
+    s.once("error", reject);
+  });
+  deps.hub.attach(server as unknown as import("node:http").Server);
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  const close = () =>
+    new Promise<void>((resolve) => {
+      deps.hub.close();
+      server.close(() => {
+        deps.store.database.close();
+        resolve();
+      });
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+    });
+  return { ready: { url: `http://127.0.0.1:${port}`, synchronousLevel }, close };
+}
+
+function main(): void {
+  if (!process.send) throw new Error("http-server.ts must be started by http.bench.ts (fork, with IPC)");
+  process.once("message", async (req: ServerRequest) => {
+    const server = req.synchronous === "full" ? await startFull(req) : await startNormal(req);
+    const stop = async (orphaned: boolean) => {
+      await server.close();
+      // The parent removes its temp dir itself, unless it died before it could.
+      if (orphaned) rmSync(dirname(req.dbPath), { recursive: true, force: true });
+      process.exit(0);
+    };
+    // The parent going away (crash included) ends the child too: the benchmark leaves nothing behind.
+    process.once("disconnect", () => stop(true));
+    process.once("message", () => stop(false));
+    process.send!({ ready: server.ready });
+  });
+}
+
+main();

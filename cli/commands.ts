@@ -1,0 +1,30 @@
+// Owns the list of `palisade` commands, in help order, and the environment variables they read.
+import { applyCommand } from "./apply.ts";
+import type { Command } from "./command.ts";
+import { deleteCommand } from "./delete.ts";
+import { evaluateCommand } from "./evaluate.ts";
+import { getCommand } from "./get.ts";
+import { serverCommand } from "./server.ts";
+import { tokenCommand } from "./token.ts";
+import { agentCommand, demoCommand, upCommand } from "./unavailable.ts";
+
+export const commands: Command[] = [
+  serverCommand,
+  applyCommand,
+  getCommand,
+  deleteCommand,
+  evaluateCommand,
+  tokenCommand,
+  agentCommand,
+  upCommand,
+  demoCommand,
+];
+
+export const environment: [string, string][] = [
+  ["PALISADE_SERVER", "control plane URL for client commands (default: http://127.0.0.1:7400)"],
+  ["PALISADE_TOKEN", "bearer token for client commands (default: ./data/admin-token when it exists)"],
+  ["PALISADE_ADMIN_TOKEN", "server: the admin token (default: generated into <db dir>/admin-token)"],
+  ["PALISADE_LISTEN", "server: --listen"],
+  ["PALISADE_DB", "server: --db"],
+  ["PALISADE_LOG_LEVEL", "server: --log-level"],
+];
