@@ -46,6 +46,7 @@ const HIGH_WATER = (kind: string) => `high_water.${kind}`;
 export class Store {
   engine: PolicyEngine;
   private readonly now: () => Date;
+  private cachedRevision: number | undefined;
 
   constructor(
     readonly database: OpenedDatabase,
@@ -59,8 +60,10 @@ export class Store {
     return this.database.db;
   }
 
+  /** The current revision (kept in memory: only commit() changes it, after its transaction). */
   revision(): number {
-    return this.db.select().from(meta).where(eq(meta.key, REVISION)).get()?.value ?? 0;
+    this.cachedRevision ??= this.db.select().from(meta).where(eq(meta.key, REVISION)).get()?.value ?? 0;
+    return this.cachedRevision;
   }
 
   /** Applies the writes as one revision. Throws StoreError (4xx) for anything the caller can fix. */
@@ -88,6 +91,7 @@ export class Store {
         setMeta(tx as unknown as typeof this.db, REVISION, revision);
         return { revision, written, changes: applied.changes, compileMs };
       });
+      this.cachedRevision = result.revision;
       const retention = this.opts.logRetention ?? 10_000;
       if (result.revision > retention && result.revision % 64 === 0)
         this.compact(result.revision - retention);
@@ -300,6 +304,7 @@ export class Store {
           .onConflictDoUpdate({ target: [allocations.kind, allocations.key], set: { id: c.id } })
           .run();
     }
+    if (changes.length === 0) return;
     for (const [kind, value] of Object.entries(engine.highWater())) setMeta(db, HIGH_WATER(kind), value);
   }
 
