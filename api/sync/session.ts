@@ -1,6 +1,7 @@
 // Owns one agent's stream: the protocol state of that node (hello, what was sent, what was
 // applied), heartbeats, and backpressure. It never blocks: a stream that falls too far behind is
 // answered with a snapshot once it drains.
+
 import type { WebSocket } from "ws";
 import { endpointKey, ipcacheKey, type NodeDelta, policyKey } from "../../wire/entries.ts";
 import {
@@ -12,6 +13,7 @@ import {
   type ServerMessage,
   SYNC_PROTOCOL_VERSION,
 } from "../../wire/sync.ts";
+import { nodeDelta } from "../policy/compiler/change-set.ts";
 import type { ChangeSet } from "../policy/compiler/engine.ts";
 
 /** Above this many buffered bytes a stream stops getting deltas and gets a snapshot later. */
@@ -69,6 +71,9 @@ export class Session {
         this.host.onAck(this, msg.revision);
         return;
       case "nack":
+        // The agent kept its last good state: the next commit brings it a snapshot (a level-triggered
+        // retry) rather than a delta it cannot place.
+        this.sentRevision = null;
         this.host.onNack(this, msg.revision, msg.error);
         return;
       case "heartbeat_ack":
@@ -137,13 +142,7 @@ export class Session {
       this.sendSnapshot();
       return;
     }
-    const node = changes.nodes[this.node];
-    const delta: NodeDelta = {
-      ipcache: changes.ipcache,
-      endpoints: node?.endpoints ?? { upsert: [], remove: [] },
-      policies: node?.policies ?? { upsert: [], remove: [] },
-    };
-    this.sendDelta(revision - 1, revision, delta);
+    this.sendDelta(revision - 1, revision, nodeDelta(changes, this.node));
   }
 
   /** Called on every heartbeat tick: returns false when the agent stopped answering. */
@@ -208,11 +207,7 @@ export const DELTA_KEYS = { ipcache: ipcacheKey, endpoints: endpointKey, policie
 /** Merges a node's part of consecutive change sets into one delta. */
 export function nodeDeltaOf(node: string, sets: ChangeSet[]): NodeDelta {
   return mergeDeltas(
-    sets.map((c) => ({
-      ipcache: c.ipcache,
-      endpoints: c.nodes[node]?.endpoints ?? { upsert: [], remove: [] },
-      policies: c.nodes[node]?.policies ?? { upsert: [], remove: [] },
-    })),
+    sets.map((c) => nodeDelta(c, node)),
     DELTA_KEYS,
   );
 }

@@ -1,6 +1,8 @@
 // Owns the change -> per-node deltas measurement: applies each scenario's changes one at a time
 // and records, per change, the wall time, the GC pause time inside it, and the size of its deltas.
+
 import { PerformanceObserver } from "node:perf_hooks";
+import { nodeDelta } from "../../api/policy/compiler/change-set.ts";
 import type { ApplyResult, Change, PolicyEngine } from "../../api/policy/compiler/engine.ts";
 import type { Scenario } from "./scenarios.ts";
 
@@ -61,7 +63,7 @@ function deltaSize(
   r: ApplyResult,
   clusterNodes: number,
 ): Pick<ChangeSample, "nodes" | "entries" | "setsRecomputed"> {
-  const perNode = Object.values(r.changes.nodes);
+  const perNode = Object.keys(r.changes.nodes).map((node) => nodeDelta(r.changes, node));
   let entries = (r.changes.ipcache.upsert.length + r.changes.ipcache.remove.length) * clusterNodes;
   for (const d of perNode) {
     entries += d.endpoints.upsert.length + d.endpoints.remove.length;

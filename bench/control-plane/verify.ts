@@ -3,7 +3,9 @@
 // with the engine's snapshots, and the snapshots with a fresh compile of the final objects
 // (identities compared by label set, since ids depend on history).
 // Run: node --import tsx bench/control-plane/verify.ts [--scale 0.1] [--seed 1]
+
 import { parseArgs } from "node:util";
+import { nodeDelta } from "../../api/policy/compiler/change-set.ts";
 import { type ApplyResult, type Change, PolicyEngine } from "../../api/policy/compiler/engine.ts";
 import { endpointKey, ipcacheKey, type MapDelta, type NodeState, policyKey } from "../../wire/entries.ts";
 import { generateCluster, loadChanges, scaledParams } from "./generate.ts";
@@ -79,8 +81,7 @@ function snapshotOf(m: Mirror): NodeState {
 function applyToMirrors(mirrors: Map<string, Mirror>, r: ApplyResult): void {
   for (const [node, m] of mirrors) {
     applyDelta(m.ipcache, r.changes.ipcache, KEYS.ipcache);
-    const d = r.changes.nodes[node];
-    if (!d) continue;
+    const d = nodeDelta(r.changes, node);
     applyDelta(m.endpoints, d.endpoints, KEYS.endpoints);
     applyDelta(m.policies, d.policies, KEYS.policies);
   }

@@ -8,7 +8,6 @@ import {
   type IpcacheEntry,
   type MapDelta,
   type MapSizes,
-  type NodeDelta,
   type NodeState,
 } from "../../../wire/entries.ts";
 import { type AllocationChange, Allocator } from "../allocator.ts";
@@ -35,10 +34,9 @@ export type Change =
   | { kind: "policy"; op: "upsert"; id: number; value: NetworkPolicy }
   | { kind: "policy"; op: "delete"; namespace: string; name: string };
 
-export interface ChangeSet {
-  ipcache: MapDelta<IpcacheEntry>;
-  nodes: Record<string, Omit<NodeDelta, "ipcache">>;
-}
+import type { ChangeSet } from "./change-set.ts";
+
+export type { ChangeSet };
 
 export interface ApplyResult {
   changes: ChangeSet;
@@ -141,8 +139,8 @@ export class PolicyEngine {
     this.propagateNamedEgress(w);
     const setsRecomputed = this.recomputeSets(w);
     const ipcache = this.updateIpcache(w);
-    const nodes = this.nodes.update(this, w);
-    return { changes: { ipcache, nodes }, allocations: this.drainAllocations(), setsRecomputed };
+    const changeSet = this.nodes.update(this, w, ipcache);
+    return { changes: changeSet, allocations: this.drainAllocations(), setsRecomputed };
   }
 
   /** The endpoint that owns an interface on a node. */

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { endpointKey, ipcacheKey, type MapDelta, type NodeState, policyKey } from "../../../wire/entries.ts";
 import type { Endpoint, LabelSelector, NetworkPolicy, PolicyPeer, PolicyPort } from "../model.ts";
+import { nodeDelta } from "./change-set.ts";
 import { type Change, PolicyEngine } from "./engine.ts";
 import { ns } from "./testing.ts";
 
@@ -215,11 +216,9 @@ describe("compiler invariants", () => {
             for (const node of ["n1", "n2"]) {
               const m = mirror(node);
               applyDelta(m.ipcache, result.changes.ipcache, ipcacheKey);
-              const d = result.changes.nodes[node];
-              if (d) {
-                applyDelta(m.endpoints, d.endpoints, endpointKey);
-                applyDelta(m.policies, d.policies, policyKey);
-              }
+              const d = nodeDelta(result.changes, node);
+              applyDelta(m.endpoints, d.endpoints, endpointKey);
+              applyDelta(m.policies, d.policies, policyKey);
             }
           }
           const full = new PolicyEngine({

@@ -1,8 +1,9 @@
 // Owns each node's compiled state (local endpoints and the policy sets they use), the per-node
 // deltas of one apply, and the capacity check against the node's map sizes.
-import type { EndpointEntry, MapDelta, MapSizes, NodeState, PolicyEntry } from "../../../wire/entries.ts";
+import type { EndpointEntry, IpcacheEntry, MapDelta, MapSizes, NodeState } from "../../../wire/entries.ts";
+import { type ChangeSet, emptyChangeSet, type NodeChange } from "./change-set.ts";
 import { diffMaps } from "./delta.ts";
-import type { ChangeSet, PolicyEngine, Work } from "./engine.ts";
+import type { PolicyEngine, Work } from "./engine.ts";
 import { EngineError } from "./errors.ts";
 import { entriesBefore, setDelta } from "./set-changes.ts";
 import type { EndpointRec, PolicySet } from "./types.ts";
@@ -44,60 +45,60 @@ export class NodeTable {
     else set.nodes.delete(node);
   }
 
-  /** Brings every affected node up to date; returns their deltas; throws when a map would overflow. */
-  update(engine: PolicyEngine, w: Work): ChangeSet["nodes"] {
+  /** Brings every affected node up to date; returns the change set; throws when a map would overflow. */
+  update(engine: PolicyEngine, w: Work, ipcache: MapDelta<IpcacheEntry>): ChangeSet {
     if (engine.ipcache.size > this.sizes.ipcache) {
       throw capacityError("ipcache", "every node", engine.ipcache.size, this.sizes.ipcache);
     }
+    const cs: ChangeSet = { ...emptyChangeSet(), ipcache };
     const affected = new Set(this.setsBefore.keys());
     const endpointKeys = new Set(w.touched);
-    const setDeltas = new Map<number, MapDelta<PolicyEntry>>();
     for (const [setId, old] of w.setChanges) {
       const set = engine.sets.get(setId);
       if (!set) continue;
-      setDeltas.set(setId, setDelta(set, old));
+      const d = setDelta(set, old);
+      if (d.upsert.length + d.remove.length > 0) cs.sets[setId] = d;
       for (const node of set.nodes.keys()) affected.add(node);
       if (old.ingressPolicyId !== set.ingressPolicyId || old.egressPolicyId !== set.egressPolicyId) {
         for (const key of set.members) endpointKeys.add(key);
       }
     }
     const endpointDeltas = this.updateEndpoints(engine, w, endpointKeys, affected);
-    const out: ChangeSet["nodes"] = {};
     for (const node of affected) {
       const rec = this.touch(node);
       const before = this.setsBefore.get(node) ?? new Set(rec.sets.keys());
-      const policies: MapDelta<PolicyEntry> = { upsert: [], remove: [] };
+      const change: NodeChange = {
+        endpoints: endpointDeltas.get(node) ?? { upsert: [], remove: [] },
+        changed: [],
+        added: [],
+        removed: [],
+      };
       for (const setId of rec.sets.keys()) {
-        const set = engine.sets.get(setId)!;
-        if (!before.has(setId)) policies.upsert.push(...set.entries.values());
-        else {
-          const d = setDeltas.get(setId);
-          if (d) {
-            policies.upsert.push(...d.upsert);
-            policies.remove.push(...d.remove);
-          }
+        if (!before.has(setId)) {
+          change.added.push(setId);
+          cs.setEntries[setId] ??= [...engine.sets.get(setId)!.entries.values()];
+        } else if (cs.sets[setId]) {
+          change.changed.push(setId);
         }
       }
       for (const setId of before) {
         if (rec.sets.has(setId)) continue;
+        change.removed.push(setId);
+        if (cs.removedSetEntries[setId]) continue;
         const live = engine.sets.get(setId);
-        if (live) policies.remove.push(...entriesBefore(live, w.setChanges.get(setId)));
-        else {
-          const released = w.releasedSets.get(setId);
-          if (released) policies.remove.push(...released.entries.values());
-        }
+        const released = w.releasedSets.get(setId);
+        cs.removedSetEntries[setId] = live
+          ? [...entriesBefore(live, w.setChanges.get(setId))]
+          : [...(released?.entries.values() ?? [])];
       }
       this.checkCapacity(node, rec, engine);
-      const endpoints = endpointDeltas.get(node) ?? { upsert: [], remove: [] };
-      if (
-        endpoints.upsert.length + endpoints.remove.length + policies.upsert.length + policies.remove.length >
-        0
-      ) {
-        out[node] = { endpoints, policies };
-      }
+      const { endpoints } = change;
+      const empty = endpoints.upsert.length + endpoints.remove.length === 0;
+      if (!empty || change.changed.length + change.added.length + change.removed.length > 0)
+        cs.nodes[node] = change;
     }
     this.setsBefore.clear();
-    return out;
+    return cs;
   }
 
   snapshot(node: string, engine: PolicyEngine): NodeState {
