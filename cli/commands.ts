@@ -1,4 +1,6 @@
 // Owns the list of `palisade` commands, in help order, and the environment variables they read.
+
+import { agentCommand } from "./agent.ts";
 import { applyCommand } from "./apply.ts";
 import type { Command } from "./command.ts";
 import { deleteCommand } from "./delete.ts";
@@ -6,7 +8,7 @@ import { evaluateCommand } from "./evaluate.ts";
 import { getCommand } from "./get.ts";
 import { serverCommand } from "./server.ts";
 import { tokenCommand } from "./token.ts";
-import { agentCommand, demoCommand, upCommand } from "./unavailable.ts";
+import { demoCommand, upCommand } from "./unavailable.ts";
 
 export const commands: Command[] = [
   serverCommand,

@@ -30,11 +30,10 @@ describe("palisade --help", () => {
     }
   });
 
-  test("lists agent, up and demo under not yet available", async () => {
+  test("lists up and demo under not yet available", async () => {
     const { out } = await run("--help");
     const pending = out.slice(out.indexOf("Not yet available:"));
-    for (const name of ["agent", "up", "demo"])
-      assert.match(pending, new RegExp(`  ${name} +not yet available`));
+    for (const name of ["up", "demo"]) assert.match(pending, new RegExp(`  ${name} +not yet available`));
   });
 
   test("names every environment variable the commands read", async () => {
@@ -129,7 +128,7 @@ describe("each command's help", () => {
 });
 
 describe("commands that are not built yet", () => {
-  for (const name of ["agent", "up", "demo"]) {
+  for (const name of ["up", "demo"]) {
     test(`palisade ${name} exits 2 and says it is not yet available`, async () => {
       const { code, out, err } = await run(name, "--node", "a");
       assert.equal(code, 2);

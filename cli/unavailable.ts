@@ -1,4 +1,4 @@
-// Owns commands registered before they are built (agent, up, demo): they say so and exit 2.
+// Owns commands registered before they are built (up, demo): they say so and exit 2.
 import { type Command, EXIT_OK, EXIT_USAGE } from "./command.ts";
 import { renderUnavailable } from "./help.ts";
 
@@ -18,9 +18,5 @@ function defineUnavailable(path: string, summary: string): Command {
   };
 }
 
-export const agentCommand = defineUnavailable(
-  "agent",
-  "The node agent, which enforces policy with eBPF, is being built.",
-);
 export const upCommand = defineUnavailable("up", "Not built yet.");
 export const demoCommand = defineUnavailable("demo", "Not built yet.");

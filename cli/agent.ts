@@ -1,0 +1,164 @@
+// Owns `palisade agent`: runs the node agent until SIGINT/SIGTERM, leaving the datapath enforcing
+// unless --remove-on-exit.
+import { resolve } from "node:path";
+import { defineCommand, EXIT_FAILED, EXIT_OK } from "./command.ts";
+import { requireValue, UsageError } from "./flags.ts";
+import { workingDirectory } from "./io.ts";
+import { createLogger, processServerDeps } from "./server.ts";
+
+/** The part of agent/main.ts's runAgent this command uses. */
+export type RunAgent = (opts: {
+  server: string;
+  node: string;
+  enrollToken?: string;
+  stateDir: string;
+  bpffs: string;
+  metricsListen: string;
+  datapath: "bpf" | "memory";
+  removeOnExit?: boolean;
+  log?: (line: Record<string, unknown>) => void;
+}) => Promise<{ stop(): Promise<void> }>;
+
+export interface AgentDeps {
+  loadRunAgent(): Promise<RunAgent>;
+  waitForStopSignal(): Promise<string>;
+  now(): Date;
+}
+
+const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export function createAgentCommand(deps: AgentDeps) {
+  return defineCommand(
+    {
+      path: "agent",
+      summary: "run the node agent (enforces policy on this node's pod interfaces with eBPF)",
+      args: [],
+      flags: [
+        {
+          name: "server",
+          type: "string",
+          valueName: "URL",
+          description: "control plane URL",
+          default: "http://127.0.0.1:7400",
+          env: "PALISADE_SERVER",
+        },
+        {
+          name: "node",
+          type: "string",
+          valueName: "NAME",
+          description: "this node's name (DNS-1123 subdomain); required",
+          env: "PALISADE_NODE",
+        },
+        {
+          name: "enroll-token",
+          type: "string",
+          valueName: "TOKEN",
+          description: "bootstrap token for the first start (later starts reuse the stored credential)",
+          env: "PALISADE_ENROLL_TOKEN",
+        },
+        {
+          name: "state-dir",
+          type: "string",
+          valueName: "DIR",
+          description:
+            "where the credential and applied revision are kept (default /var/lib/palisade/<node>)",
+        },
+        {
+          name: "bpffs",
+          type: "string",
+          valueName: "DIR",
+          description: "bpffs directory for pinned maps and links (default /sys/fs/bpf/palisade/<node>)",
+        },
+        {
+          name: "metrics-listen",
+          type: "string",
+          valueName: "HOST:PORT",
+          description: "address of /metrics, /healthz and /readyz",
+          default: "127.0.0.1:9474",
+        },
+        {
+          name: "datapath",
+          type: "string",
+          valueName: "KIND",
+          description: "bpf (the kernel) or memory (simulation)",
+          default: "bpf",
+          choices: ["bpf", "memory"],
+        },
+        {
+          name: "remove-on-exit",
+          type: "boolean",
+          description: "on stop, detach programs and remove pinned maps (default: keep enforcing)",
+        },
+        {
+          name: "log-level",
+          type: "string",
+          valueName: "LEVEL",
+          description: "least severe log line written",
+          default: "info",
+          choices: ["debug", "info", "warn", "error"],
+        },
+      ],
+      description: [
+        "The first start enrolls with --enroll-token and stores the node credential (mode 0600) in",
+        "--state-dir; later starts reuse it. Several agents with different --node, --state-dir and",
+        "--bpffs can run on one host. The agent keeps enforcing while the control plane is away, and",
+        "a restart neither flushes maps nor detaches programs.",
+      ].join("\n"),
+    },
+    async (parsed, _env, io) => {
+      const node = parsed.values.node;
+      if (typeof node !== "string" || !NODE_NAME.test(node) || node.length > 253) {
+        throw new UsageError(
+          `--node must be a DNS-1123 subdomain (e.g. worker-1); got ${JSON.stringify(node ?? null)}`,
+        );
+      }
+      const cwd = workingDirectory(io);
+      const stateDir = resolve(
+        cwd,
+        (parsed.values["state-dir"] as string | undefined) ?? `/var/lib/palisade/${node}`,
+      );
+      const bpffs = resolve(
+        cwd,
+        (parsed.values.bpffs as string | undefined) ?? `/sys/fs/bpf/palisade/${node}`,
+      );
+      const log = createLogger(requireValue(parsed, "log-level"), io, deps.now);
+      const stopSignal = deps.waitForStopSignal();
+      let agent: { stop(): Promise<void> };
+      try {
+        const runAgent = await deps.loadRunAgent();
+        const token = parsed.values["enroll-token"];
+        agent = await runAgent({
+          server: requireValue(parsed, "server"),
+          node,
+          ...(typeof token === "string" && token ? { enrollToken: token } : {}),
+          stateDir,
+          bpffs,
+          metricsListen: requireValue(parsed, "metrics-listen"),
+          datapath: requireValue(parsed, "datapath") as "bpf" | "memory",
+          removeOnExit: parsed.switches.has("remove-on-exit"),
+          log,
+        });
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        io.stderr.write(
+          `palisade agent: failed to start: ${(error as Error).message ?? String(error)}${typeof code === "string" ? ` (${code})` : ""}\n`,
+        );
+        return EXIT_FAILED;
+      }
+      const signal = await stopSignal;
+      log({ level: "info", msg: "stopping", signal });
+      await agent.stop();
+      log({ level: "info", msg: "stopped" });
+      return EXIT_OK;
+    },
+  );
+}
+
+export const agentCommand = createAgentCommand({
+  async loadRunAgent() {
+    const { runAgent } = await import("../agent/main.ts");
+    return runAgent;
+  },
+  waitForStopSignal: processServerDeps.waitForStopSignal,
+  now: () => new Date(),
+});
