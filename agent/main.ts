@@ -1,5 +1,6 @@
 // Owns starting the node agent (the composition root): credential, datapath, reconciler, sync
 // stream, metrics listener, and stopping it (the datapath stays unless removeOnExit).
+
 import { readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import type { MapSizes } from "../wire/entries.ts";
@@ -11,6 +12,7 @@ import { MemoryAgentDatapath } from "./datapath/memory.ts";
 import { ensureCredential } from "./enroll.ts";
 import { startHealthServer } from "./health-server.ts";
 import { createAgentMetrics } from "./metrics.ts";
+import { withHostEntries } from "./reconcile/host-entries.ts";
 import { Reconciler } from "./reconcile/loop.ts";
 import { type AgentState, AgentStateMachine } from "./state.ts";
 import { StateDir, type StoredCredential } from "./state-dir.ts";
@@ -142,6 +144,8 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       stateDir,
       log,
       appliedRevision: resume?.revision ?? null,
+      // Traffic from this node's own addresses is `host` here (allowed into isolated pods).
+      overlay: (state) => withHostEntries(state, datapath.kind === "bpf" ? hostAddresses() : []),
     });
     reconciler.start();
     cleanups.push(() => reconciler.stop());

@@ -1,5 +1,6 @@
 // Owns turning snapshots and deltas into enforced revisions: validate the entries, apply only on
 // top of the exact revision, persist the applied revision, and answer with ack or nack.
+import type { NodeState } from "../../wire/entries.ts";
 import type { DeltaMessage, SnapshotMessage } from "../../wire/sync.ts";
 import type { Log } from "../clock.ts";
 import { DatapathError } from "../datapath/datapath.ts";
@@ -22,6 +23,8 @@ export interface RevisionApplierOptions {
   /** The revision the datapath already holds (a restart on pinned maps), or null. */
   appliedRevision: number | null;
   onApplied?: (revision: number) => void;
+  /** Node-local additions to every desired state (the node's own addresses as `host`). */
+  overlay?: (state: NodeState) => NodeState;
 }
 
 export class RevisionApplier {
@@ -40,7 +43,9 @@ export class RevisionApplier {
   async snapshot(msg: SnapshotMessage): Promise<ApplyAnswer> {
     const state = parseNodeState(msg.state);
     if (!state.ok) return this.#nack(msg.revision, "agent.invalid_entry", state.message);
-    return this.#apply("snapshot", msg.revision, () => this.#o.reconciler.setDesired(state.value));
+    return this.#apply("snapshot", msg.revision, () =>
+      this.#o.reconciler.setDesired(this.#overlay(state.value)),
+    );
   }
 
   async delta(msg: DeltaMessage): Promise<ApplyAnswer> {
@@ -53,8 +58,12 @@ export class RevisionApplier {
     if (!delta.ok) return this.#nack(msg.toRevision, "agent.invalid_entry", delta.message);
     const base = this.#o.reconciler.desired ?? emptyState();
     return this.#apply("delta", msg.toRevision, () =>
-      this.#o.reconciler.setDesired(applyDelta(base, delta.value)),
+      this.#o.reconciler.setDesired(this.#overlay(applyDelta(base, delta.value))),
     );
+  }
+
+  #overlay(state: NodeState): NodeState {
+    return this.#o.overlay ? this.#o.overlay(state) : state;
   }
 
   async #apply(kind: "snapshot" | "delta", revision: number, run: () => Promise<void>): Promise<ApplyAnswer> {
