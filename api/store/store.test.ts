@@ -146,3 +146,23 @@ describe("Store log retention", () => {
     assert.equal(store.changesSince(54)?.length, 10);
   });
 });
+
+describe("Store transaction hook", () => {
+  it("runs inside the commit: what it writes commits with the change, and its failure rolls everything back", () => {
+    const database = openTestDatabase();
+    database.sqlite.exec("CREATE TABLE side (revision INTEGER)");
+    let fail = false;
+    const store = new Store(database, {
+      inTransaction: (r) => {
+        database.sqlite.prepare("INSERT INTO side VALUES (?)").run(r.revision);
+        if (fail) throw new Error("hook failed");
+      },
+    });
+    store.commit([{ kind: "namespace", op: "upsert", value: ns("x") }]);
+    fail = true;
+    assert.throws(() => store.commit([{ kind: "namespace", op: "upsert", value: ns("y") }]), /hook failed/);
+    assert.deepEqual(database.sqlite.prepare("SELECT revision FROM side").pluck().all(), [1]);
+    assert.equal(store.revision(), 1);
+    assert.equal(store.engine.namespaces.has("y"), false);
+  });
+});

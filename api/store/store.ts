@@ -38,6 +38,11 @@ export interface StoreOptions {
   now?: () => Date;
   /** Revisions the log keeps for delta catch-up (default 10,000); older ones are compacted away. */
   logRetention?: number;
+  /**
+   * Called inside each commit's transaction, after the revision is written: whatever it writes
+   * (e.g. webhook events) commits or rolls back with the change itself. Throwing aborts the commit.
+   */
+  inTransaction?: (result: CommitResult) => void;
   /** Called after each commit (outside the transaction), e.g. to notify the sync hub. */
   onCommit?: (result: CommitResult) => void;
 }
@@ -82,7 +87,9 @@ export class Store {
         this.persistAllocations(applied.allocations, this.engine);
         this.rows.revision(revision, at, JSON.stringify(written), JSON.stringify(applied.changes));
         this.rows.meta(REVISION_KEY, revision);
-        return { revision, written, changes: applied.changes, compileMs };
+        const committed = { revision, written, changes: applied.changes, compileMs };
+        this.opts.inTransaction?.(committed);
+        return committed;
       })();
       this.cachedRevision = result.revision;
       const retention = this.opts.logRetention ?? 10_000;
