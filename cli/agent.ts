@@ -1,23 +1,14 @@
 // Owns `palisade agent`: runs the node agent until SIGINT/SIGTERM, leaving the datapath enforcing
 // unless --remove-on-exit.
 import { resolve } from "node:path";
+import type { AgentOptions, RunningAgent } from "../agent/main.ts";
 import { defineCommand, EXIT_FAILED, EXIT_OK } from "./command.ts";
 import { requireValue, UsageError } from "./flags.ts";
 import { workingDirectory } from "./io.ts";
 import { createLogger, processServerDeps } from "./server.ts";
 
-/** The part of agent/main.ts's runAgent this command uses. */
-export type RunAgent = (opts: {
-  server: string;
-  node: string;
-  enrollToken?: string;
-  stateDir: string;
-  bpffs: string;
-  metricsListen: string;
-  datapath: "bpf" | "memory";
-  removeOnExit?: boolean;
-  log?: (line: Record<string, unknown>) => void;
-}) => Promise<{ stop(): Promise<void> }>;
+/** agent/main.ts's runAgent (a type-only import: the agent loads only when the command runs). */
+export type RunAgent = (opts: AgentOptions) => Promise<Pick<RunningAgent, "stop">>;
 
 export interface AgentDeps {
   loadRunAgent(): Promise<RunAgent>;
