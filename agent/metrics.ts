@@ -25,7 +25,7 @@ export interface AgentMetrics {
 
 export function createAgentMetrics(src: AgentMetricsSources, { defaults = true } = {}): AgentMetrics {
   const registry = new Registry();
-  if (defaults) collectDefaultMetrics({ register: registry, prefix: "palisade_agent_process_" });
+  if (defaults) collectDefaultMetrics({ register: registry, prefix: "palisade_agent_" });
   const registers = [registry];
   new Gauge({
     name: "palisade_agent_applied_revision",

@@ -15,7 +15,7 @@ export function createMetrics(
   currentRevision: () => number,
 ): ApiMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "palisade_process_" });
+  collectDefaultMetrics({ register: registry, prefix: "palisade_" });
   return {
     registry,
     requests: new Counter({

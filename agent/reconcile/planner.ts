@@ -27,16 +27,26 @@ export function canonicalPolicyEntry(e: PolicyEntry): PolicyEntry {
   return canonicalPolicy({ ...e, verdict: "allow" });
 }
 
+/** Canonical prefix texts already computed: every apply sees the whole ipcache again. */
+const canonicalPrefixes = new Map<string, string>();
+
+function canonicalPrefix(text: string): string {
+  let canonical = canonicalPrefixes.get(text);
+  if (canonical === undefined) {
+    if (canonicalPrefixes.size >= 1 << 20) canonicalPrefixes.clear();
+    canonical = canonicalCidr(text) ?? text;
+    canonicalPrefixes.set(text, canonical);
+  }
+  return canonical;
+}
+
 export function canonicalIpcacheEntry(e: IpcacheEntry): IpcacheEntry {
-  return {
-    prefix: canonicalCidr(e.prefix) ?? e.prefix,
-    identity: e.identity,
-    prefixIdentity: e.prefixIdentity,
-  };
+  return { prefix: canonicalPrefix(e.prefix), identity: e.identity, prefixIdentity: e.prefixIdentity };
 }
 
 function prefixLength(prefix: string): number {
-  return parseCidr(prefix)?.prefixLen ?? 0;
+  const slash = prefix.lastIndexOf("/");
+  return slash < 0 ? (parseCidr(prefix)?.prefixLen ?? 0) : Number(prefix.slice(slash + 1));
 }
 
 function keyed<T>(entries: readonly T[], key: (e: T) => string, canonical: (e: T) => T): Map<string, T> {

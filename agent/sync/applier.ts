@@ -30,6 +30,7 @@ export interface RevisionApplierOptions {
 export class RevisionApplier {
   readonly #o: RevisionApplierOptions;
   #applied: number | null;
+  #persisted: string | undefined;
 
   constructor(o: RevisionApplierOptions) {
     this.#o = o;
@@ -83,11 +84,16 @@ export class RevisionApplier {
   /** Writes the applied revision and the endpoints still waiting for interfaces to the state dir. */
   persist(): void {
     if (this.#applied === null) return;
-    this.#o.stateDir.writeApplied({
+    const record = {
       node: this.#o.node,
       revision: this.#applied,
       pendingEndpoints: this.#o.reconciler.pendingEndpoints(),
-    });
+    };
+    // The same record twice in a row (apply, then the reconciler's change notice) is written once.
+    const text = JSON.stringify(record);
+    if (text === this.#persisted) return;
+    this.#o.stateDir.writeApplied(record);
+    this.#persisted = text;
   }
 
   #nack(revision: number, code: string, message: string): ApplyAnswer {

@@ -67,6 +67,12 @@ export class Session {
         this.hello(msg);
         return;
       case "ack":
+        // An ack must name a revision this stream was sent; a late one never moves it backwards.
+        if (this.sentRevision === null || msg.revision > this.sentRevision) {
+          this.close(CLOSE.PROTOCOL, `ack for revision ${msg.revision}, which was never sent`);
+          return;
+        }
+        if (this.appliedRevision !== null && msg.revision <= this.appliedRevision) return;
         this.appliedRevision = msg.revision;
         this.host.onAck(this, msg.revision);
         return;
@@ -165,6 +171,8 @@ export class Session {
     } catch {
       this.ws.terminate();
     }
+    // An agent that stopped reading never answers the close handshake: do not wait 30 s for it.
+    setTimeout(() => this.ws.terminate(), 1000).unref();
   }
 
   private maybeRecover(): void {

@@ -1,0 +1,37 @@
+// Owns the IPC between fanout.bench.ts and its fleet processes (agents.ts, protocol-agents.ts): the
+// requests, the answers and the statistics a fleet reports.
+
+export interface AgentsRequest {
+  type: "start";
+  server: string;
+  enrollToken: string;
+  nodes: string[];
+  /** Each node's state dir is `<stateRoot>/<node>`. */
+  stateRoot: string;
+  /** Agents started at once (enrollment and the first connection). */
+  batch: number;
+}
+
+export type AgentsCommand = { type: "stats" } | { type: "stop" };
+
+export interface AgentsStats {
+  agents: number;
+  ready: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** CPU time (user + system) the process used so far, in seconds. */
+  cpuSeconds: number;
+  /** Log lines at warn and error level, by message (a healthy run has few). */
+  problems: Record<string, number>;
+}
+
+export type AgentsAnswer =
+  | { type: "started"; agents: number; ms: number }
+  | ({ type: "stats" } & AgentsStats)
+  | { type: "stopped" }
+  | { type: "error"; message: string };
+
+export function cpuSeconds(): number {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1e6;
+}

@@ -1,0 +1,111 @@
+// Owns the protocol-only fleet of the fan-out benchmark (`--kind protocol`): a child process of
+// minimal agents that enroll, speak wire/sync.ts (hello -> snapshot -> ack; delta -> ack; heartbeat
+// -> heartbeat_ack) and apply nothing, so the figures isolate the control plane's delivery and ack
+// handling from the agents' apply work. Same IPC as agents.ts; started by fanout.bench.ts.
+import WebSocket from "ws";
+import { type ServerMessage, SYNC_PROTOCOL_VERSION, SYNC_STREAM_PATH } from "../../wire/sync.ts";
+import {
+  type AgentsAnswer,
+  type AgentsCommand,
+  type AgentsRequest,
+  type AgentsStats,
+  cpuSeconds,
+} from "./fleet-ipc.ts";
+
+interface Minimal {
+  ws: WebSocket;
+  held: number | null;
+}
+
+const problems: Record<string, number> = {};
+const problem = (what: string) => (problems[what] = (problems[what] ?? 0) + 1);
+
+async function enroll(server: string, token: string, node: string): Promise<string> {
+  const res = await fetch(`${server}/v1/enroll`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token, node, agentVersion: "bench-protocol" }),
+  });
+  const body = (await res.json()) as { credential?: string; error?: { code: string } };
+  if (!body.credential) throw new Error(`enrollment of ${node} refused: ${body.error?.code ?? res.status}`);
+  return body.credential;
+}
+
+async function connect(server: string, node: string, credential: string): Promise<Minimal> {
+  const ws = new WebSocket(`${server.replace(/^http/, "ws")}${SYNC_STREAM_PATH}`, {
+    headers: { authorization: `Bearer ${credential}` },
+  });
+  const agent: Minimal = { ws, held: null };
+  const send = (msg: unknown) => ws.send(JSON.stringify(msg));
+  ws.on("message", (data) => {
+    const msg = JSON.parse(data.toString()) as ServerMessage;
+    if (msg.type === "heartbeat") return send({ type: "heartbeat_ack", seq: msg.seq });
+    if (msg.type === "snapshot") agent.held = msg.revision;
+    else if (msg.type === "delta") {
+      if (msg.fromRevision !== agent.held) problem("delta not on top of the held revision");
+      agent.held = msg.toRevision;
+    } else return;
+    send({ type: "ack", revision: agent.held });
+  });
+  ws.on("close", (code) => problem(`stream closed (${code})`));
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
+  send({
+    type: "hello",
+    protocol: SYNC_PROTOCOL_VERSION,
+    node,
+    agentVersion: "bench-protocol",
+    appliedRevision: null,
+  });
+  return agent;
+}
+
+async function startAll(req: AgentsRequest, agents: Minimal[]): Promise<void> {
+  for (let start = 0; start < req.nodes.length; start += req.batch) {
+    const batch = req.nodes
+      .slice(start, start + req.batch)
+      .map(async (node) => connect(req.server, node, await enroll(req.server, req.enrollToken, node)));
+    agents.push(...(await Promise.all(batch)));
+  }
+}
+
+function stats(agents: Minimal[]): AgentsStats {
+  const m = process.memoryUsage();
+  return {
+    agents: agents.length,
+    ready: agents.filter((a) => a.held !== null && a.ws.readyState === WebSocket.OPEN).length,
+    rssBytes: m.rss,
+    heapUsedBytes: m.heapUsed,
+    cpuSeconds: cpuSeconds(),
+    problems,
+  };
+}
+
+function main(): void {
+  const send = process.send?.bind(process);
+  if (!send) throw new Error("protocol-agents.ts must be started by fanout.bench.ts (fork, with IPC)");
+  const agents: Minimal[] = [];
+  const stop = () => {
+    for (const a of agents) {
+      a.ws.removeAllListeners("close");
+      a.ws.terminate();
+    }
+    if (process.connected) send({ type: "stopped" } satisfies AgentsAnswer);
+    process.exit(0);
+  };
+  process.once("disconnect", stop);
+  process.on("message", (msg: AgentsRequest | AgentsCommand) => {
+    if (msg.type === "stop") stop();
+    if (msg.type === "stats") send({ type: "stats", ...stats(agents) } satisfies AgentsAnswer);
+    if (msg.type !== "start") return;
+    const started = performance.now();
+    startAll(msg, agents).then(
+      () => send({ type: "started", agents: agents.length, ms: performance.now() - started }),
+      (e: unknown) => send({ type: "error", message: e instanceof Error ? e.message : String(e) }),
+    );
+  });
+}
+
+main();
