@@ -4,11 +4,12 @@ import { agentCommand } from "./agent.ts";
 import { applyCommand } from "./apply.ts";
 import type { Command } from "./command.ts";
 import { deleteCommand } from "./delete.ts";
+import { demoCommand } from "./demo.ts";
 import { evaluateCommand } from "./evaluate.ts";
 import { getCommand } from "./get.ts";
 import { serverCommand } from "./server.ts";
 import { tokenCommand } from "./token.ts";
-import { demoCommand, upCommand } from "./unavailable.ts";
+import { upCommand } from "./up.ts";
 
 export const commands: Command[] = [
   serverCommand,
@@ -25,8 +26,9 @@ export const commands: Command[] = [
 export const environment: [string, string][] = [
   ["PALISADE_SERVER", "control plane URL for client commands (default: http://127.0.0.1:7400)"],
   ["PALISADE_TOKEN", "bearer token for client commands (default: ./data/admin-token when it exists)"],
-  ["PALISADE_ADMIN_TOKEN", "server: the admin token (default: generated into <db dir>/admin-token)"],
-  ["PALISADE_LISTEN", "server: --listen"],
-  ["PALISADE_DB", "server: --db"],
-  ["PALISADE_LOG_LEVEL", "server: --log-level"],
+  ["PALISADE_ADMIN_TOKEN", "server, up: the admin token (default: generated into <db dir>/admin-token)"],
+  ["PALISADE_LISTEN", "server, up: --listen"],
+  ["PALISADE_DB", "server, up: --db"],
+  ["PALISADE_LOG_LEVEL", "server, up: --log-level"],
+  ["PALISADE_NODE", "agent, up, demo: --node"],
 ];

@@ -1,0 +1,59 @@
+// Owns talking to one pod's prober process (prober.mjs): concurrent TCP connects and UDP echoes
+// from inside the pod, and long-lived TCP connections for tests that span a restart.
+import type { ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export type Proto = "tcp" | "udp";
+
+export interface ProbeResult {
+  ok: boolean;
+  why: string;
+}
+
+export class Prober {
+  static script = fileURLToPath(new URL("./prober.mjs", import.meta.url));
+  #next = 0;
+  #waiting = new Map<number, (r: ProbeResult) => void>();
+
+  constructor(readonly child: ChildProcess) {
+    let buffer = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      buffer += d.toString();
+      for (let i = buffer.indexOf("\n"); i >= 0; i = buffer.indexOf("\n")) {
+        const line = buffer.slice(0, i);
+        buffer = buffer.slice(i + 1);
+        const msg = JSON.parse(line) as { id?: number; ok?: boolean; why?: string };
+        if (msg.id === undefined) continue;
+        this.#waiting.get(msg.id)?.({ ok: msg.ok === true, why: msg.why ?? "" });
+        this.#waiting.delete(msg.id);
+      }
+    });
+  }
+
+  #send(request: Record<string, unknown>): Promise<ProbeResult> {
+    const id = ++this.#next;
+    return new Promise((resolve) => {
+      this.#waiting.set(id, resolve);
+      this.child.stdin!.write(`${JSON.stringify({ ...request, id })}\n`);
+    });
+  }
+
+  /** One TCP connect (greeting received) or UDP echo round trip to ip:port. */
+  probe(proto: Proto, ip: string, port: number, timeoutMs = 1000): Promise<ProbeResult> {
+    return this.#send({ proto, ip, port, timeoutMs });
+  }
+
+  /** Opens a TCP connection kept under `key` (ok once the greeting arrives). */
+  open(key: string, ip: string, port: number, timeoutMs = 1000): Promise<ProbeResult> {
+    return this.#send({ op: "open", key, ip, port, timeoutMs });
+  }
+
+  /** Sends a line on the held connection and waits for its echo. */
+  ping(key: string, timeoutMs = 1000): Promise<ProbeResult> {
+    return this.#send({ op: "ping", key, timeoutMs });
+  }
+
+  close(key: string): Promise<ProbeResult> {
+    return this.#send({ op: "close", key });
+  }
+}
