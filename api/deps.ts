@@ -8,6 +8,7 @@ import { countObjects } from "./store/reads.ts";
 import { Store, type StoreOptions } from "./store/store.ts";
 import { SyncHub } from "./sync/hub.ts";
 import { createSyncMetrics } from "./sync/metrics.ts";
+import { type WebhookOptions, Webhooks } from "./webhooks/service.ts";
 
 export interface Deps {
   store: Store;
@@ -15,6 +16,7 @@ export interface Deps {
   enrollment: EnrollmentRepository;
   nodes: NodesRepository;
   hub: SyncHub;
+  webhooks: Webhooks;
   metrics: ApiMetrics;
   adminToken: string;
   log: (line: Record<string, unknown>) => void;
@@ -25,22 +27,32 @@ export interface DepsOptions {
   log: Deps["log"];
   heartbeatSeconds?: number;
   store?: Omit<StoreOptions, "onCommit">;
+  /** Webhook delivery and inbound options (allowed networks, clock, worker bounds). */
+  webhooks?: WebhookOptions;
 }
 
 export function createDeps(database: OpenedDatabase, opts: DepsOptions): Deps {
   let hub: SyncHub | undefined;
   let metrics: ApiMetrics | undefined;
+  let webhooks: Webhooks | undefined;
   const store = new Store(database, {
     ...opts.store,
+    // Webhook events of a write commit (or roll back) with the write itself.
+    inTransaction: (result) => {
+      opts.store?.inTransaction?.(result);
+      webhooks?.inTransaction(result);
+    },
     onCommit: (result) => {
       metrics?.compileSeconds.observe(result.compileMs / 1000);
       hub?.onCommit(result);
+      webhooks?.afterCommit();
     },
   });
   metrics = createMetrics(
     () => countObjects(database.db),
     () => store.revision(),
   );
+  webhooks = new Webhooks(database, metrics.registry, opts.log, opts.webhooks);
   const enrollment = new EnrollmentRepository(database.db);
   const nodes = new NodesRepository(database.db);
   const syncMetrics = createSyncMetrics(
@@ -56,6 +68,7 @@ export function createDeps(database: OpenedDatabase, opts: DepsOptions): Deps {
     metrics: syncMetrics,
     log: opts.log,
     heartbeatSeconds: opts.heartbeatSeconds,
+    onEvent: (event) => webhooks?.emit(event),
   });
   return {
     store,
@@ -63,6 +76,7 @@ export function createDeps(database: OpenedDatabase, opts: DepsOptions): Deps {
     enrollment,
     nodes,
     hub,
+    webhooks,
     metrics,
     adminToken: opts.adminToken,
     log: opts.log,

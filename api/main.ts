@@ -6,6 +6,8 @@ import { serve } from "@hono/node-server";
 import { openDatabase } from "../db/client.ts";
 import { createDeps, type Deps } from "./deps.ts";
 import { createApp } from "./server.ts";
+import { parseAllowNetworks } from "./webhooks/destination.ts";
+import type { WebhookOptions } from "./webhooks/service.ts";
 
 export interface ServerOptions {
   /** host:port to listen on; port 0 picks a free one. */
@@ -17,6 +19,13 @@ export interface ServerOptions {
   log?: (line: Record<string, unknown>) => void;
   /** Seconds between heartbeats to agents (default 10). */
   heartbeatSeconds?: number;
+  /**
+   * Networks (CIDRs) webhook deliveries may reach besides public addresses, e.g. ["10.0.0.0/8"];
+   * default: PALISADE_WEBHOOK_ALLOW_NETWORKS (comma-separated), else none.
+   */
+  webhookAllowNetworks?: string[];
+  /** Further webhook options (tests: clock, worker bounds). */
+  webhooks?: Omit<WebhookOptions, "allowNetworks">;
 }
 
 export interface RunningServer {
@@ -62,6 +71,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     adminToken,
     log,
     heartbeatSeconds: opts.heartbeatSeconds,
+    webhooks: {
+      ...opts.webhooks,
+      allowNetworks:
+        opts.webhookAllowNetworks ?? parseAllowNetworks(process.env.PALISADE_WEBHOOK_ALLOW_NETWORKS),
+    },
   });
   const app = createApp(deps);
   const server = await new Promise<ReturnType<typeof serve>>((resolvePromise, reject) => {
@@ -87,9 +101,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     close: () =>
       new Promise<void>((resolveClose) => {
         deps.hub.close();
+        const stopped = deps.webhooks.close();
         server.close(() => {
-          deps.store.database.close();
-          resolveClose();
+          // Running deliveries finish (each is bounded by its timeout) before the database closes.
+          void stopped.then(() => {
+            deps.store.database.close();
+            resolveClose();
+          });
         });
         if ("closeAllConnections" in server)
           (server as { closeAllConnections(): void }).closeAllConnections();

@@ -14,8 +14,13 @@ import { namespaceRoutes } from "./namespaces/namespaces.routes.ts";
 import { nodeRoutes, syncWaitRoutes } from "./nodes/nodes.routes.ts";
 import { openApiDocument } from "./openapi.ts";
 import { policyRoutes } from "./policies/policies.routes.ts";
+import { admissionRoutes } from "./webhooks/admission.routes.ts";
+import { hookRoutes } from "./webhooks/hooks.routes.ts";
+import { receiverRoutes } from "./webhooks/receivers.routes.ts";
+import { webhookRoutes } from "./webhooks/webhooks.routes.ts";
 
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const HOOKS_PREFIX = "/v1/hooks/";
 
 export function createApp(deps: Deps) {
   const app = new Hono();
@@ -26,15 +31,25 @@ export function createApp(deps: Deps) {
     deps.metrics.requests.inc(labels);
     deps.metrics.requestSeconds.observe(labels, (performance.now() - started) / 1000);
   });
+  const limitBody = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError(413, "request.too_large", `the body exceeds ${MAX_BODY_BYTES} bytes`);
+    },
+  });
+  // Inbound hooks bound their bodies themselves, with their own limit and error code.
+  app.use((c, next) => (c.req.path.startsWith(HOOKS_PREFIX) ? next() : limitBody(c, next)));
   app.use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError(413, "request.too_large", `the body exceeds ${MAX_BODY_BYTES} bytes`);
-      },
+    bearerAuth({
+      adminToken: deps.adminToken,
+      tokens: deps.tokens,
+      // Inbound hooks authenticate by their signature, not a bearer token.
+      openPaths: ["/healthz", "/readyz", "/v1/enroll", `${HOOKS_PREFIX}*`],
+      readPosts: ["/v1/evaluate", "/v1/admission/validate"],
     }),
   );
-  app.use(bearerAuth({ adminToken: deps.adminToken, tokens: deps.tokens }));
+  // Tells the webhook events of a commit that it came from a bundle (apply.completed).
+  app.use("/v1/apply", (_c, next) => deps.webhooks.origin.run({ kind: "apply" }, next));
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
@@ -57,10 +72,17 @@ export function createApp(deps: Deps) {
   app.route("/v1/enrollment-tokens", enrollmentTokenRoutes(deps.enrollment));
   app.route(
     "/v1/enroll",
-    enrollRoutes(deps.enrollment, (node) => deps.log({ level: "info", msg: "node enrolled", node })),
+    enrollRoutes(deps.enrollment, (node) => {
+      deps.log({ level: "info", msg: "node enrolled", node });
+      deps.webhooks.emit({ type: "node.enrolled", revision: deps.store.revision(), data: { node } });
+    }),
   );
   app.route("/v1/nodes", nodeRoutes(deps));
   app.route("/v1/sync/wait", syncWaitRoutes(deps));
+  app.route("/v1/webhooks", webhookRoutes(deps.webhooks));
+  app.route("/v1/webhook-receivers", receiverRoutes(deps.webhooks));
+  app.route("/v1/hooks", hookRoutes(deps.webhooks, deps.store));
+  app.route("/v1/admission", admissionRoutes());
 
   app.notFound((c) =>
     c.json(

@@ -114,3 +114,113 @@ export const nodes = sqliteTable("nodes", {
   lastError: text("last_error"),
   credentialRotatedAt: text("credential_rotated_at"),
 });
+
+/** Outbound webhook subscriptions. The signing secret is stored as is: HMAC needs it to sign. */
+export const webhooks = sqliteTable("webhooks", {
+  id: text("id").primaryKey(),
+  url: text("url").notNull(),
+  description: text("description").notNull(),
+  /** Event types wanted (JSON array; "*" means all). */
+  events: text("events").notNull(),
+  enabled: integer("enabled", { mode: "boolean" }).notNull(),
+  /** Why the subscription was disabled by the server (e.g. 410 Gone), null otherwise. */
+  disabledReason: text("disabled_reason"),
+  secret: text("secret").notNull(),
+  /** The secret before the last rotation, still signed with until previous_secret_expires_at (ms). */
+  previousSecret: text("previous_secret"),
+  previousSecretExpiresAt: integer("previous_secret_expires_at"),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+/** Events with at least one delivery: the exact JSON body every subscriber receives. */
+export const webhookEvents = sqliteTable("webhook_events", {
+  id: text("id").primaryKey(),
+  type: text("type").notNull(),
+  revision: integer("revision").notNull(),
+  createdAt: text("created_at").notNull(),
+  payload: text("payload").notNull(),
+});
+
+/** One event for one subscription: the delivery queue (status pending) and its outcome. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    webhookId: text("webhook_id")
+      .notNull()
+      .references(() => webhooks.id, { onDelete: "cascade" }),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => webhookEvents.id, { onDelete: "cascade" }),
+    /** pending, in_flight, succeeded or failed. */
+    status: text("status").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    /** Epoch ms of the next attempt (pending only). */
+    nextAttemptAt: integer("next_attempt_at"),
+    createdAt: text("created_at").notNull(),
+    completedAt: text("completed_at"),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_id").on(t.id),
+    index("webhook_deliveries_due").on(t.webhookId, t.status, t.nextAttemptAt),
+    index("webhook_deliveries_status").on(t.status, t.nextAttemptAt),
+  ],
+);
+
+/** Every attempt of a delivery, for the delivery log. */
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    deliverySeq: integer("delivery_seq")
+      .notNull()
+      .references(() => webhookDeliveries.seq, { onDelete: "cascade" }),
+    attempt: integer("attempt").notNull(),
+    startedAt: text("started_at").notNull(),
+    durationMs: integer("duration_ms").notNull(),
+    statusCode: integer("status_code"),
+    error: text("error"),
+    /** The first bytes of the receiver's answer. */
+    response: text("response"),
+    /** Epoch ms of the retry this attempt scheduled, null when it was the last one. */
+    nextAttemptAt: integer("next_attempt_at"),
+  },
+  (t) => [index("webhook_attempts_delivery").on(t.deliverySeq)],
+);
+
+/** Inbound receivers. The secret is stored as is: verifying an HMAC needs it. */
+export const webhookReceivers = sqliteTable("webhook_receivers", {
+  id: text("id").primaryKey(),
+  kind: text("kind", { enum: ["standard", "github"] }).notNull(),
+  description: text("description").notNull(),
+  secret: text("secret").notNull(),
+  createdAt: text("created_at").notNull(),
+});
+
+/** Inbound message ids already applied, with the answer given, so a replay gets the same one. */
+export const webhookReceipts = sqliteTable(
+  "webhook_receipts",
+  {
+    receiverId: text("receiver_id")
+      .notNull()
+      .references(() => webhookReceivers.id, { onDelete: "cascade" }),
+    messageId: text("message_id").notNull(),
+    /** SHA-256 of the body (hex): the same id with another body is refused. */
+    bodyHash: text("body_hash").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    status: integer("status").notNull(),
+    answer: text("answer").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.receiverId, t.messageId] }),
+    index("webhook_receipts_at").on(t.receivedAt),
+  ],
+);
+
+/** Small counters of the webhook module (e.g. the last revision announced as enforced). */
+export const webhookState = sqliteTable("webhook_state", {
+  key: text("key").primaryKey(),
+  value: integer("value").notNull(),
+});

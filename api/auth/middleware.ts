@@ -6,17 +6,22 @@ import { type Scope, secretsEqual, type TokenRepository } from "./tokens.ts";
 export interface AuthOptions {
   adminToken: string;
   tokens: TokenRepository;
-  /** Paths served without a token. */
+  /** Paths served without a token; one ending in `*` opens every path it prefixes. */
   openPaths?: string[];
+  /** POST paths a read-scoped token may call (they compute, never store). */
+  readPosts?: string[];
 }
 
 export type AuthVariables = { scope: Scope };
 
-/** Requires a valid bearer token; `read` tokens may only use GET and HEAD (and POST /v1/evaluate). */
+/** Requires a valid bearer token; `read` tokens may only use GET and HEAD (and the `readPosts`). */
 export function bearerAuth(opts: AuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
-  const open = new Set(opts.openPaths ?? ["/healthz", "/readyz", "/v1/enroll"]);
+  const paths = opts.openPaths ?? ["/healthz", "/readyz", "/v1/enroll"];
+  const open = new Set(paths.filter((p) => !p.endsWith("*")));
+  const openPrefixes = paths.filter((p) => p.endsWith("*")).map((p) => p.slice(0, -1));
+  const readPosts = new Set(opts.readPosts ?? ["/v1/evaluate"]);
   return async function authenticate(c, next) {
-    if (open.has(c.req.path)) return next();
+    if (open.has(c.req.path) || openPrefixes.some((p) => c.req.path.startsWith(p))) return next();
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) {
@@ -33,7 +38,7 @@ export function bearerAuth(opts: AuthOptions): MiddlewareHandler<{ Variables: Au
       : opts.tokens.verify(presented);
     if (!scope)
       throw new ApiError(401, "auth.invalid_token", "the bearer token is unknown, malformed or revoked");
-    const readOnly = c.req.method === "GET" || c.req.method === "HEAD" || c.req.path === "/v1/evaluate";
+    const readOnly = c.req.method === "GET" || c.req.method === "HEAD" || readPosts.has(c.req.path);
     if (scope === "read" && !readOnly) {
       throw new ApiError(403, "auth.forbidden", `a read-scoped token cannot ${c.req.method} ${c.req.path}`);
     }

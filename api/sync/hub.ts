@@ -20,6 +20,17 @@ export interface HubOptions {
   /** Heartbeats an agent may leave unanswered before it is dropped. */
   maxUnanswered?: number;
   now?: () => Date;
+  /**
+   * Node events for webhooks: node.connected, node.disconnected, node.nack, and revision.enforced
+   * when every connected node has acknowledged a revision (once per advance). Must not throw.
+   */
+  onEvent?: (event: HubEvent) => void;
+}
+
+export interface HubEvent {
+  type: "node.connected" | "node.disconnected" | "node.nack" | "revision.enforced";
+  revision: number;
+  data: Record<string, unknown>;
 }
 
 interface Waiter {
@@ -35,6 +46,8 @@ export class SyncHub {
   private readonly timer: NodeJS.Timeout;
   private readonly host: SessionHost;
   private readonly commitTimes = new Map<number, number>();
+  /** The highest revision reported as enforced by every connected node. */
+  private enforcedRevision = 0;
   readonly heartbeatSeconds: number;
 
   constructor(private readonly opts: HubOptions) {
@@ -72,6 +85,12 @@ export class SyncHub {
           node: s.node,
           appliedRevision: hello.appliedRevision,
         });
+        this.emit({
+          type: "node.connected",
+          revision: store.revision(),
+          data: { node: s.node, appliedRevision: hello.appliedRevision, agentVersion: hello.agentVersion },
+        });
+        this.checkEnforced();
       },
       onAck: (s, revision) => {
         metrics.acks.inc();
@@ -79,11 +98,13 @@ export class SyncHub {
         if (committed !== undefined) metrics.fanoutSeconds.observe((performance.now() - committed) / 1000);
         nodes.update(s.node, { appliedRevision: revision, lastError: null, lastSeenAt: now().toISOString() });
         this.settleWaiters();
+        this.checkEnforced();
       },
       onNack: (s, revision, error) => {
         metrics.nacks.inc();
         nodes.update(s.node, { lastError: `revision ${revision}: ${error.code}: ${error.message}` });
         opts.log({ level: "warn", msg: "agent refused a revision", node: s.node, revision, error });
+        this.emit({ type: "node.nack", revision, data: { node: s.node, error } });
       },
       onStatus: (s, status) => nodes.update(s.node, { ...status, lastSeenAt: now().toISOString() }),
       onRotate: (s) => opts.enrollment.rotateCredential(s.node),
@@ -124,11 +145,21 @@ export class SyncHub {
       ws.on("error", (err) =>
         this.opts.log({ level: "warn", msg: "agent stream error", node, error: String(err) }),
       );
-      ws.on("close", () => {
-        if (this.sessions.get(node) === session) this.sessions.delete(node);
+      ws.on("close", (code, reason) => {
+        // A stream replaced by a newer one of the same node is no disconnection of the node.
+        const current = this.sessions.get(node) === session;
+        if (current) this.sessions.delete(node);
         this.opts.metrics.connected.set(this.sessions.size);
         this.settleWaiters();
         this.opts.log({ level: "info", msg: "agent disconnected", node });
+        if (current && session.helloed) {
+          this.emit({
+            type: "node.disconnected",
+            revision: this.opts.store.revision(),
+            data: { node, code, reason: reason.toString(), appliedRevision: session.appliedRevision },
+          });
+          this.checkEnforced();
+        }
       });
     });
   }
@@ -184,6 +215,38 @@ export class SyncHub {
     clearInterval(this.timer);
     for (const s of this.sessions.values()) s.close(CLOSE.GOING_AWAY, "server shutting down");
     this.wss.close();
+  }
+
+  private emit(event: HubEvent): void {
+    try {
+      this.opts.onEvent?.(event);
+    } catch (err) {
+      this.opts.log({
+        level: "error",
+        msg: "hub event handler failed",
+        type: event.type,
+        error: String(err),
+      });
+    }
+  }
+
+  /** Reports revision.enforced when every connected node has applied a revision past the last reported. */
+  private checkEnforced(): void {
+    if (!this.opts.onEvent) return;
+    const ready = [...this.sessions.values()].filter((s) => s.helloed);
+    if (ready.length === 0) return;
+    let min = this.opts.store.revision();
+    for (const s of ready) {
+      if (s.appliedRevision === null) return;
+      min = Math.min(min, s.appliedRevision);
+    }
+    if (min <= this.enforcedRevision) return;
+    this.enforcedRevision = min;
+    this.emit({
+      type: "revision.enforced",
+      revision: min,
+      data: { nodes: ready.map((s) => s.node).sort() },
+    });
   }
 
   private settleWaiters(): void {

@@ -1,0 +1,92 @@
+// Owns inbound receivers (secret shown once, stored to verify HMACs) and their receipts: the
+// message ids already applied with the answer given, so a replay gets the same answer.
+import { randomBytes } from "node:crypto";
+import type Database from "better-sqlite3";
+import { eq } from "drizzle-orm";
+import type { Db } from "../../db/client.ts";
+import { webhookReceivers } from "../../db/schema.ts";
+import { generateGithubSecret, generateSecret } from "./signing.ts";
+
+export type ReceiverKind = "standard" | "github";
+
+export interface Receiver {
+  id: string;
+  kind: ReceiverKind;
+  description: string;
+  createdAt: string;
+  /** The path to POST bundles to. */
+  path: string;
+}
+
+export interface Receipt {
+  bodyHash: string;
+  status: number;
+  answer: string;
+}
+
+export class ReceiverRepository {
+  private readonly s;
+
+  constructor(
+    private readonly db: Db,
+    sqlite: Database.Database,
+    private readonly now: () => number = Date.now,
+    private readonly random: (n: number) => Buffer = randomBytes,
+  ) {
+    this.s = {
+      receipt: sqlite.prepare(
+        "SELECT body_hash AS bodyHash, status, answer FROM webhook_receipts WHERE receiver_id = ? AND message_id = ?",
+      ),
+      insert: sqlite.prepare(
+        "INSERT INTO webhook_receipts (receiver_id, message_id, body_hash, received_at, status, answer) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
+      prune: sqlite.prepare("DELETE FROM webhook_receipts WHERE received_at < ?"),
+    };
+  }
+
+  create(kind: ReceiverKind, description: string): Receiver & { secret: string } {
+    const id = `whr_${this.random(8).toString("hex")}`;
+    const secret = kind === "github" ? generateGithubSecret(this.random) : generateSecret(this.random);
+    const createdAt = new Date(this.now()).toISOString();
+    this.db.insert(webhookReceivers).values({ id, kind, description, secret, createdAt }).run();
+    return { id, kind, description, createdAt, path: `/v1/hooks/${id}`, secret };
+  }
+
+  list(): Receiver[] {
+    return this.db.select().from(webhookReceivers).all().map(toReceiver);
+  }
+
+  /** The receiver with its secret (for verification only; never answered). */
+  withSecret(id: string): (Receiver & { secret: string }) | undefined {
+    const row = this.db.select().from(webhookReceivers).where(eq(webhookReceivers.id, id)).get();
+    return row ? { ...toReceiver(row), secret: row.secret } : undefined;
+  }
+
+  delete(id: string): boolean {
+    return this.db.delete(webhookReceivers).where(eq(webhookReceivers.id, id)).run().changes > 0;
+  }
+
+  receipt(receiverId: string, messageId: string): Receipt | undefined {
+    return this.s.receipt.get(receiverId, messageId) as Receipt | undefined;
+  }
+
+  /** Records an applied message (run inside the commit's transaction; a duplicate id throws). */
+  record(receiverId: string, messageId: string, receipt: Receipt): void {
+    this.s.insert.run(receiverId, messageId, receipt.bodyHash, this.now(), receipt.status, receipt.answer);
+  }
+
+  /** Forgets receipts older than `retentionMs`. */
+  prune(retentionMs: number): number {
+    return this.s.prune.run(this.now() - retentionMs).changes;
+  }
+}
+
+function toReceiver(row: typeof webhookReceivers.$inferSelect): Receiver {
+  return {
+    id: row.id,
+    kind: row.kind,
+    description: row.description,
+    createdAt: row.createdAt,
+    path: `/v1/hooks/${row.id}`,
+  };
+}

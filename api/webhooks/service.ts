@@ -1,0 +1,175 @@
+// Owns the webhook module's wiring: the repositories, the queue and worker, and the three ways
+// events enter the queue (a commit's own transaction, node events, revision enforcement).
+import { AsyncLocalStorage } from "node:async_hooks";
+import { randomBytes } from "node:crypto";
+import type { Registry } from "prom-client";
+import type { OpenedDatabase } from "../../db/client.ts";
+import type { CommitResult } from "../store/store.ts";
+import { DestinationPolicy, type Resolve, systemResolve } from "./destination.ts";
+import { type CommitOrigin, type EventDraft, eventsOfCommit } from "./events.ts";
+import { createWebhookMetrics, type WebhookMetrics } from "./metrics.ts";
+import { DeliveryQueue } from "./queue.ts";
+import { ReceiverRepository } from "./receivers.repository.ts";
+import { SubscriptionRepository } from "./subscriptions.repository.ts";
+import { DeliveryWorker, type WorkerOptions } from "./worker.ts";
+
+export interface WebhookOptions {
+  /** Networks (CIDRs) deliveries may reach besides public addresses, e.g. ["10.0.0.0/8"]. */
+  allowNetworks?: string[];
+  /** Host to addresses (injected for tests). */
+  resolve?: Resolve;
+  /** Epoch ms (injected for tests). */
+  now?: () => number;
+  /** [0, 1) for retry jitter (injected for tests). */
+  random?: () => number;
+  /** Random bytes for ids and secrets. */
+  randomBytes?: (n: number) => Buffer;
+  /** Start the delivery loop at once (default true); tests may drive `worker.tick()` instead. */
+  startWorker?: boolean;
+  /** Largest inbound hook body (default 1 MiB). */
+  maxHookBodyBytes?: number;
+  /** How far a Standard Webhooks timestamp may be from now (default 300 s). */
+  toleranceSeconds?: number;
+  /** How long applied inbound message ids are remembered (default 24 h). */
+  receiptRetentionMs?: number;
+  /** How long finished deliveries stay in the log (default 30 days). */
+  logRetentionMs?: number;
+  worker?: Pick<
+    WorkerOptions,
+    | "concurrency"
+    | "perSubscription"
+    | "timeoutMs"
+    | "maxResponseBytes"
+    | "retryDelaysMs"
+    | "maxIdleMs"
+    | "send"
+  >;
+}
+
+/** A node event the sync hub reports. */
+export interface NodeEvent {
+  type: "node.enrolled" | "node.connected" | "node.disconnected" | "node.nack" | "revision.enforced";
+  revision: number;
+  data: Record<string, unknown>;
+}
+
+const ENFORCED_KEY = "enforced_revision";
+
+export class Webhooks {
+  readonly subscriptions: SubscriptionRepository;
+  readonly receivers: ReceiverRepository;
+  readonly queue: DeliveryQueue;
+  readonly worker: DeliveryWorker;
+  readonly policy: DestinationPolicy;
+  readonly resolve: Resolve;
+  readonly metrics: WebhookMetrics;
+  readonly now: () => number;
+  /** Tells the commit hook where a commit came from (set around store.commit by routes). */
+  readonly origin = new AsyncLocalStorage<CommitOrigin>();
+  readonly maxHookBodyBytes: number;
+  readonly toleranceSeconds: number;
+  private readonly receiptRetentionMs: number;
+  private readonly logRetentionMs: number;
+  private readonly s;
+  private lastPrune = 0;
+
+  constructor(
+    private readonly database: OpenedDatabase,
+    registry: Registry,
+    private readonly log: (line: Record<string, unknown>) => void,
+    opts: WebhookOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+    const bytes = opts.randomBytes ?? randomBytes;
+    this.policy = new DestinationPolicy(opts.allowNetworks ?? []);
+    this.resolve = opts.resolve ?? systemResolve;
+    this.subscriptions = new SubscriptionRepository(database.db, this.now, bytes);
+    this.receivers = new ReceiverRepository(database.db, database.sqlite, this.now, bytes);
+    this.queue = new DeliveryQueue(database.sqlite, bytes);
+    this.metrics = createWebhookMetrics(registry, () => this.queue.depth());
+    this.maxHookBodyBytes = opts.maxHookBodyBytes ?? 1 << 20;
+    this.toleranceSeconds = opts.toleranceSeconds ?? 300;
+    this.receiptRetentionMs = opts.receiptRetentionMs ?? 24 * 3_600_000;
+    this.logRetentionMs = opts.logRetentionMs ?? 30 * 24 * 3_600_000;
+    this.worker = new DeliveryWorker({
+      ...opts.worker,
+      queue: this.queue,
+      subscriptions: this.subscriptions,
+      policy: this.policy,
+      resolve: this.resolve,
+      metrics: this.metrics,
+      log,
+      now: this.now,
+      random: opts.random,
+    });
+    const p = (sql: string) => database.sqlite.prepare(sql);
+    this.s = {
+      getState: p("SELECT value FROM webhook_state WHERE key = ?").pluck(),
+      setState: p(
+        "INSERT INTO webhook_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      ),
+    };
+    if (opts.startWorker ?? true) this.worker.start();
+  }
+
+  /** The store's inTransaction hook: events of the commit, and the receipt of an inbound hook. */
+  inTransaction(result: CommitResult): void {
+    const origin = this.origin.getStore();
+    this.queue.enqueue(eventsOfCommit(result, origin), this.now());
+    if (origin?.kind === "hook" && origin.messageId !== null) {
+      this.receivers.record(origin.receiverId, origin.messageId, {
+        bodyHash: origin.bodyHash,
+        status: 200,
+        answer: JSON.stringify(hookAnswer(result)),
+      });
+    }
+  }
+
+  /** The store's onCommit hook (after the transaction): wake the worker, prune now and then. */
+  afterCommit(): void {
+    this.worker.kick();
+    this.pruneNowAndThen();
+  }
+
+  /** Enqueues an event that no write caused (node events), in its own transaction. */
+  emit(event: NodeEvent): void {
+    try {
+      const created = this.database.sqlite.transaction(() => {
+        if (event.type === "revision.enforced") {
+          // Once per revision, across restarts: only a revision past the last one announced.
+          const last = (this.s.getState.get(ENFORCED_KEY) as number | undefined) ?? 0;
+          if (event.revision <= last) return 0;
+          this.s.setState.run(ENFORCED_KEY, event.revision);
+          event.data = { ...event.data, previousRevision: last };
+        }
+        return this.queue.enqueue([event as EventDraft], this.now());
+      })();
+      if (created > 0) this.worker.kick();
+    } catch (err) {
+      // Losing a node event must never break the sync hub.
+      this.log({
+        level: "error",
+        msg: "could not enqueue a webhook event",
+        type: event.type,
+        error: String(err),
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.worker.stop();
+  }
+
+  private pruneNowAndThen(): void {
+    const now = this.now();
+    if (now - this.lastPrune < 3_600_000) return;
+    this.lastPrune = now;
+    this.receivers.prune(this.receiptRetentionMs);
+    this.queue.prune(now - this.logRetentionMs);
+  }
+}
+
+/** What POST /v1/hooks answers when a bundle is applied (and a replay answers again). */
+export function hookAnswer(result: { revision: number; written: unknown[] }) {
+  return { revision: result.revision, applied: result.written };
+}

@@ -1,0 +1,135 @@
+// Owns webhook subscriptions: create (secret shown once), list, get, update, delete, secret
+// rotation with a grace period, and disabling (e.g. on 410 Gone).
+import { randomBytes } from "node:crypto";
+import { eq } from "drizzle-orm";
+import type { Db } from "../../db/client.ts";
+import { webhooks } from "../../db/schema.ts";
+import { generateSecret } from "./signing.ts";
+
+export interface Subscription {
+  id: string;
+  url: string;
+  description: string;
+  events: string[];
+  enabled: boolean;
+  disabledReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** When the secret before the last rotation stops being used to sign (null when none). */
+  previousSecretExpiresAt: string | null;
+}
+
+export interface SubscriptionInput {
+  url: string;
+  events: string[];
+  description: string;
+  enabled: boolean;
+}
+
+export class SubscriptionRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number = Date.now,
+    private readonly random: (n: number) => Buffer = randomBytes,
+  ) {}
+
+  create(input: SubscriptionInput): Subscription & { secret: string } {
+    const id = `wh_${this.random(8).toString("hex")}`;
+    const secret = generateSecret(this.random);
+    const at = new Date(this.now()).toISOString();
+    this.db
+      .insert(webhooks)
+      .values({
+        id,
+        url: input.url,
+        description: input.description,
+        events: JSON.stringify(input.events),
+        enabled: input.enabled,
+        secret,
+        createdAt: at,
+        updatedAt: at,
+      })
+      .run();
+    return { ...this.get(id)!, secret };
+  }
+
+  list(): Subscription[] {
+    return this.db.select().from(webhooks).all().map(toSubscription);
+  }
+
+  get(id: string): Subscription | undefined {
+    const row = this.db.select().from(webhooks).where(eq(webhooks.id, id)).get();
+    return row ? toSubscription(row) : undefined;
+  }
+
+  /** The secrets to sign with now: the current one, and the previous one during its grace period. */
+  signingSecrets(id: string): string[] {
+    const row = this.db.select().from(webhooks).where(eq(webhooks.id, id)).get();
+    if (!row) return [];
+    const grace = row.previousSecret && (row.previousSecretExpiresAt ?? 0) > this.now();
+    return grace ? [row.secret, row.previousSecret!] : [row.secret];
+  }
+
+  update(id: string, patch: Partial<SubscriptionInput>): Subscription | undefined {
+    const set: Partial<typeof webhooks.$inferInsert> = { updatedAt: new Date(this.now()).toISOString() };
+    if (patch.url !== undefined) set.url = patch.url;
+    if (patch.description !== undefined) set.description = patch.description;
+    if (patch.events !== undefined) set.events = JSON.stringify(patch.events);
+    if (patch.enabled !== undefined) {
+      set.enabled = patch.enabled;
+      if (patch.enabled) set.disabledReason = null;
+    }
+    const res = this.db.update(webhooks).set(set).where(eq(webhooks.id, id)).run();
+    return res.changes > 0 ? this.get(id) : undefined;
+  }
+
+  delete(id: string): boolean {
+    return this.db.delete(webhooks).where(eq(webhooks.id, id)).run().changes > 0;
+  }
+
+  /** A new secret; the current one keeps signing for `graceSeconds` (an older previous one is dropped). */
+  rotate(
+    id: string,
+    graceSeconds: number,
+  ): { id: string; secret: string; previousSecretExpiresAt: string } | undefined {
+    const row = this.db.select().from(webhooks).where(eq(webhooks.id, id)).get();
+    if (!row) return undefined;
+    const secret = generateSecret(this.random);
+    const now = this.now();
+    const expires = now + graceSeconds * 1000;
+    this.db
+      .update(webhooks)
+      .set({
+        secret,
+        previousSecret: row.secret,
+        previousSecretExpiresAt: expires,
+        updatedAt: new Date(now).toISOString(),
+      })
+      .where(eq(webhooks.id, id))
+      .run();
+    return { id, secret, previousSecretExpiresAt: new Date(expires).toISOString() };
+  }
+
+  disable(id: string, reason: string): void {
+    this.db
+      .update(webhooks)
+      .set({ enabled: false, disabledReason: reason, updatedAt: new Date(this.now()).toISOString() })
+      .where(eq(webhooks.id, id))
+      .run();
+  }
+}
+
+function toSubscription(row: typeof webhooks.$inferSelect): Subscription {
+  const expires = row.previousSecret ? row.previousSecretExpiresAt : null;
+  return {
+    id: row.id,
+    url: row.url,
+    description: row.description,
+    events: JSON.parse(row.events) as string[],
+    enabled: row.enabled,
+    disabledReason: row.disabledReason,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    previousSecretExpiresAt: expires === null ? null : new Date(expires).toISOString(),
+  };
+}
