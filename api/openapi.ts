@@ -2,8 +2,11 @@
 // and the error shape.
 import { z } from "zod";
 import { createTokenSchema } from "./auth/tokens.routes.ts";
+import { createEnrollmentTokenSchema, enrollSchema } from "./enrollment/enrollment.routes.ts";
 import { evaluateRequestSchema } from "./evaluate/evaluate.ts";
 import { jsonSchemas } from "./policy/validation/index.ts";
+import { createReceiverSchema } from "./webhooks/receivers.routes.ts";
+import { createWebhookSchema, rotateSchema, updateWebhookSchema } from "./webhooks/webhooks.routes.ts";
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object) => ({ "application/json": { schema } });
@@ -43,6 +46,12 @@ export function openApiDocument(): object {
         ...jsonSchemas,
         EvaluateRequest: z.toJSONSchema(evaluateRequestSchema, { io: "input" }),
         CreateTokenRequest: z.toJSONSchema(createTokenSchema, { io: "input" }),
+        CreateEnrollmentTokenRequest: z.toJSONSchema(createEnrollmentTokenSchema, { io: "input" }),
+        EnrollRequest: z.toJSONSchema(enrollSchema, { io: "input" }),
+        CreateWebhookRequest: z.toJSONSchema(createWebhookSchema, { io: "input" }),
+        UpdateWebhookRequest: z.toJSONSchema(updateWebhookSchema, { io: "input" }),
+        RotateWebhookSecretRequest: z.toJSONSchema(rotateSchema, { io: "input" }),
+        CreateReceiverRequest: z.toJSONSchema(createReceiverSchema, { io: "input" }),
         Error: {
           type: "object",
           properties: {
@@ -107,6 +116,102 @@ export function openApiDocument(): object {
         post: op("Create an API token; the secret is shown once (admin)", json(ref("CreateTokenRequest"))),
       },
       "/v1/tokens/{id}": { delete: op("Revoke an API token (admin)") },
+      "/v1/enrollment-tokens": {
+        get: op("List enrollment tokens, without secrets (admin)"),
+        post: op(
+          "Create an enrollment token; the secret is shown once (admin)",
+          json(ref("CreateEnrollmentTokenRequest")),
+        ),
+      },
+      "/v1/enrollment-tokens/{id}": { delete: op("Revoke an enrollment token (admin)") },
+      "/v1/enroll": {
+        post: {
+          ...op(
+            "Trade an enrollment token for a node credential (no bearer token)",
+            json(ref("EnrollRequest")),
+          ),
+          security: [],
+        },
+      },
+      "/v1/nodes": { get: op("Enrolled nodes and their realization status") },
+      "/v1/nodes/{name}": {
+        get: op("One node's status"),
+        delete: op("Revoke a node's credential and close its stream"),
+      },
+      "/v1/sync/wait": {
+        get: op(
+          "Wait until every connected node (or ?node=) applied ?revision=, up to ?timeoutSeconds=; 504 names the nodes that lag",
+          undefined,
+          {
+            responses: {
+              "200": { description: "applied" },
+              "504": { description: "timed out", content: json(ref("Error")) },
+            },
+          },
+        ),
+      },
+      "/v1/agent/stream": {
+        get: op(
+          "WebSocket upgrade for agents (node credential as bearer token); messages in wire/sync.ts",
+          undefined,
+          {
+            responses: {
+              "101": { description: "switching protocols" },
+              "401": { description: "no valid node credential" },
+            },
+          },
+        ),
+      },
+      "/v1/webhooks": {
+        get: op("List webhook subscriptions (admin)"),
+        post: op(
+          "Create a subscription; the signing secret is shown once (admin)",
+          json(ref("CreateWebhookRequest")),
+        ),
+      },
+      "/v1/webhooks/{id}": {
+        get: op("One subscription (admin)"),
+        patch: op("Update a subscription (admin)", json(ref("UpdateWebhookRequest"))),
+        delete: op("Delete a subscription (admin)"),
+      },
+      "/v1/webhooks/{id}/rotate-secret": {
+        post: op(
+          "Rotate the signing secret; the old one signs too during the grace period (admin)",
+          json(ref("RotateWebhookSecretRequest")),
+        ),
+      },
+      "/v1/webhooks/{id}/deliveries": { get: op("Delivery log of a subscription (admin)") },
+      "/v1/webhooks/{id}/deliveries/{deliveryId}": { get: op("One delivery with its attempts (admin)") },
+      "/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver": { post: op("Deliver an event again (admin)") },
+      "/v1/webhook-receivers": {
+        get: op("List inbound receivers (admin)"),
+        post: op(
+          "Create an inbound receiver; its secret is shown once (admin)",
+          json(ref("CreateReceiverRequest")),
+        ),
+      },
+      "/v1/webhook-receivers/{id}": {
+        get: op("One receiver (admin)"),
+        delete: op("Delete a receiver (admin)"),
+      },
+      "/v1/hooks/{receiverId}": {
+        post: {
+          ...op(
+            "Inbound signed policy bundle (Standard Webhooks or X-Hub-Signature-256), applied all or nothing",
+            {
+              "application/json": { schema: { type: "array", items: {} } },
+              "application/yaml": { schema: {} },
+            },
+          ),
+          security: [],
+        },
+      },
+      "/v1/admission/validate": {
+        post: op(
+          "Kubernetes admission.k8s.io/v1 AdmissionReview for NetworkPolicy objects (read scope is enough)",
+          json({ type: "object" }),
+        ),
+      },
       "/healthz": { get: { summary: "Liveness", responses: { "200": { description: "OK" } } } },
       "/readyz": {
         get: { summary: "Readiness (database reachable)", responses: { "200": { description: "OK" } } },

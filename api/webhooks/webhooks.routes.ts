@@ -37,7 +37,7 @@ export const updateWebhookSchema = z.strictObject({
   enabled: z.boolean().optional(),
 });
 
-const rotateSchema = z.strictObject({
+export const rotateSchema = z.strictObject({
   graceSeconds: z
     .number()
     .int()
