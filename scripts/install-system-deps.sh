@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Palisade needs to build and run its eBPF datapath and tests:
+# clang/llvm (BPF compiler), libbpf/libelf/zlib headers, kernel uapi headers, iproute2, and the
+# native-addon toolchain. Used by the README's quickstart and by .ci/run. Needs root (apt-get).
+set -euo pipefail
+
+packages=(clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev iproute2 make g++ python3)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-system-deps: run as root (e.g. sudo bash scripts/install-system-deps.sh); needs: ${packages[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+echo "install-system-deps: installed ${packages[*]}"
