@@ -30,6 +30,7 @@ import {
   type DatapathOp,
   type DatapathState,
   type DropRecord,
+  dropRecordOf,
   orphanName,
   parseOrphanName,
 } from "./datapath.ts";
@@ -208,19 +209,7 @@ export class BpfAgentDatapath implements AgentDatapath {
   onDrops(listener: (drops: DropRecord[]) => void): () => void {
     this.#listeners.add(listener);
     this.#reader ??= subscribeDropEvents(this.dp.collection, (events) => {
-      const drops = events.map((e) => ({
-        interface: this.#interfaces.name(e.ifindex) ?? orphanName(e.ifindex),
-        endpointId: e.endpointId,
-        direction: e.direction,
-        reason: e.reasonName,
-        policyId: e.policyId,
-        ruleIndex: e.ruleIndex,
-        peerIdentity: e.peerIdentity,
-        src: e.srcAddr,
-        dst: e.dstAddr,
-        protocol: e.protocol,
-        dstPort: e.dstPort,
-      }));
+      const drops = events.map((e) => dropRecordOf(e, (i) => this.#interfaces.name(i)));
       for (const l of this.#listeners) l(drops);
     });
     return () => this.#listeners.delete(listener);

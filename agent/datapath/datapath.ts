@@ -1,5 +1,6 @@
 // Owns the agent's one datapath interface: read back entries, apply ordered batches, attach and
 // detach interfaces by name, close (leave everything pinned) and destroy (remove everything).
+import type { DropEvent } from "../../bpf/lib/codecs/events.ts";
 import type { EndpointEntry, IpcacheEntry, MapSizes, NodeState, PolicyEntry } from "../../wire/entries.ts";
 
 /** What the datapath holds now, as the shapes of wire/entries.ts, plus the interfaces with programs. */
@@ -98,6 +99,26 @@ export class DatapathError extends Error {
 /** The pseudo-name of an interface index that no longer has a name. */
 export function orphanName(ifindex: number): string {
   return `#${ifindex}`;
+}
+
+/** A drop event from the datapath's ring buffer (or the model's queue) as the agent reports it. */
+export function dropRecordOf(
+  e: DropEvent,
+  interfaceName: (ifindex: number) => string | undefined,
+): DropRecord {
+  return {
+    interface: interfaceName(e.ifindex) ?? orphanName(e.ifindex),
+    endpointId: e.endpointId,
+    direction: e.direction,
+    reason: e.reasonName,
+    policyId: e.policyId,
+    ruleIndex: e.ruleIndex,
+    peerIdentity: e.peerIdentity,
+    src: e.srcAddr,
+    dst: e.dstAddr,
+    protocol: e.protocol,
+    dstPort: e.dstPort,
+  };
 }
 
 export function parseOrphanName(name: string): number | undefined {

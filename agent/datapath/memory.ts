@@ -22,6 +22,7 @@ import {
   type DatapathOp,
   type DatapathState,
   type DropRecord,
+  dropRecordOf,
   orphanName,
   parseOrphanName,
 } from "./datapath.ts";
@@ -172,19 +173,7 @@ export class MemoryAgentDatapath implements AgentDatapath {
   flushDrops(): void {
     const events = this.#maps.model.events.splice(0);
     if (events.length === 0) return;
-    const drops = events.map((e) => ({
-      interface: this.interfaces.name(e.ifindex) ?? orphanName(e.ifindex),
-      endpointId: e.endpointId,
-      direction: e.direction,
-      reason: e.reasonName,
-      policyId: e.policyId,
-      ruleIndex: e.ruleIndex,
-      peerIdentity: e.peerIdentity,
-      src: e.srcAddr,
-      dst: e.dstAddr,
-      protocol: e.protocol,
-      dstPort: e.dstPort,
-    }));
+    const drops = events.map((e) => dropRecordOf(e, (i) => this.interfaces.name(i)));
     for (const l of this.#listeners) l(drops);
   }
 
