@@ -6,6 +6,7 @@ import { defineCommand, EXIT_FAILED, EXIT_OK } from "./command.ts";
 import { requireValue, UsageError } from "./flags.ts";
 import { workingDirectory } from "./io.ts";
 import { createLogger, processServerDeps } from "./server.ts";
+import { NODE_NAME } from "./up.ts";
 
 /** agent/main.ts's runAgent (a type-only import: the agent loads only when the command runs). */
 export type RunAgent = (opts: AgentOptions) => Promise<Pick<RunningAgent, "stop">>;
@@ -15,8 +16,6 @@ export interface AgentDeps {
   waitForStopSignal(): Promise<string>;
   now(): Date;
 }
-
-const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export function createAgentCommand(deps: AgentDeps) {
   return defineCommand(

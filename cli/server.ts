@@ -21,6 +21,16 @@ export interface ServerDeps {
   now(): Date;
 }
 
+/** `--listen`, shared by the commands that run a control plane. */
+export const LISTEN_FLAG = {
+  name: "listen",
+  type: "string",
+  valueName: "HOST:PORT",
+  description: "address of the REST API (port 0 picks a free one)",
+  default: "127.0.0.1:7400",
+  env: "PALISADE_LISTEN",
+} as const;
+
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
 export function createServerCommand(deps: ServerDeps) {
@@ -30,14 +40,7 @@ export function createServerCommand(deps: ServerDeps) {
       summary: "run the control plane (REST API, policy compiler, state in SQLite)",
       args: [],
       flags: [
-        {
-          name: "listen",
-          type: "string",
-          valueName: "HOST:PORT",
-          description: "address of the REST API (port 0 picks a free one)",
-          default: "127.0.0.1:7400",
-          env: "PALISADE_LISTEN",
-        },
+        LISTEN_FLAG,
         {
           name: "db",
           type: "string",

@@ -14,7 +14,7 @@ import {
   type StackParts,
   startLocalStack,
 } from "./local-stack.ts";
-import { createLogger, processServerDeps } from "./server.ts";
+import { createLogger, LISTEN_FLAG, processServerDeps } from "./server.ts";
 
 export interface UpDeps {
   loadParts(): Promise<StackParts>;
@@ -33,14 +33,7 @@ export function createUpCommand(deps: UpDeps) {
       summary: "run a control plane and this node's agent in one process (the quickest start)",
       args: [],
       flags: [
-        {
-          name: "listen",
-          type: "string",
-          valueName: "HOST:PORT",
-          description: "address of the REST API (port 0 picks a free one)",
-          default: "127.0.0.1:7400",
-          env: "PALISADE_LISTEN",
-        },
+        LISTEN_FLAG,
         {
           name: "db",
           type: "string",
