@@ -65,8 +65,9 @@ export class NodeTable {
     }
     const endpointDeltas = this.updateEndpoints(engine, w, endpointKeys, affected);
     for (const node of affected) {
-      const rec = this.touch(node);
-      const before = this.setsBefore.get(node) ?? new Set(rec.sets.keys());
+      const rec = this.record(node);
+      // A node whose sets did not change this apply (no snapshot) held the same ones before.
+      const before = this.setsBefore.get(node);
       const change: NodeChange = {
         endpoints: endpointDeltas.get(node) ?? { upsert: [], remove: [] },
         changed: [],
@@ -74,14 +75,14 @@ export class NodeTable {
         removed: [],
       };
       for (const setId of rec.sets.keys()) {
-        if (!before.has(setId)) {
+        if (before && !before.has(setId)) {
           change.added.push(setId);
           cs.setEntries[setId] ??= [...engine.sets.get(setId)!.entries.values()];
         } else if (cs.sets[setId]) {
           change.changed.push(setId);
         }
       }
-      for (const setId of before) {
+      for (const setId of before ?? []) {
         if (rec.sets.has(setId)) continue;
         change.removed.push(setId);
         if (cs.removedSetEntries[setId]) continue;
@@ -131,7 +132,7 @@ export class NodeTable {
     }
     const out = new Map<string, MapDelta<EndpointEntry>>();
     for (const [node, ifaces] of slots) {
-      const rec = this.touch(node);
+      const rec = this.record(node);
       const before = new Map<string, EndpointEntry>();
       const after = new Map<string, EndpointEntry>();
       for (const iface of ifaces) {
@@ -161,9 +162,16 @@ export class NodeTable {
       throw capacityError("policies", `node ${node}`, policies, this.sizes.policies);
   }
 
-  private touch(node: string): NodeRec {
+  /** The node's record, created on first use. */
+  private record(node: string): NodeRec {
     let rec = this.nodes.get(node);
     if (!rec) this.nodes.set(node, (rec = { endpoints: new Map(), sets: new Map() }));
+    return rec;
+  }
+
+  /** The node's record, remembering which sets it held before this apply changes them. */
+  private touch(node: string): NodeRec {
+    const rec = this.record(node);
     if (!this.setsBefore.has(node)) this.setsBefore.set(node, new Set(rec.sets.keys()));
     return rec;
   }
