@@ -1,8 +1,10 @@
 // The shared datapath suite: every implementation of AgentDatapath (memory.test.ts, bpf.test.ts)
 // must pass it, so the in-memory datapath counts as a stand-in for the kernel.
+
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import type { EndpointEntry, IpcacheEntry, MapSizes, PolicyEntry } from "../../wire/entries.ts";
+import type { MapSizes } from "../../wire/entries.ts";
+import { ep, ip, pol } from "../testing/entries.ts";
 import { type AgentDatapath, DatapathError, type DatapathState } from "./datapath.ts";
 
 export interface DatapathHarness {
@@ -16,35 +18,6 @@ export interface DatapathHarness {
   /** Removes everything the harness created. */
   cleanup(): Promise<void>;
 }
-
-const ip = (prefix: string, identity: number, prefixIdentity = 0): IpcacheEntry => ({
-  prefix,
-  identity,
-  prefixIdentity,
-});
-const pol = (over: Partial<PolicyEntry> = {}): PolicyEntry => ({
-  policySetId: 1,
-  direction: "ingress",
-  remoteIdentity: 300,
-  protocol: 6,
-  port: 80,
-  portPrefixLen: 16,
-  verdict: "allow",
-  policyId: 7,
-  ruleIndex: 0,
-  ...over,
-});
-const ep = (iface: string, over: Partial<EndpointEntry> = {}): EndpointEntry => ({
-  interface: iface,
-  endpointId: 11,
-  identity: 300,
-  policySetId: 1,
-  ingressIsolated: true,
-  egressIsolated: false,
-  ingressPolicyId: 7,
-  egressPolicyId: 0,
-  ...over,
-});
 
 /** Read-back in a stable order, for comparisons. */
 export function sortedState(s: DatapathState): DatapathState {

@@ -1,4 +1,5 @@
 // Tests of the reconcile loop on the memory datapath: rollback, drift repair, pending interfaces, adoption.
+
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { EndpointEntry, NodeState } from "../../wire/entries.ts";
@@ -6,19 +7,10 @@ import { sortedState } from "../datapath/datapath.case.ts";
 import { DatapathError } from "../datapath/datapath.ts";
 import { VirtualInterfaces } from "../datapath/interfaces.ts";
 import { MemoryAgentDatapath } from "../datapath/memory.ts";
+import { ep } from "../testing/entries.ts";
 import { ManualClock, settle } from "../testing/manual-clock.ts";
 import { Reconciler } from "./loop.ts";
 
-const ep = (iface: string): EndpointEntry => ({
-  interface: iface,
-  endpointId: 11,
-  identity: 300,
-  policySetId: 1,
-  ingressIsolated: true,
-  egressIsolated: false,
-  ingressPolicyId: 7,
-  egressPolicyId: 0,
-});
 const state = (n: number, endpoints: EndpointEntry[] = []): NodeState => ({
   ipcache: Array.from({ length: n }, (_, i) => ({
     prefix: `10.0.${i}.0/24`,

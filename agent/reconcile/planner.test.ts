@@ -1,38 +1,12 @@
 // Table tests of the reconcile planner: which steps, in which order, for each kind of change.
+
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { EndpointEntry, IpcacheEntry, NodeState, PolicyEntry } from "../../wire/entries.ts";
+import type { NodeState } from "../../wire/entries.ts";
 import type { DatapathState } from "../datapath/datapath.ts";
+import { ep, ip, pol } from "../testing/entries.ts";
 import { planReconcile } from "./planner.ts";
 
-const ip = (prefix: string, identity: number, prefixIdentity = 0): IpcacheEntry => ({
-  prefix,
-  identity,
-  prefixIdentity,
-});
-const pol = (over: Partial<PolicyEntry> = {}): PolicyEntry => ({
-  policySetId: 1,
-  direction: "ingress",
-  remoteIdentity: 300,
-  protocol: 6,
-  port: 80,
-  portPrefixLen: 16,
-  verdict: "allow",
-  policyId: 7,
-  ruleIndex: 0,
-  ...over,
-});
-const ep = (iface: string, over: Partial<EndpointEntry> = {}): EndpointEntry => ({
-  interface: iface,
-  endpointId: 11,
-  identity: 300,
-  policySetId: 1,
-  ingressIsolated: true,
-  egressIsolated: false,
-  ingressPolicyId: 7,
-  egressPolicyId: 0,
-  ...over,
-});
 const empty = (): DatapathState => ({ ipcache: [], endpoints: [], policies: [], attached: [] });
 const desired = (s: Partial<NodeState>): NodeState => ({ ipcache: [], endpoints: [], policies: [], ...s });
 

@@ -1,4 +1,5 @@
 // The agent against a fake control plane on 127.0.0.1: the sync protocol of wire/sync.ts end to end.
+
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import type { RunningAgent } from "../main.ts";
@@ -10,9 +11,8 @@ import {
   readSorted,
   STATE_A,
 } from "../testing/agent-harness.ts";
+import { ip } from "../testing/entries.ts";
 import { FakeControlPlane } from "../testing/fake-control-plane.ts";
-
-const ip = (prefix: string, identity: number) => ({ prefix, identity, prefixIdentity: 0 });
 
 describe("sync stream", () => {
   let cp: FakeControlPlane;
