@@ -6,7 +6,7 @@ import { serve } from "@hono/node-server";
 import { openDatabase } from "../db/client.ts";
 import { createDeps, type Deps } from "./deps.ts";
 import { createApp } from "./server.ts";
-import { parseAllowNetworks } from "./webhooks/destination.ts";
+import { parseAllowNetworks } from "./webhooks/outbound/destination.ts";
 import type { WebhookOptions } from "./webhooks/service.ts";
 
 export interface ServerOptions {

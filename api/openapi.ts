@@ -5,8 +5,12 @@ import { createTokenSchema } from "./auth/tokens.routes.ts";
 import { createEnrollmentTokenSchema, enrollSchema } from "./enrollment/enrollment.routes.ts";
 import { evaluateRequestSchema } from "./evaluate/evaluate.ts";
 import { jsonSchemas } from "./policy/validation/index.ts";
-import { createReceiverSchema } from "./webhooks/receivers.routes.ts";
-import { createWebhookSchema, rotateSchema, updateWebhookSchema } from "./webhooks/webhooks.routes.ts";
+import { createReceiverSchema } from "./webhooks/inbound/receivers.routes.ts";
+import {
+  createWebhookSchema,
+  rotateSchema,
+  updateWebhookSchema,
+} from "./webhooks/outbound/webhooks.routes.ts";
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object) => ({ "application/json": { schema } });

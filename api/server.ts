@@ -11,13 +11,13 @@ import { enrollmentTokenRoutes, enrollRoutes } from "./enrollment/enrollment.rou
 import { evaluateRoutes } from "./evaluate/evaluate.routes.ts";
 import { ApiError, handleError } from "./http/errors.ts";
 import { namespaceRoutes } from "./namespaces/namespaces.routes.ts";
+import { networkPolicyRoutes } from "./networkpolicies/networkpolicies.routes.ts";
 import { nodeRoutes, syncWaitRoutes } from "./nodes/nodes.routes.ts";
 import { openApiDocument } from "./openapi.ts";
-import { policyRoutes } from "./policies/policies.routes.ts";
-import { admissionRoutes } from "./webhooks/admission.routes.ts";
-import { hookRoutes } from "./webhooks/hooks.routes.ts";
-import { receiverRoutes } from "./webhooks/receivers.routes.ts";
-import { webhookRoutes } from "./webhooks/webhooks.routes.ts";
+import { admissionRoutes } from "./webhooks/admission/admission.routes.ts";
+import { hookRoutes } from "./webhooks/inbound/hooks.routes.ts";
+import { receiverRoutes } from "./webhooks/inbound/receivers.routes.ts";
+import { webhookRoutes } from "./webhooks/outbound/webhooks.routes.ts";
 
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const HOOKS_PREFIX = "/v1/hooks/";
@@ -65,7 +65,7 @@ export function createApp(deps: Deps) {
 
   app.route("/v1/namespaces", namespaceRoutes(deps));
   app.route("/v1/namespaces", endpointRoutes(deps));
-  app.route("/v1/namespaces", policyRoutes(deps));
+  app.route("/v1/namespaces", networkPolicyRoutes(deps));
   app.route("/v1/apply", applyRoutes(deps));
   app.route("/v1/evaluate", evaluateRoutes(deps));
   app.route("/v1/tokens", tokenRoutes(deps));

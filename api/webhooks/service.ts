@@ -5,13 +5,13 @@ import { randomBytes } from "node:crypto";
 import type { Registry } from "prom-client";
 import type { OpenedDatabase } from "../../db/client.ts";
 import type { CommitResult } from "../store/store.ts";
-import { DestinationPolicy, type Resolve, systemResolve } from "./destination.ts";
-import { type CommitOrigin, type EventDraft, eventsOfCommit } from "./events.ts";
+import { ReceiverRepository } from "./inbound/receivers.repository.ts";
 import { createWebhookMetrics, type WebhookMetrics } from "./metrics.ts";
-import { DeliveryQueue } from "./queue.ts";
-import { ReceiverRepository } from "./receivers.repository.ts";
-import { SubscriptionRepository } from "./subscriptions.repository.ts";
-import { DeliveryWorker, type WorkerOptions } from "./worker.ts";
+import { DestinationPolicy, type Resolve, systemResolve } from "./outbound/destination.ts";
+import { type CommitOrigin, type EventDraft, eventsOfCommit } from "./outbound/events.ts";
+import { DeliveryQueue } from "./outbound/queue.ts";
+import { SubscriptionRepository } from "./outbound/subscriptions.repository.ts";
+import { DeliveryWorker, type WorkerOptions } from "./outbound/worker.ts";
 
 export interface WebhookOptions {
   /** Networks (CIDRs) deliveries may reach besides public addresses, e.g. ["10.0.0.0/8"]. */

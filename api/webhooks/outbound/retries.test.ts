@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { denyAll, namespace, subscribe, TestReceiver, webhookTestApp } from "../testing.ts";
 import { RETRY_DELAYS_MS } from "./schedule.ts";
-import { denyAll, namespace, subscribe, TestReceiver, webhookTestApp } from "./testing.ts";
 
 describe("retries", () => {
   it("retries a failing receiver on the backoff schedule with jitter, then marks the delivery failed", async () => {

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { openDatabase } from "../../db/client.ts";
-import { denyAll, namespace, subscribe, TestReceiver, webhookTestApp } from "./testing.ts";
+import { openDatabase } from "../../../db/client.ts";
+import { denyAll, namespace, subscribe, TestReceiver, webhookTestApp } from "../testing.ts";
 
 describe("crash between commit and delivery", () => {
   it("an event committed but not yet sent is delivered after a restart, exactly once by webhook-id", async () => {

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type RunningServer, startServer } from "../main.ts";
-import { ScriptedAgent } from "../sync/testing.ts";
-import { TestReceiver } from "./testing.ts";
+import { type RunningServer, startServer } from "../../main.ts";
+import { ScriptedAgent } from "../../sync/testing.ts";
+import { TestReceiver } from "../testing.ts";
 
 const ADMIN = "node-events-admin";
 

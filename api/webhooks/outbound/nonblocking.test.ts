@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { denyAll, namespace, subscribe, TestReceiver, webhookTestApp } from "./testing.ts";
+import { denyAll, namespace, subscribe, TestReceiver, webhookTestApp } from "../testing.ts";
 
 describe("a slow or failing receiver", () => {
   it("never blocks API writes: writes complete while the receiver hangs", async () => {

@@ -9,7 +9,7 @@ import {
   TestReceiver,
   type WebhookTestApp,
   webhookTestApp,
-} from "./testing.ts";
+} from "../testing.ts";
 
 async function receiver(t: WebhookTestApp, kind: "standard" | "github" = "standard") {
   const res = await t.call("POST", "/v1/webhook-receivers", { kind, description: "ci" });

@@ -1,11 +1,11 @@
 // Owns /v1/webhook-receivers (admin): inbound receivers, their secret shown once.
 import { Hono } from "hono";
 import { z } from "zod";
-import { readBody } from "../http/body.ts";
-import { ApiError } from "../http/errors.ts";
-import { parseRequest } from "../http/zod-issues.ts";
-import type { Webhooks } from "./service.ts";
-import { requireAdmin } from "./webhooks.routes.ts";
+import { readBody } from "../../http/body.ts";
+import { ApiError } from "../../http/errors.ts";
+import { parseRequest } from "../../http/zod-issues.ts";
+import { requireAdmin } from "../outbound/webhooks.routes.ts";
+import type { Webhooks } from "../service.ts";
 
 export const createReceiverSchema = z.strictObject({
   kind: z.enum(["standard", "github"]).default("standard"),

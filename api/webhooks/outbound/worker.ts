@@ -2,9 +2,9 @@
 // subscription, so a slow receiver holds at most its own slots), sends them, and records the
 // outcome: success, a retry on the schedule, failure after the last attempt, or 410 -> disabled.
 
+import type { WebhookMetrics } from "../metrics.ts";
 import { type SendOptions, type SendResult, sendEvent } from "./deliver.ts";
 import type { DestinationPolicy, Resolve } from "./destination.ts";
-import type { WebhookMetrics } from "./metrics.ts";
 import type { ClaimedDelivery, DeliveryQueue } from "./queue.ts";
 import { nextAttemptAt, RETRY_DELAYS_MS } from "./schedule.ts";
 import type { SubscriptionRepository } from "./subscriptions.repository.ts";

@@ -11,7 +11,7 @@ export function policyView(policy: NetworkPolicy, revision: number) {
   return { ...renderNetworkPolicy(policy), revision };
 }
 
-export function policyRoutes({ store }: Deps) {
+export function networkPolicyRoutes({ store }: Deps) {
   const app = new Hono();
   app.put("/:ns/networkpolicies/:name", async (c) => {
     const { ns, name } = c.req.param();

@@ -1,9 +1,9 @@
 // Owns POST /v1/admission/validate: a Kubernetes validating admission webhook for NetworkPolicy
 // objects, so a cluster refuses a policy Palisade would refuse. Pure validation; nothing is stored.
 import { Hono } from "hono";
-import { readBody } from "../http/body.ts";
-import { ApiError } from "../http/errors.ts";
-import { validateNetworkPolicy } from "../policy/validation/index.ts";
+import { readBody } from "../../http/body.ts";
+import { ApiError } from "../../http/errors.ts";
+import { validateNetworkPolicy } from "../../policy/validation/index.ts";
 
 export const ADMISSION_API_VERSION = "admission.k8s.io/v1";
 

@@ -3,9 +3,9 @@
 import { randomBytes } from "node:crypto";
 import type Database from "better-sqlite3";
 import { eq } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
-import { webhookReceivers } from "../../db/schema.ts";
-import { generateGithubSecret, generateSecret } from "./signing.ts";
+import type { Db } from "../../../db/client.ts";
+import { webhookReceivers } from "../../../db/schema.ts";
+import { generateGithubSecret, generateSecret } from "../signing.ts";
 
 export type ReceiverKind = "standard" | "github";
 

@@ -2,9 +2,9 @@
 // rotation with a grace period, and disabling (e.g. on 410 Gone).
 import { randomBytes } from "node:crypto";
 import { eq } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
-import { webhooks } from "../../db/schema.ts";
-import { generateSecret } from "./signing.ts";
+import type { Db } from "../../../db/client.ts";
+import { webhooks } from "../../../db/schema.ts";
+import { generateSecret } from "../signing.ts";
 
 export interface Subscription {
   id: string;

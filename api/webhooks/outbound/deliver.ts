@@ -3,8 +3,8 @@
 import http from "node:http";
 import https from "node:https";
 import { isIP } from "node:net";
+import { signatureHeader } from "../signing.ts";
 import { checkedLookup, type DestinationPolicy, DestinationRefused, type Resolve } from "./destination.ts";
-import { signatureHeader } from "./signing.ts";
 
 export interface SendOptions {
   url: string;

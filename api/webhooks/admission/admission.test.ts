@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { denyAll, webhookTestApp } from "./testing.ts";
+import { denyAll, webhookTestApp } from "../testing.ts";
 
 const review = (operation: string, object: unknown, extra: Record<string, unknown> = {}) => ({
   apiVersion: "admission.k8s.io/v1",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { denyAll, namespace, specVerify, subscribe, TestReceiver, webhookTestApp } from "./testing.ts";
+import { denyAll, namespace, specVerify, subscribe, TestReceiver, webhookTestApp } from "../testing.ts";
 
 describe("webhook subscriptions", () => {
   let receiver: TestReceiver;

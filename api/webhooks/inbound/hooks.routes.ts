@@ -4,14 +4,14 @@ import { createHash } from "node:crypto";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { MAX_BUNDLE_DOCUMENTS } from "../apply/apply.routes.ts";
-import { bundleToWrites } from "../apply/bundle.ts";
-import { readDocuments } from "../http/body.ts";
-import { ApiError } from "../http/errors.ts";
-import type { Store } from "../store/store.ts";
+import { MAX_BUNDLE_DOCUMENTS } from "../../apply/apply.routes.ts";
+import { bundleToWrites } from "../../apply/bundle.ts";
+import { readDocuments } from "../../http/body.ts";
+import { ApiError } from "../../http/errors.ts";
+import type { Store } from "../../store/store.ts";
+import { hookAnswer, type Webhooks } from "../service.ts";
+import { verifyGithubSignature, verifyStandardSignature } from "../signing.ts";
 import type { Receiver } from "./receivers.repository.ts";
-import { hookAnswer, type Webhooks } from "./service.ts";
-import { verifyGithubSignature, verifyStandardSignature } from "./signing.ts";
 
 /** Inbound message ids longer than this are refused (they are stored). */
 const MAX_MESSAGE_ID = 256;

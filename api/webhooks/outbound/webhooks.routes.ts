@@ -1,12 +1,12 @@
 // Owns /v1/webhooks (admin): subscriptions, secret rotation, the delivery log and redelivery.
 import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
-import { readBody } from "../http/body.ts";
-import { ApiError } from "../http/errors.ts";
-import { parseRequest } from "../http/zod-issues.ts";
+import { readBody } from "../../http/body.ts";
+import { ApiError } from "../../http/errors.ts";
+import { parseRequest } from "../../http/zod-issues.ts";
+import type { Webhooks } from "../service.ts";
 import { checkDestination, DestinationRefused } from "./destination.ts";
 import { EVENT_TYPES } from "./events.ts";
-import type { Webhooks } from "./service.ts";
 
 const urlSchema = z
   .string()
