@@ -1,5 +1,6 @@
 // Owns enrollment: trading an enrollment token for a node credential (POST /v1/enroll), retrying
 // what may pass later, and keeping the credential in the state dir so later starts reuse it.
+import { ENROLL_PATH, type EnrollAnswer, type EnrollRequest, enrollAnswerSchema } from "../wire/enroll.ts";
 import type { Clock, Log } from "./clock.ts";
 import { realClock } from "./clock.ts";
 import type { StateDir, StoredCredential } from "./state-dir.ts";
@@ -31,20 +32,27 @@ export interface EnrollOptions {
 }
 
 /** One enrollment attempt: the credential, or an EnrollmentError carrying the server's code. */
-export async function enroll({ server, token, node, agentVersion, fetch = globalThis.fetch }: EnrollOptions) {
-  const url = new URL("/v1/enroll", server);
+export async function enroll({
+  server,
+  token,
+  node,
+  agentVersion,
+  fetch = globalThis.fetch,
+}: EnrollOptions): Promise<EnrollAnswer> {
+  const url = new URL(ENROLL_PATH, server);
+  const request: EnrollRequest = { token, node, agentVersion };
   let res: Response;
   try {
     res = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ token, node, agentVersion }),
+      body: JSON.stringify(request),
     });
   } catch (e) {
     throw new EnrollmentError("enrollment.unreachable", `POST ${url} failed: ${String(e)}`, undefined, e);
   }
   const body = (await res.json().catch(() => undefined)) as
-    | { node?: unknown; credential?: unknown; error?: { code?: unknown; message?: unknown } }
+    | { error?: { code?: unknown; message?: unknown } }
     | undefined;
   if (!res.ok) {
     const code = typeof body?.error?.code === "string" ? body.error.code : `enrollment.http_${res.status}`;
@@ -55,14 +63,16 @@ export async function enroll({ server, token, node, agentVersion, fetch = global
       res.status,
     );
   }
-  if (typeof body?.credential !== "string" || body.credential.length === 0) {
+  const answer = enrollAnswerSchema.safeParse(body);
+  if (!answer.success) {
+    const issue = answer.error.issues[0];
     throw new EnrollmentError(
       "enrollment.bad_response",
-      `POST ${url} answered 200 without a credential`,
+      `POST ${url} answered ${res.status} without a valid credential: ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "?"}`,
       res.status,
     );
   }
-  return { node: typeof body.node === "string" ? body.node : node, credential: body.credential };
+  return answer.data;
 }
 
 export interface EnsureCredentialOptions {

@@ -203,6 +203,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
           credential = next;
         },
         apply: (msg) => (msg.type === "snapshot" ? applier.snapshot(msg) : applier.delta(msg)),
+        refuse: (header, reason) => applier.refuse(header, reason),
         status: () => {
           const s = reconciler.stats();
           const waiting = s.pending.length > 0 ? `waiting for interfaces: ${s.pending.join(", ")}` : null;

@@ -1,8 +1,9 @@
 // Owns GET /openapi.json: every route, its body schema (generated from the schemas that validate)
 // and the error shape.
 import { z } from "zod";
+import { enrollRequestSchema } from "../wire/enroll.ts";
 import { createTokenSchema } from "./auth/tokens.routes.ts";
-import { createEnrollmentTokenSchema, enrollSchema } from "./enrollment/enrollment.routes.ts";
+import { createEnrollmentTokenSchema } from "./enrollment/enrollment.routes.ts";
 import { evaluateRequestSchema } from "./evaluate/evaluate.ts";
 import { jsonSchemas } from "./policy/validation/index.ts";
 import { createReceiverSchema } from "./webhooks/inbound/receivers.routes.ts";
@@ -51,7 +52,7 @@ export function openApiDocument(): object {
         EvaluateRequest: z.toJSONSchema(evaluateRequestSchema, { io: "input" }),
         CreateTokenRequest: z.toJSONSchema(createTokenSchema, { io: "input" }),
         CreateEnrollmentTokenRequest: z.toJSONSchema(createEnrollmentTokenSchema, { io: "input" }),
-        EnrollRequest: z.toJSONSchema(enrollSchema, { io: "input" }),
+        EnrollRequest: z.toJSONSchema(enrollRequestSchema, { io: "input" }),
         CreateWebhookRequest: z.toJSONSchema(createWebhookSchema, { io: "input" }),
         UpdateWebhookRequest: z.toJSONSchema(updateWebhookSchema, { io: "input" }),
         RotateWebhookSecretRequest: z.toJSONSchema(rotateSchema, { io: "input" }),

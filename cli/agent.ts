@@ -2,11 +2,11 @@
 // unless --remove-on-exit.
 import { resolve } from "node:path";
 import type { AgentOptions, RunningAgent } from "../agent/main.ts";
+import { isNodeName } from "../wire/names.ts";
 import { defineCommand, EXIT_FAILED, EXIT_OK } from "./command.ts";
 import { requireValue, UsageError } from "./flags.ts";
 import { workingDirectory } from "./io.ts";
 import { createLogger, processServerDeps } from "./server.ts";
-import { NODE_NAME } from "./up.ts";
 
 /** agent/main.ts's runAgent (a type-only import: the agent loads only when the command runs). */
 export type RunAgent = (opts: AgentOptions) => Promise<Pick<RunningAgent, "stop">>;
@@ -97,7 +97,7 @@ export function createAgentCommand(deps: AgentDeps) {
     },
     async (parsed, _env, io) => {
       const node = parsed.values.node;
-      if (typeof node !== "string" || !NODE_NAME.test(node) || node.length > 253) {
+      if (typeof node !== "string" || !isNodeName(node)) {
         throw new UsageError(
           `--node must be a DNS-1123 subdomain (e.g. worker-1); got ${JSON.stringify(node ?? null)}`,
         );

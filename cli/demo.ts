@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { NODE_NAME } from "../wire/names.ts";
 import { createClient } from "./client.ts";
 import { defineCommand, EXIT_FAILED, EXIT_OK } from "./command.ts";
 import { connect, connectionFlags, DEFAULT_SERVER } from "./connection.ts";
@@ -13,7 +14,6 @@ import { CliError } from "./failure.ts";
 import { requireValue, UsageError } from "./flags.ts";
 import type { Io } from "./io.ts";
 import { loadStackParts, localNodeName, type StackParts, startLocalStack } from "./local-stack.ts";
-import { NODE_NAME } from "./up.ts";
 
 export const EXIT_INTERRUPTED = 130;
 

@@ -3,6 +3,7 @@
 // unless --remove-on-exit).
 import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
+import { isNodeName } from "../wire/names.ts";
 import { defineCommand, EXIT_FAILED, EXIT_OK } from "./command.ts";
 import { requireValue, UsageError } from "./flags.ts";
 import { workingDirectory } from "./io.ts";
@@ -23,8 +24,6 @@ export interface UpDeps {
   hostname(): string;
   now(): Date;
 }
-
-export const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export function createUpCommand(deps: UpDeps) {
   return defineCommand(
@@ -104,7 +103,7 @@ export function createUpCommand(deps: UpDeps) {
     },
     async (parsed, env, io) => {
       const node = parsed.values.node ?? localNodeName(deps.hostname());
-      if (!NODE_NAME.test(node) || node.length > 253)
+      if (!isNodeName(node))
         throw new UsageError(
           `--node must be a DNS-1123 subdomain (e.g. worker-1); got ${JSON.stringify(node)}`,
         );

@@ -1,5 +1,9 @@
 // Owns the logical shape of every datapath map entry that the control plane compiles and the agent
-// applies. Byte layouts live in bpf/ (one header per map); this file is the JSON-level contract.
+// applies: one zod schema per entry (the type is inferred from it), its key within its map, the
+// canonical form the datapath stores, and the prefix encoding of port ranges. Byte layouts live in
+// bpf/ (one header per map); this file is the JSON-level contract.
+import { z } from "zod";
+import { canonicalCidr } from "./cidr.ts";
 
 /** Wildcard remote identity in a policy entry: matches any peer. */
 export const IDENTITY_ANY = 0;
@@ -21,56 +25,100 @@ export type ProtocolNumber = (typeof PROTO)[keyof typeof PROTO];
 /** Policy direction, from the pod's point of view: ingress = traffic to the pod. */
 export type Direction = "ingress" | "egress";
 
+const u32 = z.number().int().min(0).max(0xffff_ffff);
+const u16 = z.number().int().min(0).max(0xffff);
+
+// Entries are plain objects, not strict ones: unknown fields are dropped rather than refused, so a
+// newer control plane may add some.
+
 /**
  * One ipcache entry: a prefix (`10.1.0.7/32`, `10.0.0.0/8`, `fd00::/64`) and what an address under
  * it is. `identity` is the peer's security identity (an endpoint's identity for its own addresses,
  * `world` for CIDR prefixes); `prefixIdentity` is the identity of the longest policy prefix that
  * contains the address (0 when none), so ipBlock rules apply to pod addresses too.
  */
-export interface IpcacheEntry {
-  prefix: string;
-  identity: number;
-  prefixIdentity: number;
-}
+export const ipcacheEntrySchema = z.object({
+  prefix: z.string().refine((p) => canonicalCidr(p) !== null, "must be a CIDR prefix"),
+  identity: u32,
+  prefixIdentity: u32,
+});
+export type IpcacheEntry = z.infer<typeof ipcacheEntrySchema>;
 
-/** One local endpoint of a node, keyed by its host-side interface name. */
-export interface EndpointEntry {
-  interface: string;
-  endpointId: number;
-  identity: number;
-  /** Endpoints that share identity and named ports share one set of policy entries. */
-  policySetId: number;
-  ingressIsolated: boolean;
-  egressIsolated: boolean;
-  /** The first policy (by id) that isolates each direction, for drop attribution; 0 when none. */
-  ingressPolicyId: number;
-  egressPolicyId: number;
-}
+/** Linux interface names: 1-15 bytes, no slash or whitespace; `#` is the agent's orphan marker. */
+const interfaceName = z
+  .string()
+  .regex(/^[^\s/#][^\s/]{0,14}$/, "must be a Linux interface name (1-15 characters)");
+
+/**
+ * One local endpoint of a node, keyed by its host-side interface name. Endpoints that share
+ * identity and named ports share one set of policy entries (`policySetId`). The policy ids name
+ * the first policy (by id) that isolates each direction, for drop attribution; 0 when none.
+ */
+export const endpointEntrySchema = z.object({
+  interface: interfaceName,
+  endpointId: u32,
+  identity: u32,
+  policySetId: u32,
+  ingressIsolated: z.boolean(),
+  egressIsolated: z.boolean(),
+  ingressPolicyId: u32,
+  egressPolicyId: u32,
+});
+export type EndpointEntry = z.infer<typeof endpointEntrySchema>;
 
 /**
  * One policy entry: an allow for (policy set, direction, remote identity, protocol, port prefix).
  * Ports are matched as a prefix of the 16-bit port, so a range becomes a few entries, never one per
  * port. `protocol` 0 means any protocol (then port and portPrefixLen are 0); `portPrefixLen` 0
- * means any port of that protocol.
+ * means any port of that protocol. `policyId` (store id) and `ruleIndex` attribute the entry to
+ * the rule that produced it.
  */
-export interface PolicyEntry {
-  policySetId: number;
-  direction: Direction;
-  remoteIdentity: number;
-  protocol: number;
-  port: number;
-  portPrefixLen: number;
-  verdict: "allow";
-  /** Attribution: the policy (store id) and rule index that produced the entry. */
-  policyId: number;
-  ruleIndex: number;
-}
+export const policyEntrySchema = z.object({
+  policySetId: u32,
+  direction: z.enum(["ingress", "egress"]),
+  remoteIdentity: u32,
+  protocol: z.number().int().min(0).max(255),
+  port: u16,
+  portPrefixLen: z.number().int().min(0).max(16),
+  verdict: z.literal("allow"),
+  policyId: u32,
+  ruleIndex: u16,
+});
+export type PolicyEntry = z.infer<typeof policyEntrySchema>;
+
+/** The fields that identify a policy entry within its map. */
+export type PolicyKeyFields = Pick<
+  PolicyEntry,
+  "policySetId" | "direction" | "remoteIdentity" | "protocol" | "port" | "portPrefixLen"
+>;
 
 /** Everything one node's datapath should hold. */
-export interface NodeState {
-  ipcache: IpcacheEntry[];
-  endpoints: EndpointEntry[];
-  policies: PolicyEntry[];
+export const nodeStateSchema = z.object({
+  ipcache: z.array(ipcacheEntrySchema),
+  endpoints: z.array(endpointEntrySchema),
+  policies: z.array(policyEntrySchema),
+});
+export type NodeState = z.infer<typeof nodeStateSchema>;
+
+const mapDeltaSchema = <T extends z.ZodType>(entry: T) =>
+  z.object({ upsert: z.array(entry), remove: z.array(entry) });
+
+/** What one revision changes on one node. The ipcache part is the same for every node. */
+export const nodeDeltaSchema = z.object({
+  ipcache: mapDeltaSchema(ipcacheEntrySchema),
+  endpoints: mapDeltaSchema(endpointEntrySchema),
+  policies: mapDeltaSchema(policyEntrySchema),
+});
+export type NodeDelta = z.infer<typeof nodeDeltaSchema>;
+
+/** Changes to one map: entries to create or replace, and entries to remove (identified by their key fields). */
+export interface MapDelta<T> {
+  upsert: T[];
+  remove: T[];
+}
+
+export function emptyDelta<T>(): MapDelta<T> {
+  return { upsert: [], remove: [] };
 }
 
 export type MapName = keyof NodeState;
@@ -98,13 +146,52 @@ export function endpointKey(e: Pick<EndpointEntry, "interface">): string {
   return e.interface;
 }
 
-export function policyKey(
-  e: Pick<
-    PolicyEntry,
-    "policySetId" | "direction" | "remoteIdentity" | "protocol" | "port" | "portPrefixLen"
-  >,
-): string {
+export function policyKey(e: PolicyKeyFields): string {
   return `${e.policySetId}/${e.direction}/${e.remoteIdentity}/${e.protocol}/${e.port}/${e.portPrefixLen}`;
+}
+
+/** The key fields of a policy entry, without its value. */
+export function policyKeyFields(e: PolicyKeyFields): PolicyKeyFields {
+  const { policySetId, direction, remoteIdentity, protocol, port, portPrefixLen } = e;
+  return { policySetId, direction, remoteIdentity, protocol, port, portPrefixLen };
+}
+
+/** Canonical prefix texts already computed: the agent sees its whole ipcache again on every apply. */
+const canonicalPrefixes = new Map<string, string>();
+
+/** The canonical text of an ipcache prefix (RFC 5952, host bits cleared); a non-CIDR stays as it is. */
+export function canonicalPrefix(text: string): string {
+  let canonical = canonicalPrefixes.get(text);
+  if (canonical === undefined) {
+    if (canonicalPrefixes.size >= 1 << 20) canonicalPrefixes.clear();
+    canonical = canonicalCidr(text) ?? text;
+    canonicalPrefixes.set(text, canonical);
+  }
+  return canonical;
+}
+
+/** The form the datapath stores an ipcache entry in: its prefix canonical, nothing but the entry fields. */
+export function canonicalIpcacheEntry(e: IpcacheEntry): IpcacheEntry {
+  return { prefix: canonicalPrefix(e.prefix), identity: e.identity, prefixIdentity: e.prefixIdentity };
+}
+
+/**
+ * The form the datapath stores a policy entry in (the LPM trie keeps only the prefix): port bits
+ * past the prefix cleared, port and prefix 0 for any protocol, verdict allow.
+ */
+export function canonicalPolicyEntry(e: PolicyEntry): PolicyEntry {
+  if (e.protocol === PROTO.ANY) return { ...e, verdict: "allow", port: 0, portPrefixLen: 0 };
+  return { ...e, verdict: "allow", port: e.port & portPrefixMask(e.portPrefixLen) };
+}
+
+/** The bits of a 16-bit port a prefix of `prefixLen` keeps: 0 keeps none (any port), 16 all. */
+export function portPrefixMask(prefixLen: number): number {
+  return prefixLen === 0 ? 0 : (0xffff << (16 - prefixLen)) & 0xffff;
+}
+
+/** True when `port` falls inside the prefix (port, prefixLen). */
+export function portPrefixContains(prefixPort: number, prefixLen: number, port: number): boolean {
+  return ((prefixPort ^ port) & portPrefixMask(prefixLen)) === 0;
 }
 
 /**
@@ -129,28 +216,4 @@ export function portRangeToPrefixes(start: number, end: number): { port: number;
     low += size;
   }
   return out;
-}
-
-/** True when `port` falls inside the prefix (port, prefixLen). */
-export function portPrefixContains(prefixPort: number, prefixLen: number, port: number): boolean {
-  if (prefixLen === 0) return true;
-  const shift = 16 - prefixLen;
-  return prefixPort >>> shift === port >>> shift;
-}
-
-/** Changes to one map: entries to create or replace, and entries to remove (identified by their key fields). */
-export interface MapDelta<T> {
-  upsert: T[];
-  remove: T[];
-}
-
-/** What one revision changes on one node. The ipcache part is the same for every node. */
-export interface NodeDelta {
-  ipcache: MapDelta<IpcacheEntry>;
-  endpoints: MapDelta<EndpointEntry>;
-  policies: MapDelta<PolicyEntry>;
-}
-
-export function emptyDelta<T>(): MapDelta<T> {
-  return { upsert: [], remove: [] };
 }

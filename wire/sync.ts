@@ -1,7 +1,8 @@
 // Owns the sync protocol between the control plane and agents: every message, its schema and the
 // protocol version. Both sides import this file; nothing else defines a sync message.
 import { z } from "zod";
-import type { MapDelta, NodeDelta, NodeState } from "./entries.ts";
+import { nodeDeltaSchema, nodeStateSchema } from "./entries.ts";
+import { nodeNameSchema } from "./names.ts";
 
 export const SYNC_PROTOCOL_VERSION = 1;
 /** Path of the agent stream (WebSocket upgrade, node credential as bearer token). */
@@ -29,17 +30,13 @@ export const CLOSE = {
 
 const revision = z.number().int().min(0);
 
-const mapDelta = z.object({
-  upsert: z.array(z.record(z.string(), z.unknown())),
-  remove: z.array(z.record(z.string(), z.unknown())),
-});
-
 // Agent -> server.
 
 export const helloSchema = z.strictObject({
   type: z.literal("hello"),
   protocol: z.number().int(),
-  node: z.string().min(1).max(253),
+  /** Must name the node the stream's credential belongs to. */
+  node: nodeNameSchema,
   agentVersion: z.string().max(100),
   /** The last revision the agent applied, or null when it holds nothing (first start). */
   appliedRevision: revision.nullable(),
@@ -89,125 +86,114 @@ export type AgentMessage = z.infer<typeof agentMessageSchema>;
 export type Hello = z.infer<typeof helloSchema>;
 
 // Server -> agent. Sent only by our own code, so typed rather than validated on send; the agent
-// validates the envelope (`serverMessageSchema`) before trusting it.
+// validates every message, entries included, with `parseServerMessage` before trusting it.
+// Objects are not strict: a newer control plane may add fields, and they are dropped.
 
-export interface SnapshotMessage {
-  type: "snapshot";
-  revision: number;
-  state: NodeState;
-}
+export const welcomeSchema = z.object({
+  type: z.literal("welcome"),
+  protocol: z.number().int(),
+  node: z.string(),
+  heartbeatSeconds: z.number(),
+});
 
-export interface DeltaMessage {
-  type: "delta";
+export const snapshotSchema = z.object({
+  type: z.literal("snapshot"),
+  revision,
+  state: nodeStateSchema,
+});
+
+export const deltaSchema = z.object({
+  type: z.literal("delta"),
   /** Apply only on top of exactly this revision. */
-  fromRevision: number;
-  toRevision: number;
-  delta: NodeDelta;
-}
+  fromRevision: revision,
+  toRevision: revision,
+  delta: nodeDeltaSchema,
+});
 
-export interface HeartbeatMessage {
-  type: "heartbeat";
-  seq: number;
+export const heartbeatSchema = z.object({
+  type: z.literal("heartbeat"),
+  seq: z.number().int(),
   /** The store's current revision, so an idle agent sees it is current. */
-  revision: number;
-}
+  revision,
+});
 
-export interface CredentialMessage {
-  type: "credential";
-  credential: string;
-}
-
-export interface WelcomeMessage {
-  type: "welcome";
-  protocol: number;
-  node: string;
-  heartbeatSeconds: number;
-}
-
-export type ServerMessage =
-  | WelcomeMessage
-  | SnapshotMessage
-  | DeltaMessage
-  | HeartbeatMessage
-  | CredentialMessage;
+export const credentialSchema = z.object({ type: z.literal("credential"), credential: z.string() });
 
 export const serverMessageSchema = z.discriminatedUnion("type", [
-  z.object({
-    type: z.literal("welcome"),
-    protocol: z.number().int(),
-    node: z.string(),
-    heartbeatSeconds: z.number(),
-  }),
-  z.object({
-    type: z.literal("snapshot"),
-    revision,
-    state: z.object({
-      ipcache: z.array(z.unknown()),
-      endpoints: z.array(z.unknown()),
-      policies: z.array(z.unknown()),
-    }),
-  }),
-  z.object({
-    type: z.literal("delta"),
-    fromRevision: revision,
-    toRevision: revision,
-    delta: z.object({ ipcache: mapDelta, endpoints: mapDelta, policies: mapDelta }),
-  }),
-  z.object({ type: z.literal("heartbeat"), seq: z.number().int(), revision }),
-  z.object({ type: z.literal("credential"), credential: z.string() }),
+  welcomeSchema,
+  snapshotSchema,
+  deltaSchema,
+  heartbeatSchema,
+  credentialSchema,
 ]);
 
-/** Parses one agent message: the message, or a reason fit for a close frame. */
-export function parseAgentMessage(
-  text: string,
-): { ok: true; message: AgentMessage } | { ok: false; reason: string } {
-  let value: unknown;
+export type ServerMessage = z.infer<typeof serverMessageSchema>;
+export type WelcomeMessage = z.infer<typeof welcomeSchema>;
+export type SnapshotMessage = z.infer<typeof snapshotSchema>;
+export type DeltaMessage = z.infer<typeof deltaSchema>;
+export type HeartbeatMessage = z.infer<typeof heartbeatSchema>;
+export type CredentialMessage = z.infer<typeof credentialSchema>;
+
+/** The revision fields of a snapshot or delta, without its entries. */
+const revisionHeaderSchema = z.discriminatedUnion("type", [
+  snapshotSchema.pick({ type: true, revision: true }),
+  deltaSchema.pick({ type: true, fromRevision: true, toRevision: true }),
+]);
+export type RevisionHeader = z.infer<typeof revisionHeaderSchema>;
+
+/** A parsed message, or a reason fit for a close frame. */
+export type Parsed<T> = { ok: true; message: T } | { ok: false; reason: string };
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {
   try {
-    value = JSON.parse(text);
+    return { ok: true, value: JSON.parse(text) };
   } catch {
     return { ok: false, reason: "message is not JSON" };
   }
-  const parsed = agentMessageSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return {
-      ok: false,
-      reason: `invalid message at ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "?"}`,
-    };
-  }
-  return { ok: true, message: parsed.data };
 }
 
+function describe(what: string, path: readonly PropertyKey[], issue: z.core.$ZodIssue | undefined): string {
+  return `invalid ${what} at ${path.join(".") || "(root)"}: ${issue?.message ?? "?"}`;
+}
+
+/** Parses one agent message. */
+export function parseAgentMessage(text: string): Parsed<AgentMessage> {
+  const json = parseJson(text);
+  if (!json.ok) return json;
+  const parsed = agentMessageSchema.safeParse(json.value);
+  if (parsed.success) return { ok: true, message: parsed.data };
+  const issue = parsed.error.issues[0];
+  return { ok: false, reason: describe("message", issue?.path ?? [], issue) };
+}
+
+/** Where a fault inside the entries of a snapshot or delta sits: state.<map>.<i>, delta.<map>.<op>.<i>. */
+function inEntries(path: readonly PropertyKey[]): boolean {
+  if (path[0] === "state") return typeof path[2] === "number";
+  if (path[0] === "delta") return typeof path[3] === "number";
+  return false;
+}
+
+export type ServerMessageParse =
+  | { ok: true; message: ServerMessage }
+  | { ok: false; reason: string; invalidEntries?: RevisionHeader };
+
 /**
- * Composes consecutive deltas into one (later operations on a key win), so a node that fell behind
- * gets one message per catch-up instead of one per revision.
+ * Parses one server message, entries included. A snapshot or delta whose only faults are in its
+ * entries comes back with its revision header (`invalidEntries`): the agent refuses that revision
+ * (nack) and keeps the stream. Any other fault is a reason to close the stream.
  */
-export function mergeDeltas(
-  deltas: NodeDelta[],
-  keys: { [K in keyof NodeDelta]: (e: NodeDelta[K]["upsert"][number]) => string },
-): NodeDelta {
-  const mergeOne = <T>(parts: MapDelta<T>[], key: (e: T) => string): MapDelta<T> => {
-    const ops = new Map<string, { upsert: boolean; entry: T }>();
-    for (const part of parts) {
-      for (const e of part.remove) ops.set(key(e), { upsert: false, entry: e });
-      for (const e of part.upsert) ops.set(key(e), { upsert: true, entry: e });
-    }
-    const out: MapDelta<T> = { upsert: [], remove: [] };
-    for (const { upsert, entry } of ops.values()) (upsert ? out.upsert : out.remove).push(entry);
-    return out;
-  };
-  return {
-    ipcache: mergeOne(
-      deltas.map((d) => d.ipcache),
-      keys.ipcache,
-    ),
-    endpoints: mergeOne(
-      deltas.map((d) => d.endpoints),
-      keys.endpoints,
-    ),
-    policies: mergeOne(
-      deltas.map((d) => d.policies),
-      keys.policies,
-    ),
-  };
+export function parseServerMessage(text: string): ServerMessageParse {
+  const json = parseJson(text);
+  if (!json.ok) return json;
+  const parsed = serverMessageSchema.safeParse(json.value);
+  if (parsed.success) return { ok: true, message: parsed.data };
+  const { issues } = parsed.error;
+  const issue = issues[0];
+  if (issue && issues.every((i) => inEntries(i.path))) {
+    const header = revisionHeaderSchema.safeParse(json.value);
+    // The path is given from the state or delta, as the agent reports it in its nack.
+    const reason = describe("entry", issue.path.slice(1), issue);
+    if (header.success) return { ok: false, reason, invalidEntries: header.data };
+  }
+  return { ok: false, reason: describe("message", issue?.path ?? [], issue) };
 }

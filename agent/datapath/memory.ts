@@ -4,9 +4,10 @@
 
 import { counterSlot } from "../../bpf/lib/codecs/counters.ts";
 import { reasonName } from "../../bpf/lib/codecs/reasons.ts";
-import { canonicalPolicy, MemoryDatapath } from "../../bpf/lib/model/memory-datapath.ts";
+import { MemoryDatapath } from "../../bpf/lib/model/memory-datapath.ts";
 import { canonicalCidr } from "../../wire/cidr.ts";
 import {
+  canonicalPolicyEntry,
   DEFAULT_MAP_SIZES,
   type EndpointEntry,
   type IpcacheEntry,
@@ -227,7 +228,7 @@ export class MemoryAgentDatapath implements AgentDatapath {
   }
 
   #upsertPolicy(e: PolicyEntry): void {
-    const c = canonicalPolicy({ ...e, verdict: "allow" });
+    const c = canonicalPolicyEntry(e);
     const key = policyKey(c);
     this.#room("policies", this.#maps.policies.has(key));
     this.#maps.policies.set(key, c);
@@ -235,7 +236,7 @@ export class MemoryAgentDatapath implements AgentDatapath {
   }
 
   #removePolicy(k: PolicyEntry): void {
-    const c = canonicalPolicy(k);
+    const c = canonicalPolicyEntry(k);
     this.#maps.policies.delete(policyKey(c));
     this.#maps.model.deletePolicy(c);
   }

@@ -2,10 +2,10 @@
 // back to the last good state on failure, retry interfaces that do not exist yet, and resync from
 // a full read-back on a period to repair drift. Every operation runs one at a time.
 import type { EndpointEntry, NodeState } from "../../wire/entries.ts";
+import { emptyNodeState } from "../../wire/map-delta.ts";
 import type { Clock, Log } from "../clock.ts";
 import { realClock } from "../clock.ts";
 import type { AgentDatapath, DatapathState } from "../datapath/datapath.ts";
-import { emptyState } from "./desired.ts";
 import { planReconcile, stepSize } from "./planner.ts";
 
 export interface ReconcilerOptions {
@@ -147,7 +147,7 @@ export class Reconciler {
   resync(): Promise<number> {
     return this.#serial(async () => {
       const actual = await this.#dp.read();
-      const desired = this.#desired ?? emptyState();
+      const desired = this.#desired ?? emptyNodeState();
       const steps = await this.#applyPlan(desired, actual);
       if (steps > 0) this.#log({ level: "warn", msg: "resync repaired drift", steps });
       return steps;

@@ -3,12 +3,20 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import type { Direction, EndpointEntry, IpcacheEntry, NodeState, PolicyEntry } from "../../wire/entries.ts";
+import {
+  canonicalIpcacheEntry,
+  canonicalPolicyEntry,
+  type Direction,
+  type EndpointEntry,
+  type IpcacheEntry,
+  type NodeState,
+  type PolicyEntry,
+} from "../../wire/entries.ts";
 import { PolicyIndex } from "../../wire/policy-lookup.ts";
 import { sortedState } from "../datapath/datapath.case.ts";
 import type { DatapathOp, DatapathState } from "../datapath/datapath.ts";
 import { MemoryAgentDatapath } from "../datapath/memory.ts";
-import { canonicalIpcacheEntry, canonicalPolicyEntry, planReconcile } from "./planner.ts";
+import { planReconcile } from "./planner.ts";
 
 const PREFIXES = ["10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "10.1.2.3/32", "10.1.2.4/32", "192.168.0.0/16"];
 const IDENTITIES = [1, 2, 300, 301, 302, 0x0100_0001];

@@ -1,13 +1,13 @@
-// Owns turning snapshots and deltas into enforced revisions: validate the entries, apply only on
-// top of the exact revision, persist the applied revision, and answer with ack or nack.
+// Owns turning snapshots and deltas into enforced revisions: apply only on top of the exact
+// revision, refuse revisions whose entries are invalid, persist the applied revision, and answer
+// with ack or nack.
 import type { NodeState } from "../../wire/entries.ts";
-import type { DeltaMessage, SnapshotMessage } from "../../wire/sync.ts";
+import { applyNodeDelta, emptyNodeState } from "../../wire/map-delta.ts";
+import type { DeltaMessage, RevisionHeader, SnapshotMessage } from "../../wire/sync.ts";
 import type { Log } from "../clock.ts";
 import { DatapathError } from "../datapath/datapath.ts";
-import { applyDelta, emptyState } from "../reconcile/desired.ts";
 import type { Reconciler } from "../reconcile/loop.ts";
 import type { StateDir } from "../state-dir.ts";
-import { parseNodeDelta, parseNodeState } from "./entries-schema.ts";
 
 export type ApplyAnswer =
   | { type: "ack"; revision: number }
@@ -42,25 +42,35 @@ export class RevisionApplier {
   }
 
   async snapshot(msg: SnapshotMessage): Promise<ApplyAnswer> {
-    const state = parseNodeState(msg.state);
-    if (!state.ok) return this.#nack(msg.revision, "agent.invalid_entry", state.message);
     return this.#apply("snapshot", msg.revision, () =>
-      this.#o.reconciler.setDesired(this.#overlay(state.value)),
+      this.#o.reconciler.setDesired(this.#overlay(msg.state)),
     );
   }
 
   async delta(msg: DeltaMessage): Promise<ApplyAnswer> {
-    if (msg.fromRevision !== this.#applied) {
-      const reason = `delta from revision ${msg.fromRevision} does not start at the applied revision ${this.#applied}`;
-      this.#o.log({ level: "warn", msg: "ignoring delta", reason, toRevision: msg.toRevision });
-      return { type: "resync", reason };
-    }
-    const delta = parseNodeDelta(msg.delta);
-    if (!delta.ok) return this.#nack(msg.toRevision, "agent.invalid_entry", delta.message);
-    const base = this.#o.reconciler.desired ?? emptyState();
+    const misplaced = this.#misplaced(msg);
+    if (misplaced) return misplaced;
+    const base = this.#o.reconciler.desired ?? emptyNodeState();
     return this.#apply("delta", msg.toRevision, () =>
-      this.#o.reconciler.setDesired(this.#overlay(applyDelta(base, delta.value))),
+      this.#o.reconciler.setDesired(this.#overlay(applyNodeDelta(base, msg.delta))),
     );
+  }
+
+  /**
+   * A snapshot or delta that arrived whole but whose entries the datapath could not encode
+   * (`message` names the first one): refused with a nack, so the last good state stays.
+   */
+  async refuse(header: RevisionHeader, message: string): Promise<ApplyAnswer> {
+    if (header.type === "snapshot") return this.#nack(header.revision, "agent.invalid_entry", message);
+    return this.#misplaced(header) ?? this.#nack(header.toRevision, "agent.invalid_entry", message);
+  }
+
+  /** A delta that does not start at the applied revision is ignored: the agent says hello again. */
+  #misplaced(d: { fromRevision: number; toRevision: number }): ApplyAnswer | undefined {
+    if (d.fromRevision === this.#applied) return undefined;
+    const reason = `delta from revision ${d.fromRevision} does not start at the applied revision ${this.#applied}`;
+    this.#o.log({ level: "warn", msg: "ignoring delta", reason, toRevision: d.toRevision });
+    return { type: "resync", reason };
   }
 
   #overlay(state: NodeState): NodeState {

@@ -9,11 +9,13 @@ import {
   type Hello,
   MAX_AGENT_MESSAGE_BYTES,
   MAX_SERVER_MESSAGE_BYTES,
+  parseServerMessage,
+  type RevisionHeader,
   type ServerMessage,
+  type ServerMessageParse,
   type SnapshotMessage,
   SYNC_PROTOCOL_VERSION,
   SYNC_STREAM_PATH,
-  serverMessageSchema,
 } from "../../wire/sync.ts";
 import { type Clock, type Log, realClock } from "../clock.ts";
 import type { ApplyAnswer } from "./applier.ts";
@@ -29,6 +31,8 @@ export interface SyncHandler {
   /** Stores a rotated credential durably; it is used from the next connection on. */
   saveCredential(credential: string): void;
   apply(msg: SnapshotMessage | DeltaMessage): Promise<ApplyAnswer>;
+  /** A snapshot or delta arrived whole but with entries that fail validation (`reason` says which). */
+  refuse(header: RevisionHeader, reason: string): Promise<ApplyAnswer>;
   status(): { endpointsAttached: number; lastError: string | null };
 }
 
@@ -182,23 +186,25 @@ export class SyncClient {
       ws.close(CLOSE.TOO_BIG, `message of ${data.length} bytes over ${max}`);
       return;
     }
-    let msg: ServerMessage;
-    try {
-      if (isBinary) throw new Error("binary frames are not part of the protocol");
-      const parsed = serverMessageSchema.safeParse(JSON.parse(data.toString("utf8")));
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new Error(`invalid message at ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "?"}`);
-      }
-      msg = parsed.data as ServerMessage;
-    } catch (e) {
-      const reason = e instanceof Error ? e.message : String(e);
-      this.#o.log({ level: "error", msg: "invalid message from the control plane", error: reason });
-      ws.close(CLOSE.PROTOCOL, reason.slice(0, 120));
+    const parsed: ServerMessageParse = isBinary
+      ? { ok: false, reason: "binary frames are not part of the protocol" }
+      : parseServerMessage(data.toString("utf8"));
+    if (!parsed.ok && parsed.invalidEntries) {
+      // The message is whole; only its revision is refused (nack), the stream stays.
+      this.#armWatchdog(ws);
+      const header = parsed.invalidEntries;
+      this.#applying = this.#applying.then(() =>
+        this.#answer(ws, header, () => this.#o.handler.refuse(header, parsed.reason)),
+      );
+      return;
+    }
+    if (!parsed.ok) {
+      this.#o.log({ level: "error", msg: "invalid message from the control plane", error: parsed.reason });
+      ws.close(CLOSE.PROTOCOL, parsed.reason.slice(0, 120));
       return;
     }
     this.#armWatchdog(ws);
-    this.#dispatch(ws, msg);
+    this.#dispatch(ws, parsed.message);
   }
 
   #dispatch(ws: WebSocket, msg: ServerMessage): void {
@@ -234,14 +240,15 @@ export class SyncClient {
         return;
       case "snapshot":
       case "delta":
-        this.#applying = this.#applying.then(() => this.#applyAndAnswer(ws, msg));
+        this.#applying = this.#applying.then(() => this.#answer(ws, msg, () => this.#o.handler.apply(msg)));
         return;
     }
   }
 
-  async #applyAndAnswer(ws: WebSocket, msg: SnapshotMessage | DeltaMessage): Promise<void> {
+  /** Runs one revision's handling in arrival order and sends its answer. */
+  async #answer(ws: WebSocket, msg: RevisionHeader, handle: () => Promise<ApplyAnswer>): Promise<void> {
     if (this.#ws !== ws) return; // the connection ended: the next hello says where we are
-    const answer = await this.#o.handler.apply(msg).catch(
+    const answer = await handle().catch(
       (e): ApplyAnswer => ({
         type: "nack",
         revision: msg.type === "snapshot" ? msg.revision : msg.toRevision,

@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { WebSocket, WebSocketServer } from "ws";
+import { ENROLL_PATH, type EnrollAnswer, enrollRequestSchema } from "../../wire/enroll.ts";
 import type { NodeDelta, NodeState } from "../../wire/entries.ts";
 import {
   type AgentMessage,
@@ -200,7 +201,7 @@ export class FakeControlPlane {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(body));
     };
-    if (req.method !== "POST" || req.url !== "/v1/enroll") {
+    if (req.method !== "POST" || req.url !== ENROLL_PATH) {
       reply(404, { error: { code: "not_found", message: "", issues: [] } });
       return;
     }
@@ -209,14 +210,19 @@ export class FakeControlPlane {
       text += d;
     });
     req.on("end", () => {
-      const body = JSON.parse(text) as { token: string; node: string };
+      const parsed = enrollRequestSchema.safeParse(JSON.parse(text));
+      if (!parsed.success) {
+        return reply(422, { error: { code: "enroll.invalid", message: parsed.error.message, issues: [] } });
+      }
+      const body = parsed.data;
       if (!this.tokens.has(body.token)) {
         return reply(401, {
           error: { code: "enrollment.token_invalid", message: "unknown token", issues: [] },
         });
       }
       this.enrollments.push({ node: body.node, token: body.token });
-      reply(200, { node: body.node, credential: this.issueCredential(body.node) });
+      const answer: EnrollAnswer = { node: body.node, credential: this.issueCredential(body.node) };
+      reply(200, answer);
     });
   }
 }

@@ -4,6 +4,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { and, eq, isNull } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { enrollmentTokens, nodes } from "../../db/schema.ts";
+import type { EnrollAnswer } from "../../wire/enroll.ts";
 import { sha256 } from "../auth/tokens.ts";
 import { ApiError } from "../http/errors.ts";
 
@@ -74,7 +75,7 @@ export class EnrollmentRepository {
   }
 
   /** Trades a valid token for a fresh credential bound to `node`. Throws ApiError with a clear code. */
-  enroll(token: string, node: string, agentVersion: string): { node: string; credential: string } {
+  enroll(token: string, node: string, agentVersion: string): EnrollAnswer {
     return this.db.transaction((tx) => {
       const match = TOKEN.exec(token);
       const row = match

@@ -2,6 +2,7 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { Hono } from "hono";
 import { z } from "zod";
+import { enrollRequestSchema } from "../../wire/enroll.ts";
 import { readBody } from "../http/body.ts";
 import { ApiError } from "../http/errors.ts";
 import { parseRequest } from "../http/zod-issues.ts";
@@ -13,18 +14,6 @@ export const createEnrollmentTokenSchema = z.strictObject({
   maxUses: z.number().int().min(1).max(100_000).default(1),
   description: z.string().max(200).default(""),
   allowReenroll: z.boolean().default(false),
-});
-
-const nodeName = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, "must be a DNS-1123 subdomain");
-
-export const enrollSchema = z.strictObject({
-  token: z.string().min(1).max(200),
-  node: nodeName,
-  agentVersion: z.string().max(100).default("unknown"),
 });
 
 export function enrollmentTokenRoutes(repo: EnrollmentRepository) {
@@ -68,7 +57,7 @@ export function enrollRoutes(
       );
     }
     try {
-      const body = parseRequest("enroll", enrollSchema, await readBody(c));
+      const body = parseRequest("enroll", enrollRequestSchema, await readBody(c));
       const result = repo.enroll(body.token, body.node, body.agentVersion);
       onEnrolled(result.node);
       return c.json(result);

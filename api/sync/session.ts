@@ -3,12 +3,12 @@
 // answered with a snapshot once it drains.
 
 import type { WebSocket } from "ws";
-import { endpointKey, ipcacheKey, type NodeDelta, policyKey } from "../../wire/entries.ts";
+import type { NodeDelta } from "../../wire/entries.ts";
+import { mergeNodeDeltas } from "../../wire/map-delta.ts";
 import {
   type AgentMessage,
   CLOSE,
   type Hello,
-  mergeDeltas,
   parseAgentMessage,
   type ServerMessage,
   SYNC_PROTOCOL_VERSION,
@@ -106,6 +106,8 @@ export class Session {
       );
       return;
     }
+    // helloSchema already refused a node name that breaks the rule (wire/names.ts); a valid name
+    // must still be the node the credential belongs to.
     if (msg.node !== this.node) {
       this.close(CLOSE.PROTOCOL, `credential belongs to node ${this.node}, hello names ${msg.node}`);
       return;
@@ -210,12 +212,7 @@ export class Session {
   }
 }
 
-export const DELTA_KEYS = { ipcache: ipcacheKey, endpoints: endpointKey, policies: policyKey };
-
 /** Merges a node's part of consecutive change sets into one delta. */
 export function nodeDeltaOf(node: string, sets: ChangeSet[]): NodeDelta {
-  return mergeDeltas(
-    sets.map((c) => nodeDelta(c, node)),
-    DELTA_KEYS,
-  );
+  return mergeNodeDeltas(sets.map((c) => nodeDelta(c, node)));
 }

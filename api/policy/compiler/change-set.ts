@@ -1,6 +1,13 @@
 // Owns the change set one revision records: the ipcache delta, each changed policy set's delta
 // once (not once per node that holds it), and per node which sets it gained, lost or saw change.
-import type { EndpointEntry, IpcacheEntry, MapDelta, NodeDelta, PolicyEntry } from "../../../wire/entries.ts";
+import {
+  type EndpointEntry,
+  emptyDelta,
+  type IpcacheEntry,
+  type MapDelta,
+  type NodeDelta,
+  type PolicyEntry,
+} from "../../../wire/entries.ts";
 
 export interface NodeChange {
   endpoints: MapDelta<EndpointEntry>;
@@ -21,13 +28,13 @@ export interface ChangeSet {
 }
 
 export function emptyChangeSet(): ChangeSet {
-  return { ipcache: { upsert: [], remove: [] }, sets: {}, setEntries: {}, removedSetEntries: {}, nodes: {} };
+  return { ipcache: emptyDelta(), sets: {}, setEntries: {}, removedSetEntries: {}, nodes: {} };
 }
 
 /** What the change set means for one node, as map operations. */
 export function nodeDelta(cs: ChangeSet, node: string): NodeDelta {
   const n = cs.nodes[node];
-  const policies: MapDelta<PolicyEntry> = { upsert: [], remove: [] };
+  const policies = emptyDelta<PolicyEntry>();
   if (n) {
     for (const id of n.changed) {
       policies.upsert.push(...(cs.sets[id]?.upsert ?? []));
@@ -36,5 +43,5 @@ export function nodeDelta(cs: ChangeSet, node: string): NodeDelta {
     for (const id of n.added) policies.upsert.push(...(cs.setEntries[id] ?? []));
     for (const id of n.removed) policies.remove.push(...(cs.removedSetEntries[id] ?? []));
   }
-  return { ipcache: cs.ipcache, endpoints: n?.endpoints ?? { upsert: [], remove: [] }, policies };
+  return { ipcache: cs.ipcache, endpoints: n?.endpoints ?? emptyDelta(), policies };
 }

@@ -1,4 +1,5 @@
 // Owns the Kubernetes string formats (DNS-1123 names, qualified names, label values, IANA service names) and Linux interface names.
+import { DNS1123_LABEL, DNS1123_SUBDOMAIN, DNS1123_SUBDOMAIN_MAX } from "../../../wire/names.ts";
 
 /** One broken rule of a format: a stable code and the requirement that completes "Field X ...". */
 export interface FormatProblem {
@@ -6,8 +7,6 @@ export interface FormatProblem {
   requirement: string;
 }
 
-const DNS1123_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
-const DNS1123_SUBDOMAIN = `${DNS1123_LABEL}(\\.${DNS1123_LABEL})*`;
 const QUALIFIED_NAME_PART = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
 const LABEL_VALUE = `(${QUALIFIED_NAME_PART})?`;
 
@@ -22,7 +21,7 @@ export const patterns = {
 
 export const limits = {
   dns1123Label: 63,
-  dns1123Subdomain: 253,
+  dns1123Subdomain: DNS1123_SUBDOMAIN_MAX,
   qualifiedNamePart: 63,
   labelValue: 63,
   ianaSvcName: 15,

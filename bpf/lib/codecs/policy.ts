@@ -1,6 +1,11 @@
 // Mirrors bpf/include/policy.h (the owner): LPM key {prefixlen, policy_set_id, remote_identity,
 // direction, protocol, port (big-endian)} and value {verdict, flags, rule_index, policy_id}.
-import type { Direction, PolicyEntry } from "../../../wire/entries.ts";
+import {
+  type Direction,
+  type PolicyEntry,
+  type PolicyKeyFields,
+  portPrefixMask,
+} from "../../../wire/entries.ts";
 import { readU16, readU32, type StructLayout, writeU16, writeU32 } from "./layout.ts";
 
 export const POLICY_KEY_LAYOUT: StructLayout = {
@@ -36,10 +41,7 @@ export function directionName(code: number): Direction {
   return code === DIR_INGRESS ? "ingress" : "egress";
 }
 
-export type PolicyKeyFields = Pick<
-  PolicyEntry,
-  "policySetId" | "direction" | "remoteIdentity" | "protocol" | "port" | "portPrefixLen"
->;
+export type { PolicyKeyFields };
 
 /** Key of a policy entry; bits past the prefix are zeroed so that dumps read back canonical keys. */
 export function encodePolicyKey(e: PolicyKeyFields): Buffer {
@@ -57,8 +59,7 @@ export function writePolicyKey(b: Buffer, at: number, e: PolicyKeyFields): void 
   writeU32(b, at + 8, e.remoteIdentity);
   b[at + 12] = directionCode(e.direction);
   b[at + 13] = e.protocol;
-  const mask = portLen === 0 ? 0 : (0xffff << (16 - portLen)) & 0xffff;
-  b.writeUInt16BE(e.port & mask, at + 14);
+  b.writeUInt16BE(e.port & portPrefixMask(portLen), at + 14);
 }
 
 export function decodePolicyKey(b: Buffer): PolicyKeyFields {

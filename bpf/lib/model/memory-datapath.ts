@@ -2,7 +2,12 @@
 // entry shapes (wire/entries.ts), with the policy decision from wire/policy-lookup.ts. It counts
 // only because it passes the same case suite (*.case.ts) as the real programs.
 import { canonicalCidr, formatIp } from "../../../wire/cidr.ts";
-import { type IpcacheEntry, type PolicyEntry, policyKey } from "../../../wire/entries.ts";
+import {
+  canonicalPolicyEntry,
+  type IpcacheEntry,
+  type PolicyEntry,
+  policyKey,
+} from "../../../wire/entries.ts";
 import { type Decision, PolicyIndex } from "../../../wire/policy-lookup.ts";
 import type { CtValue } from "../codecs/conntrack.ts";
 import { counterIndex } from "../codecs/counters.ts";
@@ -29,13 +34,6 @@ const REASON_OF: Record<Decision["reason"], number> = {
   policy_denied: REASONS.DROP_POLICY_DENIED,
 };
 
-/** Canonical form of a policy entry as the trie stores it: port bits past the prefix cleared. */
-export function canonicalPolicy(e: PolicyEntry): PolicyEntry {
-  if (e.protocol === 0) return { ...e, port: 0, portPrefixLen: 0 };
-  const mask = e.portPrefixLen === 0 ? 0 : (0xffff << (16 - e.portPrefixLen)) & 0xffff;
-  return { ...e, port: e.port & mask };
-}
-
 export class MemoryDatapath {
   readonly endpoints = new Map<number, EndpointValue>();
   readonly #ipcache = new Map<string, IpcacheEntry>();
@@ -61,12 +59,12 @@ export class MemoryDatapath {
     this.#index = undefined;
   }
   setPolicy(e: PolicyEntry): void {
-    const c = canonicalPolicy(e);
+    const c = canonicalPolicyEntry(e);
     this.#policies.set(policyKey(c), c);
     this.#index = undefined;
   }
   deletePolicy(e: PolicyEntry): void {
-    this.#policies.delete(policyKey(canonicalPolicy(e)));
+    this.#policies.delete(policyKey(canonicalPolicyEntry(e)));
     this.#index = undefined;
   }
 
