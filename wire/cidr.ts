@@ -29,13 +29,15 @@ function parseIpv6(text: string): Uint8Array | null {
   if (text.length < 2 || text.length > 45 || !/^[0-9a-fA-F:.]+$/.test(text)) return null;
   const halves = text.split("::");
   if (halves.length > 2) return null;
-  const parseGroups = (s: string): number[] | null => {
+  // An embedded IPv4 address may only stand in the last 32 bits: at the end of the whole text,
+  // never before a `::` ("1.2.3.4::" is no address).
+  const parseGroups = (s: string, last: boolean): number[] | null => {
     if (s === "") return [];
     const groups: number[] = [];
     const items = s.split(":");
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
-      if (i === items.length - 1 && item.includes(".")) {
+      if (last && i === items.length - 1 && item.includes(".")) {
         const v4 = parseIpv4(item);
         if (!v4) return null;
         groups.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
@@ -46,8 +48,8 @@ function parseIpv6(text: string): Uint8Array | null {
     }
     return groups;
   };
-  const head = parseGroups(halves[0]!);
-  const tail = halves.length === 2 ? parseGroups(halves[1]!) : [];
+  const head = parseGroups(halves[0]!, halves.length === 1);
+  const tail = halves.length === 2 ? parseGroups(halves[1]!, true) : [];
   if (!head || !tail) return null;
   const total = head.length + tail.length;
   if (halves.length === 1 ? total !== 8 : total > 7) return null;
