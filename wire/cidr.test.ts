@@ -12,11 +12,16 @@ import {
   prefixContains,
 } from "./cidr.ts";
 
-/** An address parsed and written back canonically; null when it is refused. */
-const roundTrip = (text: string): string | null => {
-  const ip = parseIp(text);
-  return ip ? formatIp(ip.family, ip.bytes) : null;
-};
+/** One test per case: the address parsed (as `family`) and written back canonically, or refused. */
+function roundTrips(family: 4 | 6, cases: [string, string | null][]): void {
+  for (const [text, want] of cases) {
+    it(`${JSON.stringify(text)} -> ${want ?? "refused"}`, () => {
+      const ip = parseIp(text);
+      assert.equal(ip ? formatIp(ip.family, ip.bytes) : null, want);
+      if (want !== null) assert.equal(ip?.family, family);
+    });
+  }
+}
 
 describe("parseIp: IPv4", () => {
   const cases: [string, string | null][] = [
@@ -39,12 +44,7 @@ describe("parseIp: IPv4", () => {
     ["1.2.3.-4", null],
     ["", null],
   ];
-  for (const [text, want] of cases) {
-    it(`${JSON.stringify(text)} -> ${want ?? "refused"}`, () => {
-      assert.equal(roundTrip(text), want);
-      if (want !== null) assert.equal(parseIp(text)?.family, 4);
-    });
-  }
+  roundTrips(4, cases);
 });
 
 describe("parseIp: IPv6", () => {
@@ -96,12 +96,7 @@ describe("parseIp: IPv6", () => {
     ["::1.2.3.4:1", null],
     ["[::1]", null],
   ];
-  for (const [text, want] of cases) {
-    it(`${JSON.stringify(text)} -> ${want ?? "refused"}`, () => {
-      assert.equal(roundTrip(text), want);
-      if (want !== null) assert.equal(parseIp(text)?.family, 6);
-    });
-  }
+  roundTrips(6, cases);
 
   it("reads the mapped form's IPv4 bytes into the last 32 bits", () => {
     assert.deepEqual(
@@ -195,16 +190,13 @@ describe("parseCidr and canonicalCidr", () => {
 });
 
 describe("hostPrefix", () => {
-  const cases: [string, string | null][] = [
-    ["10.1.2.3", "10.1.2.3/32"],
-    ["FE80::0001", "fe80::1/128"],
-    ["::ffff:1.2.3.4", "::ffff:102:304/128"],
-    ["10.1.2.3/32", null],
-    ["010.1.2.3", null],
-  ];
-  for (const [text, want] of cases) {
-    it(`${JSON.stringify(text)} -> ${want ?? "refused"}`, () => assert.equal(hostPrefix(text), want));
-  }
+  it("is the canonical /32 or /128 of an address, and null for anything else", () => {
+    assert.equal(hostPrefix("10.1.2.3"), "10.1.2.3/32");
+    assert.equal(hostPrefix("FE80::0001"), "fe80::1/128");
+    assert.equal(hostPrefix("::ffff:1.2.3.4"), "::ffff:102:304/128");
+    assert.equal(hostPrefix("10.1.2.3/32"), null);
+    assert.equal(hostPrefix("010.1.2.3"), null);
+  });
 });
 
 describe("prefixContains", () => {

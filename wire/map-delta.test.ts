@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import type { Direction, EndpointEntry, IpcacheEntry, NodeDelta, NodeState, PolicyEntry } from "./entries.ts";
+import type { NodeDelta, NodeState, PolicyEntry } from "./entries.ts";
 import {
   applyNodeDelta,
   diffMaps,
@@ -15,24 +15,18 @@ import {
   keyEntries,
   mergeNodeDeltas,
 } from "./map-delta.ts";
+import {
+  type EntryDomain,
+  endpointEntryArb,
+  ip,
+  ipcacheEntryArb,
+  pol,
+  policyEntryArb,
+  SMALL_DOMAIN,
+} from "./testing.ts";
 
-const ip = (prefix: string, identity: number, prefixIdentity = 0): IpcacheEntry => ({
-  prefix,
-  identity,
-  prefixIdentity,
-});
-const pol = (over: Partial<PolicyEntry> = {}): PolicyEntry => ({
-  policySetId: 1,
-  direction: "ingress",
-  remoteIdentity: 0,
-  protocol: 6,
-  port: 8080,
-  portPrefixLen: 15,
-  verdict: "allow",
-  policyId: 1,
-  ruleIndex: 0,
-  ...over,
-});
+// A port prefix whose port has bits past the prefix: 8081/15 is 8080/15.
+const wide = (over: Partial<PolicyEntry> = {}) => pol({ port: 8080, portPrefixLen: 15, ...over });
 const delta = (over: Partial<NodeDelta>): NodeDelta => ({ ...emptyNodeDelta(), ...over });
 
 /** A state as its maps of canonical entries by key: what the datapath would hold. */
@@ -56,12 +50,12 @@ describe("map deltas", () => {
   });
 
   it("a removal names its key in any textual form of the same prefix or port prefix", () => {
-    const base = { ...emptyNodeState(), ipcache: [ip("10.1.0.0/16", 2)], policies: [pol()] };
+    const base = { ...emptyNodeState(), ipcache: [ip("10.1.0.0/16", 2)], policies: [wide()] };
     const next = applyNodeDelta(
       base,
       delta({
         ipcache: { upsert: [], remove: [ip("10.1.2.3/16", 2)] },
-        policies: { upsert: [], remove: [pol({ port: 8081 })] },
+        policies: { upsert: [], remove: [wide({ port: 8081 })] },
       }),
     );
     assert.deepEqual([next.ipcache, next.policies], [[], []]);
@@ -86,18 +80,18 @@ describe("map deltas", () => {
   });
 
   it("two spellings of one key are one entry: diffing them gives nothing to do", () => {
-    const a = { ...emptyNodeState(), ipcache: [ip("fd00::/64", 2)], policies: [pol({ port: 8080 })] };
-    const b = { ...emptyNodeState(), ipcache: [ip("FD00:0::1/64", 2)], policies: [pol({ port: 8081 })] };
+    const a = { ...emptyNodeState(), ipcache: [ip("fd00::/64", 2)], policies: [wide({ port: 8080 })] };
+    const b = { ...emptyNodeState(), ipcache: [ip("FD00:0::1/64", 2)], policies: [wide({ port: 8081 })] };
     const d = diffNodeStates(a, b);
     assert.deepEqual([d.ipcache, d.policies].map(isEmptyDelta), [true, true]);
   });
 
-  it("a diff of policies ignores nothing but the key: a new attribution is an upsert", () => {
+  it("a policy entry whose attribution changed is upserted", () => {
     const d = diffNodeStates(
-      { ...emptyNodeState(), policies: [pol({ policyId: 1 })] },
-      { ...emptyNodeState(), policies: [pol({ policyId: 2 })] },
+      { ...emptyNodeState(), policies: [wide({ policyId: 1 })] },
+      { ...emptyNodeState(), policies: [wide({ policyId: 2 })] },
     );
-    assert.deepEqual(d.policies, { upsert: [pol({ policyId: 2, port: 8080 })], remove: [] });
+    assert.deepEqual(d.policies, { upsert: [wide({ policyId: 2 })], remove: [] });
   });
 
   it("merges consecutive deltas so the last operation on a key wins", () => {
@@ -117,53 +111,31 @@ describe("map deltas", () => {
   });
 });
 
-// Prefixes and ports in several spellings of the same keys, so canonical keying is exercised.
-const PREFIXES = [
-  "10.1.0.0/16",
-  "10.1.2.3/16",
-  "10.1.2.3/32",
-  "0.0.0.0/0",
-  "fd00::/64",
-  "FD00:0::1/64",
-  "::1/128",
-];
-const ipcacheArb = fc.record({
-  prefix: fc.constantFrom(...PREFIXES),
-  identity: fc.constantFrom(1, 2, 300),
-  prefixIdentity: fc.constantFrom(0, 0x0100_0001),
-});
-const policyArb = fc.record({
-  policySetId: fc.constantFrom(1, 2),
-  direction: fc.constantFrom<Direction>("ingress", "egress"),
-  remoteIdentity: fc.constantFrom(0, 300),
-  protocol: fc.constantFrom(0, 6),
-  port: fc.constantFrom(80, 81, 8080),
-  portPrefixLen: fc.constantFrom(0, 15, 16),
-  verdict: fc.constant<"allow">("allow"),
-  policyId: fc.integer({ min: 1, max: 2 }),
-  ruleIndex: fc.integer({ min: 0, max: 1 }),
-});
-const endpointArb: fc.Arbitrary<EndpointEntry> = fc.record({
-  interface: fc.constantFrom("a", "b", "c"),
-  endpointId: fc.integer({ min: 1, max: 2 }),
-  identity: fc.constantFrom(300, 301),
-  policySetId: fc.constantFrom(1, 2),
-  ingressIsolated: fc.boolean(),
-  egressIsolated: fc.boolean(),
-  ingressPolicyId: fc.integer({ min: 0, max: 1 }),
-  egressPolicyId: fc.constant(0),
-});
+// Prefixes in several spellings of the same keys (port prefixes get theirs from 8080/13), so
+// canonical keying is exercised.
+const DOMAIN: EntryDomain = {
+  ...SMALL_DOMAIN,
+  prefixes: [
+    "10.1.0.0/16",
+    "10.1.2.3/16",
+    "10.1.2.3/32",
+    "0.0.0.0/0",
+    "fd00::/64",
+    "FD00:0::1/64",
+    "::1/128",
+  ],
+};
 const stateArb: fc.Arbitrary<NodeState> = fc.record({
-  ipcache: fc.array(ipcacheArb, { maxLength: 8 }),
-  endpoints: fc.array(endpointArb, { maxLength: 4 }),
-  policies: fc.array(policyArb, { maxLength: 10 }),
+  ipcache: fc.array(ipcacheEntryArb(DOMAIN), { maxLength: 8 }),
+  endpoints: fc.array(endpointEntryArb(fc.constantFrom("a", "b", "c"), DOMAIN), { maxLength: 4 }),
+  policies: fc.array(policyEntryArb(DOMAIN), { maxLength: 10 }),
 });
 const mapDeltaArb = <T>(entry: fc.Arbitrary<T>) =>
   fc.record({ upsert: fc.array(entry, { maxLength: 5 }), remove: fc.array(entry, { maxLength: 5 }) });
 const deltaArb: fc.Arbitrary<NodeDelta> = fc.record({
-  ipcache: mapDeltaArb(ipcacheArb),
-  endpoints: mapDeltaArb(endpointArb),
-  policies: mapDeltaArb(policyArb),
+  ipcache: mapDeltaArb(ipcacheEntryArb(DOMAIN)),
+  endpoints: mapDeltaArb(endpointEntryArb(fc.constantFrom("a", "b", "c"), DOMAIN)),
+  policies: mapDeltaArb(policyEntryArb(DOMAIN)),
 });
 
 describe("map delta properties", () => {

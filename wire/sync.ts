@@ -49,6 +49,7 @@ export const helloSchema = z.strictObject({
   /** Addresses of the node itself: their traffic has identity `host`. */
   hostAddresses: z.array(z.string().max(64)).max(64).default([]),
 });
+export type Hello = z.infer<typeof helloSchema>;
 
 export const ackSchema = z.strictObject({ type: z.literal("ack"), revision });
 
@@ -83,7 +84,6 @@ export const agentMessageSchema = z.discriminatedUnion("type", [
 ]);
 
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
-export type Hello = z.infer<typeof helloSchema>;
 
 // Server -> agent. Sent only by our own code, so typed rather than validated on send; the agent
 // validates every message, entries included, with `parseServerMessage` before trusting it.
@@ -95,12 +95,14 @@ export const welcomeSchema = z.object({
   node: z.string(),
   heartbeatSeconds: z.number(),
 });
+export type WelcomeMessage = z.infer<typeof welcomeSchema>;
 
 export const snapshotSchema = z.object({
   type: z.literal("snapshot"),
   revision,
   state: nodeStateSchema,
 });
+export type SnapshotMessage = z.infer<typeof snapshotSchema>;
 
 export const deltaSchema = z.object({
   type: z.literal("delta"),
@@ -109,6 +111,7 @@ export const deltaSchema = z.object({
   toRevision: revision,
   delta: nodeDeltaSchema,
 });
+export type DeltaMessage = z.infer<typeof deltaSchema>;
 
 export const heartbeatSchema = z.object({
   type: z.literal("heartbeat"),
@@ -116,8 +119,10 @@ export const heartbeatSchema = z.object({
   /** The store's current revision, so an idle agent sees it is current. */
   revision,
 });
+export type HeartbeatMessage = z.infer<typeof heartbeatSchema>;
 
 export const credentialSchema = z.object({ type: z.literal("credential"), credential: z.string() });
+export type CredentialMessage = z.infer<typeof credentialSchema>;
 
 export const serverMessageSchema = z.discriminatedUnion("type", [
   welcomeSchema,
@@ -128,11 +133,6 @@ export const serverMessageSchema = z.discriminatedUnion("type", [
 ]);
 
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
-export type WelcomeMessage = z.infer<typeof welcomeSchema>;
-export type SnapshotMessage = z.infer<typeof snapshotSchema>;
-export type DeltaMessage = z.infer<typeof deltaSchema>;
-export type HeartbeatMessage = z.infer<typeof heartbeatSchema>;
-export type CredentialMessage = z.infer<typeof credentialSchema>;
 
 /** The revision fields of a snapshot or delta, without its entries. */
 const revisionHeaderSchema = z.discriminatedUnion("type", [

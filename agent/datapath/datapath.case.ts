@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import type { MapSizes } from "../../wire/entries.ts";
-import { ep, ip, pol } from "../testing/entries.ts";
+import { ep, ip, pol } from "../../wire/testing.ts";
 import { type AgentDatapath, DatapathError, type DatapathState } from "./datapath.ts";
 
 export interface DatapathHarness {

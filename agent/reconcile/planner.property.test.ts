@@ -13,48 +13,22 @@ import {
   type PolicyEntry,
 } from "../../wire/entries.ts";
 import { PolicyIndex } from "../../wire/policy-lookup.ts";
+import { endpointEntryArb, ipcacheEntryArb, policyEntryArb, SMALL_DOMAIN } from "../../wire/testing.ts";
 import { sortedState } from "../datapath/datapath.case.ts";
 import type { DatapathOp, DatapathState } from "../datapath/datapath.ts";
 import { MemoryAgentDatapath } from "../datapath/memory.ts";
 import { planReconcile } from "./planner.ts";
 
-const PREFIXES = ["10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "10.1.2.3/32", "10.1.2.4/32", "192.168.0.0/16"];
-const IDENTITIES = [1, 2, 300, 301, 302, 0x0100_0001];
+const { prefixes: PREFIXES } = SMALL_DOMAIN;
 const INTERFACES = ["a", "b", "c"];
 const REMOTES = ["10.1.2.3", "10.1.2.4", "10.1.9.9", "10.9.9.9", "192.168.1.1", "172.16.0.1"];
 
-const ipcacheArb = fc.uniqueArray(
-  fc.record({
-    prefix: fc.constantFrom(...PREFIXES),
-    identity: fc.constantFrom(...IDENTITIES),
-    prefixIdentity: fc.constantFrom(0, 0x0100_0001),
-  }),
-  { selector: (e) => e.prefix, maxLength: PREFIXES.length },
-);
-const policyArb = fc.record({
-  policySetId: fc.constantFrom(1, 2),
-  direction: fc.constantFrom<Direction>("ingress", "egress"),
-  remoteIdentity: fc.constantFrom(0, ...IDENTITIES),
-  protocol: fc.constantFrom(0, 6, 17),
-  port: fc.constantFrom(80, 443, 8080),
-  portPrefixLen: fc.constantFrom(0, 13, 16),
-  verdict: fc.constant<"allow">("allow"),
-  policyId: fc.integer({ min: 1, max: 3 }),
-  ruleIndex: fc.integer({ min: 0, max: 2 }),
+const ipcacheArb = fc.uniqueArray(ipcacheEntryArb(SMALL_DOMAIN), {
+  selector: (e) => e.prefix,
+  maxLength: PREFIXES.length,
 });
-const endpointArb = (iface: string): fc.Arbitrary<EndpointEntry> =>
-  fc
-    .record({
-      interface: fc.constant(iface),
-      endpointId: fc.integer({ min: 1, max: 3 }),
-      identity: fc.constantFrom(300, 301),
-      policySetId: fc.constantFrom(1, 2),
-      ingressIsolated: fc.boolean(),
-      egressIsolated: fc.boolean(),
-      ingressPolicyId: fc.integer({ min: 0, max: 3 }),
-      egressPolicyId: fc.integer({ min: 0, max: 3 }),
-    })
-    .map((e) => ({ ...e }));
+const policyArb = policyEntryArb(SMALL_DOMAIN);
+const endpointArb = (iface: string) => endpointEntryArb(fc.constant(iface), SMALL_DOMAIN);
 const endpointsArb = fc
   .tuple(...INTERFACES.map((i) => fc.option(endpointArb(i), { nil: undefined })))
   .map((list) => list.filter((e) => e !== undefined) as EndpointEntry[]);

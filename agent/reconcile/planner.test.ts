@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { NodeState } from "../../wire/entries.ts";
+import { ep, ip, pol } from "../../wire/testing.ts";
 import type { DatapathState } from "../datapath/datapath.ts";
-import { ep, ip, pol } from "../testing/entries.ts";
 import { planReconcile } from "./planner.ts";
 
 const empty = (): DatapathState => ({ ipcache: [], endpoints: [], policies: [], attached: [] });

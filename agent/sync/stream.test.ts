@@ -2,6 +2,7 @@
 
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
+import { ip } from "../../wire/testing.ts";
 import type { RunningAgent } from "../main.ts";
 import {
   type AgentFixture,
@@ -11,7 +12,6 @@ import {
   readSorted,
   STATE_A,
 } from "../testing/agent-harness.ts";
-import { ip } from "../testing/entries.ts";
 import { FakeControlPlane } from "../testing/fake-control-plane.ts";
 
 describe("sync stream", () => {

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NodeState } from "../../wire/entries.ts";
+import { ep, ip, pol } from "../../wire/testing.ts";
 import { sortedState } from "../datapath/datapath.case.ts";
 import type { DatapathState } from "../datapath/datapath.ts";
 import { type AgentOptions, type AgentTuning, type RunningAgent, runAgent } from "../main.ts";
@@ -73,33 +74,7 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
 }
 
 export const STATE_A: NodeState = {
-  ipcache: [
-    { prefix: "10.1.0.7/32", identity: 300, prefixIdentity: 0 },
-    { prefix: "10.1.0.8/32", identity: 301, prefixIdentity: 0 },
-  ],
-  endpoints: [
-    {
-      interface: "pod-a",
-      endpointId: 11,
-      identity: 300,
-      policySetId: 1,
-      ingressIsolated: true,
-      egressIsolated: false,
-      ingressPolicyId: 7,
-      egressPolicyId: 0,
-    },
-  ],
-  policies: [
-    {
-      policySetId: 1,
-      direction: "ingress",
-      remoteIdentity: 301,
-      protocol: 6,
-      port: 80,
-      portPrefixLen: 16,
-      verdict: "allow",
-      policyId: 7,
-      ruleIndex: 0,
-    },
-  ],
+  ipcache: [ip("10.1.0.7/32", 300), ip("10.1.0.8/32", 301)],
+  endpoints: [ep("pod-a")],
+  policies: [pol({ remoteIdentity: 301 })],
 };

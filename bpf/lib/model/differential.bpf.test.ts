@@ -3,7 +3,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
-import type { IpcacheEntry, PolicyEntry } from "../../../wire/entries.ts";
+import {
+  type EntryDomain,
+  endpointValueArb,
+  ipcacheEntryArb,
+  policyEntryArb,
+} from "../../../wire/testing.ts";
 import type { EndpointValue } from "../codecs/endpoints.ts";
 import { isBpfError } from "../errors.ts";
 import { kernelTestSkipReason } from "../features.ts";
@@ -32,37 +37,22 @@ const IDENTITIES = [0, 1, 2, 1001, 1002, 0x100_0001, 0x100_0002];
 const PROTOCOLS = [0, 1, 6, 17, 58, 132];
 const PORTS = [0, 53, 80, 443, 1000, 1023, 8080, 65535];
 
-const endpointArb: fc.Arbitrary<EndpointValue | null> = fc.option(
-  fc.record({
-    endpointId: fc.integer({ min: 1, max: 3 }),
-    identity: fc.constantFrom(1001, 1002),
-    policySetId: fc.constantFrom(21, 22),
-    ingressIsolated: fc.boolean(),
-    egressIsolated: fc.boolean(),
-    ingressPolicyId: fc.integer({ min: 0, max: 9 }),
-    egressPolicyId: fc.integer({ min: 0, max: 9 }),
-  }),
-  { freq: 5 },
-);
-
-const ipcacheArb: fc.Arbitrary<IpcacheEntry> = fc.record({
-  prefix: fc.constantFrom(...PREFIXES),
-  identity: fc.constantFrom(...IDENTITIES.filter((i) => i !== 0)),
-  prefixIdentity: fc.constantFrom(0, 0x100_0001, 0x100_0002),
-});
-
-const policyArb: fc.Arbitrary<PolicyEntry> = fc
-  .record({
-    policySetId: fc.constantFrom(21, 22),
-    direction: fc.constantFrom("ingress" as const, "egress" as const),
-    remoteIdentity: fc.constantFrom(...IDENTITIES),
-    protocol: fc.constantFrom(...PROTOCOLS),
-    port: fc.oneof(fc.constantFrom(...PORTS), fc.integer({ min: 0, max: 65535 })),
-    portPrefixLen: fc.integer({ min: 0, max: 16 }),
-    policyId: fc.integer({ min: 1, max: 50 }),
-    ruleIndex: fc.integer({ min: 0, max: 5 }),
-  })
-  .map((e) => ({ ...e, verdict: "allow" as const }));
+const DOMAIN: EntryDomain = {
+  prefixes: PREFIXES,
+  identities: IDENTITIES.filter((i) => i !== 0),
+  prefixIdentities: [0, 0x100_0001, 0x100_0002],
+  policySetIds: [21, 22],
+  protocols: PROTOCOLS,
+  ports: fc.oneof(fc.constantFrom(...PORTS), fc.integer({ min: 0, max: 65535 })),
+  portPrefixLens: fc.integer({ min: 0, max: 16 }),
+  policyIds: 50,
+  ruleIndexes: 5,
+  endpointIdentities: [1001, 1002],
+  isolatingPolicyIds: 9,
+};
+const endpointArb: fc.Arbitrary<EndpointValue | null> = fc.option(endpointValueArb(DOMAIN), { freq: 5 });
+const ipcacheArb = ipcacheEntryArb(DOMAIN);
+const policyArb = policyEntryArb(DOMAIN);
 
 const packetArb = fc
   .record({

@@ -34,6 +34,17 @@ const REASON_OF: Record<Decision["reason"], number> = {
   policy_denied: REASONS.DROP_POLICY_DENIED,
 };
 
+/** One frame's pass through a hook: what is counted and, for a drop, reported. */
+interface FrameRun {
+  ifindex: number;
+  ep: EndpointValue | undefined;
+  p: ParsedPacket;
+  dir: number;
+  t: VerdictTrace;
+  len: number;
+  nowNs: bigint;
+}
+
 export class MemoryDatapath {
   readonly endpoints = new Map<number, EndpointValue>();
   readonly #ipcache = new Map<string, IpcacheEntry>();
@@ -84,7 +95,7 @@ export class MemoryDatapath {
     if (!ep) t.reason = REASONS.DROP_UNKNOWN_ENDPOINT;
     else if (parsed !== 0) t.reason = parsed;
     else this.#track(ep, p, dir, t, nowNs);
-    return this.#finish(ifindex, ep, p, dir, t, frame.length, nowNs);
+    return this.#finish({ ifindex, ep, p, dir, t, len: frame.length, nowNs });
   }
 
   #track(ep: EndpointValue, p: ParsedPacket, dir: number, t: VerdictTrace, nowNs: bigint): void {
@@ -134,22 +145,14 @@ export class MemoryDatapath {
     }
   }
 
-  #finish(
-    ifindex: number,
-    ep: EndpointValue | undefined,
-    p: ParsedPacket,
-    dir: number,
-    t: VerdictTrace,
-    len: number,
-    nowNs: bigint,
-  ): ModelVerdict {
+  #finish(run: FrameRun): ModelVerdict {
+    const { dir, t, len, nowNs } = run;
     const i = counterIndex(dir, t.reason);
     const c = this.counters.get(i) ?? { packets: 0, bytes: 0 };
     c.packets += 1;
     c.bytes += len;
     this.counters.set(i, c);
-    if (t.reason < 0 && this.#bucket.take(nowNs))
-      this.events.push(dropEvent(ifindex, ep, p, dir, t, len, nowNs));
+    if (t.reason < 0 && this.#bucket.take(nowNs)) this.events.push(dropEvent(run));
     return { pass: t.reason > 0, trace: t };
   }
 }
@@ -167,15 +170,7 @@ export function ctKey(endpointId: number, p: ParsedPacket, dir: number): string 
   return `${endpointId}/${p.family}/${p.protocol}/${hex(local)}/${hex(remote)}/${lp}/${rp}`;
 }
 
-function dropEvent(
-  ifindex: number,
-  ep: EndpointValue | undefined,
-  p: ParsedPacket,
-  dir: number,
-  t: VerdictTrace,
-  len: number,
-  nowNs: bigint,
-): DropEvent {
+function dropEvent({ ifindex, ep, p, dir, t, len, nowNs }: FrameRun): DropEvent {
   const addr = (a: Uint8Array) =>
     p.family === 0 ? "" : formatIp(p.family, a.subarray(0, p.family === 4 ? 4 : 16));
   return {
