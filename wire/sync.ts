@@ -152,7 +152,7 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; re
   }
 }
 
-function describe(what: string, path: readonly PropertyKey[], issue: z.core.$ZodIssue | undefined): string {
+function issueText(what: string, path: readonly PropertyKey[], issue: z.core.$ZodIssue | undefined): string {
   return `invalid ${what} at ${path.join(".") || "(root)"}: ${issue?.message ?? "?"}`;
 }
 
@@ -163,7 +163,7 @@ export function parseAgentMessage(text: string): Parsed<AgentMessage> {
   const parsed = agentMessageSchema.safeParse(json.value);
   if (parsed.success) return { ok: true, message: parsed.data };
   const issue = parsed.error.issues[0];
-  return { ok: false, reason: describe("message", issue?.path ?? [], issue) };
+  return { ok: false, reason: issueText("message", issue?.path ?? [], issue) };
 }
 
 /** Where a fault inside the entries of a snapshot or delta sits: state.<map>.<i>, delta.<map>.<op>.<i>. */
@@ -192,8 +192,8 @@ export function parseServerMessage(text: string): ServerMessageParse {
   if (issue && issues.every((i) => inEntries(i.path))) {
     const header = revisionHeaderSchema.safeParse(json.value);
     // The path is given from the state or delta, as the agent reports it in its nack.
-    const reason = describe("entry", issue.path.slice(1), issue);
+    const reason = issueText("entry", issue.path.slice(1), issue);
     if (header.success) return { ok: false, reason, invalidEntries: header.data };
   }
-  return { ok: false, reason: describe("message", issue?.path ?? [], issue) };
+  return { ok: false, reason: issueText("message", issue?.path ?? [], issue) };
 }
