@@ -23,7 +23,7 @@ export class PrefixRegistry {
   private changed = new Set<string>();
 
   constructor(persisted: Iterable<[string, number]> = [], highWater = 0) {
-    this.allocator = new Allocator("prefix", FIRST_PREFIX_IDENTITY, persisted, highWater);
+    this.allocator = new Allocator({ kind: "prefix", first: FIRST_PREFIX_IDENTITY, persisted, highWater });
   }
 
   /** Takes a reference on a canonical prefix; returns the users of blocks that now select it. */
