@@ -2,7 +2,7 @@
 // selects, kept current as identities come and go, with the users (policies) of each selector.
 import type { LabelSelector, Labels } from "../model.ts";
 import { selectorKey, selectorMatches } from "../selectors.ts";
-import { addTo, removeFrom } from "./keyed-sets.ts";
+import { addTo, addUser, dropUser, removeFrom } from "./keyed-sets.ts";
 
 export interface IdentityInfo {
   id: number;
@@ -64,21 +64,22 @@ export class SelectorCache {
     const key = namespaceSelector
       ? `*|${selectorKey(namespaceSelector)}|${selectorKey(podSelector)}`
       : `${policyNamespace}|-|${selectorKey(podSelector)}`;
-    let sel = this.selectors.get(key);
-    if (!sel) {
-      sel = { policyNamespace, namespaceSelector, podSelector, selected: new Set(), users: new Set() };
+    addUser(this.selectors, key, user, () => {
+      const sel: CachedSelector = {
+        policyNamespace,
+        namespaceSelector,
+        podSelector,
+        selected: new Set(),
+        users: new Set(),
+      };
       this.select(sel);
-      this.selectors.set(key, sel);
-    }
-    sel.users.add(user);
+      return sel;
+    });
     return key;
   }
 
   unuse(key: string, user: string): void {
-    const sel = this.selectors.get(key);
-    if (!sel) return;
-    sel.users.delete(user);
-    if (sel.users.size === 0) this.selectors.delete(key);
+    dropUser(this.selectors, key, user);
   }
 
   selected(key: string): ReadonlySet<number> {
