@@ -1,13 +1,13 @@
 // Turns the documents of a policy bundle (Namespace, NetworkPolicy, Endpoint) into store writes,
 // collecting every document's issues under its index (pure).
 
+import type { ObjectWrite } from "../policy/compiler/object-change.ts";
 import type { ValidationIssue } from "../policy/validation/index.ts";
 import {
   validateEndpoint,
   validateNamespaceObject,
   validateNetworkPolicy,
 } from "../policy/validation/index.ts";
-import type { ObjectWrite } from "../store/store.ts";
 
 export const ENDPOINT_API_VERSION = "palisade.dev/v1";
 

@@ -8,25 +8,30 @@ export interface AllocationChange {
   id: number | null;
 }
 
+export interface AllocatorOptions {
+  /** Name recorded with every change (e.g. "identity"). */
+  kind: string;
+  /** The lowest id this allocator hands out. */
+  first: number;
+  /** Ids loaded from the store; they start with no references. */
+  persisted?: Iterable<[string, number]>;
+  /** The highest id ever handed out (so released ids are not reused); default 0. */
+  highWater?: number;
+  /** The highest id this allocator may hand out; default 0xffff_ffff. */
+  last?: number;
+}
+
 export class Allocator {
+  readonly kind: string;
+  private readonly last: number;
   private readonly byKey = new Map<string, { id: number; refs: number }>();
   private readonly keyById = new Map<number, string>();
   private next: number;
   private changes: AllocationChange[] = [];
 
-  /**
-   * @param kind name recorded with every change (e.g. "identity").
-   * @param first the lowest id this allocator hands out.
-   * @param persisted ids loaded from the store; they start with no references.
-   * @param highWater the highest id ever handed out (so released ids are not reused).
-   */
-  constructor(
-    readonly kind: string,
-    first: number,
-    persisted: Iterable<[string, number]> = [],
-    highWater = 0,
-    private readonly last = 0xffff_ffff,
-  ) {
+  constructor({ kind, first, persisted = [], highWater = 0, last = 0xffff_ffff }: AllocatorOptions) {
+    this.kind = kind;
+    this.last = last;
     this.next = Math.max(first, highWater + 1);
     for (const [key, id] of persisted) {
       this.byKey.set(key, { id, refs: 0 });

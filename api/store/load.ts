@@ -5,7 +5,8 @@ import type { Db } from "../../db/client.ts";
 import { allocations, endpoints, meta, namespaces, networkPolicies } from "../../db/schema.ts";
 import type { MapSizes } from "../../wire/entries.ts";
 import type { AllocationChange } from "../policy/allocator.ts";
-import { type Change, PolicyEngine } from "../policy/compiler/engine.ts";
+import { PolicyEngine } from "../policy/compiler/engine.ts";
+import type { Change } from "../policy/compiler/object-change.ts";
 
 export const REVISION_KEY = "revision";
 export const highWaterKey = (kind: string) => `high_water.${kind}`;

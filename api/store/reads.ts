@@ -35,13 +35,7 @@ export function getEndpoint(db: Db, ns: string, name: string): Stored<Endpoint> 
 }
 
 export function listEndpoints(db: Db, ns: string): Stored<Endpoint>[] {
-  return db
-    .select()
-    .from(endpoints)
-    .where(eq(endpoints.namespace, ns))
-    .orderBy(endpoints.name)
-    .all()
-    .map((r) => stored<Endpoint>(r));
+  return rowsIn(db, endpoints, ns).map((r) => stored<Endpoint>(r));
 }
 
 export function getPolicy(
@@ -58,13 +52,7 @@ export function getPolicy(
 }
 
 export function listPolicies(db: Db, ns: string): Stored<NetworkPolicy>[] {
-  return db
-    .select()
-    .from(networkPolicies)
-    .where(eq(networkPolicies.namespace, ns))
-    .orderBy(networkPolicies.name)
-    .all()
-    .map((r) => stored<NetworkPolicy>(r));
+  return rowsIn(db, networkPolicies, ns).map((r) => stored<NetworkPolicy>(r));
 }
 
 export function countObjects(db: Db): { namespaces: number; endpoints: number; networkpolicies: number } {
@@ -75,6 +63,11 @@ export function countObjects(db: Db): { namespaces: number; endpoints: number; n
     endpoints: count(endpoints),
     networkpolicies: count(networkPolicies),
   };
+}
+
+/** The rows of a namespace, by name. */
+function rowsIn(db: Db, table: typeof endpoints | typeof networkPolicies, ns: string) {
+  return db.select().from(table).where(eq(table.namespace, ns)).orderBy(table.name).all();
 }
 
 function stored<T>(row: { spec: string; revision: number; createdAt: string; updatedAt: string }): Stored<T> {

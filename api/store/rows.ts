@@ -5,6 +5,30 @@ import type { AllocationChange } from "../policy/allocator.ts";
 
 type Kind = "namespace" | "endpoint" | "policy";
 
+/** One object's row as a revision writes it. */
+export interface RowWrite {
+  name: string;
+  /** The object as JSON. */
+  spec: string;
+  revision: number;
+  /** The commit's time (ISO 8601): created_at of a new row, updated_at of every written one. */
+  at: string;
+}
+
+export interface NamespacedRowWrite extends RowWrite {
+  namespace: string;
+}
+
+export interface PolicyRowWrite extends NamespacedRowWrite {
+  /** The policy as submitted, as JSON. */
+  submitted: string;
+}
+
+export interface Upserted {
+  id: number;
+  created: boolean;
+}
+
 export class RowWriter {
   private readonly s;
 
@@ -49,7 +73,7 @@ export class RowWriter {
   }
 
   /** Inserts or updates a namespace; true when it was created. */
-  upsertNamespace(name: string, spec: string, revision: number, at: string): boolean {
+  upsertNamespace({ name, spec, revision, at }: RowWrite): boolean {
     if (this.namespaceExists(name)) {
       this.s.nsUpdate.run(spec, revision, at, name);
       return false;
@@ -63,42 +87,21 @@ export class RowWriter {
   }
 
   /** Inserts or updates an endpoint; returns its id and whether it was created. */
-  upsertEndpoint(
-    ns: string,
-    name: string,
-    spec: string,
-    revision: number,
-    at: string,
-  ): { id: number; created: boolean } {
-    const id = this.s.epId.get(ns, name) as number | undefined;
-    if (id !== undefined) {
-      this.s.epUpdate.run(spec, revision, at, id);
-      return { id, created: false };
-    }
-    return {
-      id: Number(this.s.epInsert.run(ns, name, spec, revision, at, at).lastInsertRowid),
-      created: true,
-    };
+  upsertEndpoint({ namespace, name, spec, revision, at }: NamespacedRowWrite): Upserted {
+    return upsertById(
+      this.s.epId.get(namespace, name) as number | undefined,
+      (id) => this.s.epUpdate.run(spec, revision, at, id),
+      () => this.s.epInsert.run(namespace, name, spec, revision, at, at),
+    );
   }
 
   /** Inserts or updates a policy; returns its id and whether it was created. */
-  upsertPolicy(
-    ns: string,
-    name: string,
-    submitted: string,
-    spec: string,
-    revision: number,
-    at: string,
-  ): { id: number; created: boolean } {
-    const id = this.s.npId.get(ns, name) as number | undefined;
-    if (id !== undefined) {
-      this.s.npUpdate.run(submitted, spec, revision, at, id);
-      return { id, created: false };
-    }
-    return {
-      id: Number(this.s.npInsert.run(ns, name, submitted, spec, revision, at, at).lastInsertRowid),
-      created: true,
-    };
+  upsertPolicy({ namespace, name, submitted, spec, revision, at }: PolicyRowWrite): Upserted {
+    return upsertById(
+      this.s.npId.get(namespace, name) as number | undefined,
+      (id) => this.s.npUpdate.run(submitted, spec, revision, at, id),
+      () => this.s.npInsert.run(namespace, name, submitted, spec, revision, at, at),
+    );
   }
 
   /** Deletes an endpoint or policy; false when there was none. */
@@ -125,4 +128,17 @@ export class RowWriter {
   meta(key: string, value: number): void {
     this.s.metaSet.run(key, value);
   }
+}
+
+/** Updates the row `id` names, or inserts one when there is none. */
+function upsertById(
+  id: number | undefined,
+  update: (id: number) => unknown,
+  insert: () => Database.RunResult,
+): Upserted {
+  if (id !== undefined) {
+    update(id);
+    return { id, created: false };
+  }
+  return { id: Number(insert().lastInsertRowid), created: true };
 }

@@ -5,25 +5,28 @@ import type { OpenedDatabase } from "../../db/client.ts";
 import { meta, revisions } from "../../db/schema.ts";
 import type { MapSizes } from "../../wire/entries.ts";
 import type { AllocationChange } from "../policy/allocator.ts";
-import { type Change, type ChangeSet, EngineError, type PolicyEngine } from "../policy/compiler/engine.ts";
-import type { Endpoint, Namespace, NetworkPolicy } from "../policy/model.ts";
+import { type ChangeSet, EngineError, type PolicyEngine } from "../policy/compiler/engine.ts";
+import type { Change, ObjectWrite } from "../policy/compiler/object-change.ts";
+import type { Endpoint, NetworkPolicy } from "../policy/model.ts";
 import { StoreError } from "./errors.ts";
 import { highWaterKey, loadEngine, REVISION_KEY } from "./load.ts";
-import { RowWriter } from "./rows.ts";
-
-export type ObjectWrite =
-  | { kind: "namespace"; op: "upsert"; value: Namespace }
-  | { kind: "namespace"; op: "delete"; name: string }
-  | { kind: "endpoint"; op: "upsert"; value: Endpoint }
-  | { kind: "endpoint"; op: "delete"; namespace: string; name: string }
-  | { kind: "policy"; op: "upsert"; value: NetworkPolicy; submitted: unknown }
-  | { kind: "policy"; op: "delete"; namespace: string; name: string };
+import { type NamespacedRowWrite, RowWriter } from "./rows.ts";
 
 export interface WriteSummary {
   kind: ObjectWrite["kind"];
   op: "created" | "updated" | "deleted";
   namespace?: string;
   name: string;
+}
+
+/** One commit in progress: its revision and time, and what its writes produced so far. */
+interface Batch {
+  revision: number;
+  at: string;
+  /** For the compiler. */
+  changes: Change[];
+  /** For the revision log and the caller. */
+  written: WriteSummary[];
 }
 
 export interface CommitResult {
@@ -80,7 +83,8 @@ export class Store {
         const revision = this.revision() + 1;
         const changes: Change[] = [];
         const written: WriteSummary[] = [];
-        for (const w of writes) this.writeOne(w, revision, at, changes, written);
+        const batch: Batch = { revision, at, changes, written };
+        for (const w of writes) this.writeOne(w, batch);
         const started = performance.now();
         const applied = this.engine.apply(changes);
         const compileMs = performance.now() - started;
@@ -124,85 +128,52 @@ export class Store {
     return this.db.delete(revisions).where(lte(revisions.revision, revision)).run().changes;
   }
 
-  private writeOne(
-    w: ObjectWrite,
-    revision: number,
-    at: string,
-    changes: Change[],
-    written: WriteSummary[],
-  ): void {
-    const rows = this.rows;
-    if (w.op === "upsert" && w.kind !== "namespace" && !rows.namespaceExists(w.value.namespace)) {
+  private writeOne(w: ObjectWrite, b: Batch): void {
+    if (w.op === "delete") {
+      if (w.kind === "namespace") this.deleteNamespace(w.name, b);
+      else this.deleteOne(w.kind, w.namespace, w.name, b);
+      return;
+    }
+    if (w.kind !== "namespace" && !this.rows.namespaceExists(w.value.namespace)) {
       throw StoreError.notFound("namespace", w.value.namespace);
     }
+    const { change, created } = this.upsertRow(w, b);
+    record(b, change, created ? "created" : "updated");
+  }
+
+  /** Writes an upserted object's row; returns the change for the compiler (with the row's id). */
+  private upsertRow(w: ObjectWrite & { op: "upsert" }, b: Batch): { change: Change; created: boolean } {
     switch (w.kind) {
       case "namespace": {
-        if (w.op === "delete") return this.deleteNamespace(w.name, changes, written);
-        const created = rows.upsertNamespace(w.value.name, JSON.stringify(w.value), revision, at);
-        changes.push({ kind: "namespace", op: "upsert", value: w.value });
-        written.push({ kind: "namespace", op: created ? "created" : "updated", name: w.value.name });
-        return;
+        const row = { name: w.value.name, spec: JSON.stringify(w.value), revision: b.revision, at: b.at };
+        return { change: w, created: this.rows.upsertNamespace(row) };
       }
       case "endpoint": {
-        if (w.op === "delete") return this.deleteOne("endpoint", w.namespace, w.name, changes, written);
-        const ep = w.value;
-        const { id, created } = rows.upsertEndpoint(ep.namespace, ep.name, JSON.stringify(ep), revision, at);
-        changes.push({ kind: "endpoint", op: "upsert", id, value: ep });
-        written.push({
-          kind: "endpoint",
-          op: created ? "created" : "updated",
-          namespace: ep.namespace,
-          name: ep.name,
-        });
-        return;
+        const { id, created } = this.rows.upsertEndpoint(rowOf(w.value, b));
+        return { change: { kind: "endpoint", op: "upsert", id, value: w.value }, created };
       }
       case "policy": {
-        if (w.op === "delete") return this.deleteOne("policy", w.namespace, w.name, changes, written);
-        const p = w.value;
-        const spec = JSON.stringify(p);
-        const { id, created } = rows.upsertPolicy(
-          p.namespace,
-          p.name,
-          JSON.stringify(w.submitted),
-          spec,
-          revision,
-          at,
-        );
-        changes.push({ kind: "policy", op: "upsert", id, value: p });
-        written.push({
-          kind: "policy",
-          op: created ? "created" : "updated",
-          namespace: p.namespace,
-          name: p.name,
-        });
-        return;
+        const row = { ...rowOf(w.value, b), submitted: JSON.stringify(w.submitted) };
+        const { id, created } = this.rows.upsertPolicy(row);
+        return { change: { kind: "policy", op: "upsert", id, value: w.value }, created };
       }
     }
   }
 
-  private deleteNamespace(name: string, changes: Change[], written: WriteSummary[]): void {
+  private deleteNamespace(name: string, b: Batch): void {
     if (!this.rows.namespaceExists(name)) throw StoreError.notFound("namespace", name);
     // As in Kubernetes, deleting a namespace deletes what it holds.
-    for (const p of this.rows.namesIn("policy", name)) this.deleteOne("policy", name, p, changes, written);
-    for (const e of this.rows.namesIn("endpoint", name))
-      this.deleteOne("endpoint", name, e, changes, written);
+    for (const p of this.rows.namesIn("policy", name)) this.deleteOne("policy", name, p, b);
+    for (const e of this.rows.namesIn("endpoint", name)) this.deleteOne("endpoint", name, e, b);
     this.rows.deleteNamespace(name);
-    changes.push({ kind: "namespace", op: "delete", name });
-    written.push({ kind: "namespace", op: "deleted", name });
+    record(b, { kind: "namespace", op: "delete", name }, "deleted");
   }
 
-  private deleteOne(
-    kind: "endpoint" | "policy",
-    ns: string,
-    name: string,
-    changes: Change[],
-    written: WriteSummary[],
-  ): void {
-    if (!this.rows.delete(kind, ns, name)) {
-      throw StoreError.notFound(kind === "policy" ? "networkpolicy" : "endpoint", `${ns}/${name}`);
+  private deleteOne(kind: "endpoint" | "policy", namespace: string, name: string, b: Batch): void {
+    if (!this.rows.delete(kind, namespace, name)) {
+      throw StoreError.notFound(kind === "policy" ? "networkpolicy" : "endpoint", `${namespace}/${name}`);
     }
-    changes.push({ kind, op: "delete", namespace: ns, name });
-    written.push({ kind, op: "deleted", namespace: ns, name });
+    record(b, { kind, op: "delete", namespace, name }, "deleted");
   }
 
   private persistAllocations(changes: AllocationChange[], engine: PolicyEngine): void {
@@ -216,4 +187,20 @@ export class Store {
     if (purged.length > 0) this.database.sqlite.transaction(() => this.persistAllocations(purged, engine))();
     return engine;
   }
+}
+
+function rowOf(value: Endpoint | NetworkPolicy, b: Batch): NamespacedRowWrite {
+  const { namespace, name } = value;
+  return { namespace, name, spec: JSON.stringify(value), revision: b.revision, at: b.at };
+}
+
+/** Adds a change for the compiler and its summary for the revision log. */
+function record(b: Batch, change: Change, op: WriteSummary["op"]): void {
+  b.changes.push(change);
+  if (change.kind === "namespace") {
+    b.written.push({ kind: "namespace", op, name: change.op === "upsert" ? change.value.name : change.name });
+    return;
+  }
+  const { namespace, name } = change.op === "upsert" ? change.value : change;
+  b.written.push({ kind: change.kind, op, namespace, name });
 }

@@ -3,7 +3,8 @@
 
 import { PerformanceObserver } from "node:perf_hooks";
 import { nodeDelta } from "../../api/policy/compiler/change-set.ts";
-import type { ApplyResult, Change, PolicyEngine } from "../../api/policy/compiler/engine.ts";
+import type { ApplyResult, PolicyEngine } from "../../api/policy/compiler/engine.ts";
+import type { Change } from "../../api/policy/compiler/object-change.ts";
 import type { Scenario } from "./scenarios.ts";
 
 export interface ChangeSample {

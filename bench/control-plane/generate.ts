@@ -1,6 +1,6 @@
 // Owns the benchmark cluster: a deterministic, realistic set of namespaces, deployments, endpoints
 // and policies (sizes scale with one factor), and the engine changes that load it.
-import type { Change } from "../../api/policy/compiler/engine.ts";
+import type { Change } from "../../api/policy/compiler/object-change.ts";
 import { ns } from "../../api/policy/compiler/testing.ts";
 import type { Endpoint, EndpointPort, IPBlock, Namespace, NetworkPolicy } from "../../api/policy/model.ts";
 import { externalBlockPool } from "./ip-blocks.ts";

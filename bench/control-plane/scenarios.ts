@@ -1,6 +1,6 @@
 // Owns the incremental workloads: for each kind of change, a sequence of single changes to apply
 // one at a time to an engine that holds the generated cluster (each kind continues from the last).
-import type { Change } from "../../api/policy/compiler/engine.ts";
+import type { Change } from "../../api/policy/compiler/object-change.ts";
 import { rule, sel } from "../../api/policy/compiler/testing.ts";
 import type { Endpoint, Namespace, NetworkPolicy } from "../../api/policy/model.ts";
 import { type Cluster, makeEndpoint } from "./generate.ts";

@@ -6,7 +6,8 @@
 
 import { parseArgs } from "node:util";
 import { nodeDelta } from "../../api/policy/compiler/change-set.ts";
-import { type ApplyResult, type Change, PolicyEngine } from "../../api/policy/compiler/engine.ts";
+import { type ApplyResult, PolicyEngine } from "../../api/policy/compiler/engine.ts";
+import type { Change } from "../../api/policy/compiler/object-change.ts";
 import { endpointKey, ipcacheKey, type MapDelta, type NodeState, policyKey } from "../../wire/entries.ts";
 import { generateCluster, loadChanges, scaledParams } from "./generate.ts";
 import { changeScenarios } from "./scenarios.ts";

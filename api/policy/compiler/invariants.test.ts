@@ -4,7 +4,8 @@ import fc from "fast-check";
 import { endpointKey, ipcacheKey, type MapDelta, type NodeState, policyKey } from "../../../wire/entries.ts";
 import type { Endpoint, LabelSelector, NetworkPolicy, PolicyPeer, PolicyPort } from "../model.ts";
 import { nodeDelta } from "./change-set.ts";
-import { type Change, PolicyEngine } from "./engine.ts";
+import { PolicyEngine } from "./engine.ts";
+import type { Change } from "./object-change.ts";
 import { ns } from "./testing.ts";
 
 const NAMESPACES = ["a", "b", "c"];

@@ -1,25 +1,73 @@
-// Owns what one ipcache key should hold: an endpoint address, a policy prefix, or nothing.
-
-import { mustParseCidr } from "../../../wire/cidr.ts";
-import { IDENTITY_WORLD, type IpcacheEntry } from "../../../wire/entries.ts";
+// Owns the ipcache: what each key should hold (an endpoint address, a policy prefix, or nothing),
+// and bringing the keys a batch may have changed up to date.
+import { hostPrefix, mustParseCidr, prefixContains } from "../../../wire/cidr.ts";
+import { IDENTITY_WORLD, type IpcacheEntry, type MapDelta } from "../../../wire/entries.ts";
+import { diffMaps } from "./delta.ts";
+import type { ObjectIndex } from "./objects.ts";
 import type { PrefixRegistry } from "./prefixes.ts";
 import type { EndpointRec } from "./types.ts";
+import type { Work } from "./work.ts";
 
 /**
- * The desired entry for `key` (a canonical prefix). An endpoint's host prefix carries the
- * endpoint's identity; a policy prefix carries `world`; both carry the identity of the longest
- * policy prefix that contains them, so ipBlock rules also match endpoint addresses.
+ * The desired entry for `key` (a canonical prefix), given the endpoint that owns it, if any. An
+ * endpoint's host prefix carries the endpoint's identity; a policy prefix carries `world`; both
+ * carry the identity of the longest policy prefix that contains them, so ipBlock rules also match
+ * endpoint addresses.
  */
-export function computeIpcacheEntry(
+function computeIpcacheEntry(
   key: string,
-  ipOwners: ReadonlyMap<string, string>,
-  endpoints: ReadonlyMap<string, EndpointRec>,
+  owner: EndpointRec | undefined,
   prefixes: PrefixRegistry,
 ): IpcacheEntry | undefined {
-  const ownerKey = ipOwners.get(key);
-  const owner = ownerKey === undefined ? undefined : endpoints.get(ownerKey);
   const registered = prefixes.idOf(key) !== undefined;
   if (!owner && !registered) return undefined;
   const prefixIdentity = prefixes.longestMatch(mustParseCidr(key));
   return { prefix: key, identity: owner ? owner.identity : IDENTITY_WORLD, prefixIdentity };
+}
+
+export interface IpcacheParts {
+  /** The ipcache, updated in place. */
+  ipcache: Map<string, IpcacheEntry>;
+  objects: ObjectIndex;
+  prefixes: PrefixRegistry;
+}
+
+/**
+ * Recomputes the keys the batch may have changed: addresses of touched endpoints (before and
+ * after), prefixes registered or released, and addresses inside those prefixes. Returns the delta.
+ */
+export function updateIpcache(parts: IpcacheParts, w: Work): MapDelta<IpcacheEntry> {
+  const { ipcache, objects, prefixes } = parts;
+  const before = new Map<string, IpcacheEntry>();
+  const after = new Map<string, IpcacheEntry>();
+  for (const key of changedKeys(parts, w)) {
+    const old = ipcache.get(key);
+    if (old) before.set(key, old);
+    const next = computeIpcacheEntry(key, objects.ownerOf(key), prefixes);
+    if (next) {
+      after.set(key, next);
+      ipcache.set(key, next);
+    } else {
+      ipcache.delete(key);
+    }
+  }
+  return diffMaps(before, after);
+}
+
+function changedKeys({ objects, prefixes }: IpcacheParts, w: Work): Set<string> {
+  const keys = new Set<string>();
+  for (const key of w.touched) {
+    for (const ip of w.oldEndpoints.get(key)?.ips ?? []) keys.add(hostPrefix(ip)!);
+    for (const ip of objects.endpoints.get(key)?.endpoint.ips ?? []) keys.add(hostPrefix(ip)!);
+  }
+  const changedPrefixes = prefixes.drainChanged();
+  for (const cidr of changedPrefixes) keys.add(cidr);
+  if (changedPrefixes.size > 0) {
+    const changed = [...changedPrefixes].map(mustParseCidr);
+    for (const cidr of objects.addressOwners.keys()) {
+      const host = mustParseCidr(cidr);
+      if (changed.some((p) => prefixContains(p, host))) keys.add(cidr);
+    }
+  }
+  return keys;
 }

@@ -3,10 +3,22 @@
 import type { EndpointEntry, IpcacheEntry, MapDelta, MapSizes, NodeState } from "../../../wire/entries.ts";
 import { type ChangeSet, emptyChangeSet, type NodeChange } from "./change-set.ts";
 import { diffMaps } from "./delta.ts";
-import type { PolicyEngine, Work } from "./engine.ts";
 import { EngineError } from "./errors.ts";
 import { entriesBefore, setDelta } from "./set-changes.ts";
 import type { EndpointRec, PolicySet } from "./types.ts";
+import type { Work } from "./work.ts";
+
+/** What the node tables read of the rest of the compiled state. */
+export interface CompiledState {
+  readonly ipcache: ReadonlyMap<string, IpcacheEntry>;
+  readonly sets: ReadonlyMap<number, PolicySet>;
+  readonly endpoints: ReadonlyMap<string, EndpointRec>;
+  /** The endpoint that owns an interface on a node. */
+  endpointAt(node: string, iface: string): EndpointRec | undefined;
+}
+
+/** What the node tables read of one apply's scratch state. */
+type BatchChanges = Pick<Work, "touched" | "oldEndpoints" | "setChanges" | "releasedSets">;
 
 interface NodeRec {
   endpoints: Map<string, EndpointEntry>;
@@ -46,15 +58,15 @@ export class NodeTable {
   }
 
   /** Brings every affected node up to date; returns the change set; throws when a map would overflow. */
-  update(engine: PolicyEngine, w: Work, ipcache: MapDelta<IpcacheEntry>): ChangeSet {
-    if (engine.ipcache.size > this.sizes.ipcache) {
-      throw capacityError("ipcache", "every node", engine.ipcache.size, this.sizes.ipcache);
+  update(state: CompiledState, w: BatchChanges, ipcache: MapDelta<IpcacheEntry>): ChangeSet {
+    if (state.ipcache.size > this.sizes.ipcache) {
+      throw capacityError("ipcache", "every node", state.ipcache.size, this.sizes.ipcache);
     }
     const cs: ChangeSet = { ...emptyChangeSet(), ipcache };
     const affected = new Set(this.setsBefore.keys());
     const endpointKeys = new Set(w.touched);
     for (const [setId, old] of w.setChanges) {
-      const set = engine.sets.get(setId);
+      const set = state.sets.get(setId);
       if (!set) continue;
       const d = setDelta(set, old);
       if (d.upsert.length + d.remove.length > 0) cs.sets[setId] = d;
@@ -63,7 +75,7 @@ export class NodeTable {
         for (const key of set.members) endpointKeys.add(key);
       }
     }
-    const endpointDeltas = this.updateEndpoints(engine, w, endpointKeys, affected);
+    const endpointDeltas = this.updateEndpoints(state, w, endpointKeys, affected);
     for (const node of affected) {
       const rec = this.record(node);
       // A node whose sets did not change this apply (no snapshot) held the same ones before.
@@ -77,7 +89,7 @@ export class NodeTable {
       for (const setId of rec.sets.keys()) {
         if (before && !before.has(setId)) {
           change.added.push(setId);
-          cs.setEntries[setId] ??= [...engine.sets.get(setId)!.entries.values()];
+          cs.setEntries[setId] ??= [...state.sets.get(setId)!.entries.values()];
         } else if (cs.sets[setId]) {
           change.changed.push(setId);
         }
@@ -86,13 +98,13 @@ export class NodeTable {
         if (rec.sets.has(setId)) continue;
         change.removed.push(setId);
         if (cs.removedSetEntries[setId]) continue;
-        const live = engine.sets.get(setId);
+        const live = state.sets.get(setId);
         const released = w.releasedSets.get(setId);
         cs.removedSetEntries[setId] = live
           ? [...entriesBefore(live, w.setChanges.get(setId))]
           : [...(released?.entries.values() ?? [])];
       }
-      this.checkCapacity(node, rec, engine);
+      this.checkCapacity(node, rec, state);
       const { endpoints } = change;
       const empty = endpoints.upsert.length + endpoints.remove.length === 0;
       if (!empty || change.changed.length + change.added.length + change.removed.length > 0)
@@ -102,18 +114,18 @@ export class NodeTable {
     return cs;
   }
 
-  snapshot(node: string, engine: PolicyEngine): NodeState {
+  snapshot(node: string, state: CompiledState): NodeState {
     const rec = this.nodes.get(node);
     return {
-      ipcache: [...engine.ipcache.values()],
+      ipcache: [...state.ipcache.values()],
       endpoints: rec ? [...rec.endpoints.values()] : [],
-      policies: rec ? [...rec.sets.keys()].flatMap((id) => [...engine.sets.get(id)!.entries.values()]) : [],
+      policies: rec ? [...rec.sets.keys()].flatMap((id) => [...state.sets.get(id)!.entries.values()]) : [],
     };
   }
 
   private updateEndpoints(
-    engine: PolicyEngine,
-    w: Work,
+    state: CompiledState,
+    w: BatchChanges,
     keys: Set<string>,
     affected: Set<string>,
   ): Map<string, MapDelta<EndpointEntry>> {
@@ -127,7 +139,7 @@ export class NodeTable {
     for (const key of keys) {
       const old = w.oldEndpoints.get(key);
       if (old) addSlot(old.node, old.iface);
-      const live = engine.endpoints.get(key);
+      const live = state.endpoints.get(key);
       if (live) addSlot(live.endpoint.node, live.endpoint.interface);
     }
     const out = new Map<string, MapDelta<EndpointEntry>>();
@@ -138,9 +150,9 @@ export class NodeTable {
       for (const iface of ifaces) {
         const cur = rec.endpoints.get(iface);
         if (cur) before.set(iface, cur);
-        const owner = engine.endpointAt(node, iface);
+        const owner = state.endpointAt(node, iface);
         if (owner) {
-          const entry = endpointEntry(owner, engine.sets.get(owner.setId)!);
+          const entry = endpointEntry(owner, state.sets.get(owner.setId)!);
           after.set(iface, entry);
           rec.endpoints.set(iface, entry);
         } else {
@@ -152,12 +164,12 @@ export class NodeTable {
     return out;
   }
 
-  private checkCapacity(node: string, rec: NodeRec, engine: PolicyEngine): void {
+  private checkCapacity(node: string, rec: NodeRec, state: CompiledState): void {
     if (rec.endpoints.size > this.sizes.endpoints) {
       throw capacityError("endpoints", `node ${node}`, rec.endpoints.size, this.sizes.endpoints);
     }
     let policies = 0;
-    for (const setId of rec.sets.keys()) policies += engine.sets.get(setId)!.entries.size;
+    for (const setId of rec.sets.keys()) policies += state.sets.get(setId)!.entries.size;
     if (policies > this.sizes.policies)
       throw capacityError("policies", `node ${node}`, policies, this.sizes.policies);
   }

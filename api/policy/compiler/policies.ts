@@ -1,18 +1,21 @@
 // Owns a policy's compiled form: the cached selectors and ipBlocks its subject and peers use.
-import type { IPBlock, NetworkPolicy, PolicyRule } from "../model.ts";
+import type { IPBlock, PolicyRule } from "../model.ts";
 import type { PrefixRegistry } from "./prefixes.ts";
 import type { SelectorCache } from "./selector-cache.ts";
 import type { CompiledRule, PeerRef, PolicyRec } from "./types.ts";
 
-/** Builds a policy record, taking uses of its selectors, ipBlocks and prefixes (users to `affected`). */
+/** The caches a compiled policy holds uses in. */
+export interface PolicyUses {
+  selectors: SelectorCache;
+  prefixes: PrefixRegistry;
+  /** Receives the users (policy tokens) of ipBlocks that a prefix taken or given back changes. */
+  affected: Set<string>;
+}
+
+/** Builds a policy record, taking uses of its selectors, ipBlocks and prefixes. */
 export function compilePolicy(
-  key: string,
-  token: string,
-  id: number,
-  policy: NetworkPolicy,
-  selectors: SelectorCache,
-  prefixes: PrefixRegistry,
-  affected: Set<string>,
+  { key, token, id, policy }: Pick<PolicyRec, "key" | "token" | "id" | "policy">,
+  { selectors, prefixes, affected }: PolicyUses,
 ): PolicyRec {
   const subjectKey = selectors.use(policy.namespace, undefined, policy.spec.podSelector, token);
   const compileRule = (rule: PolicyRule): CompiledRule => ({
@@ -49,12 +52,7 @@ export function compilePolicy(
 }
 
 /** Gives back everything compilePolicy took. */
-export function releasePolicy(
-  rec: PolicyRec,
-  selectors: SelectorCache,
-  prefixes: PrefixRegistry,
-  affected: Set<string>,
-): void {
+export function releasePolicy(rec: PolicyRec, { selectors, prefixes, affected }: PolicyUses): void {
   selectors.unuse(rec.subjectKey, rec.token);
   const rules = [...rec.ingress, ...rec.egress];
   for (const rule of rules) {

@@ -5,6 +5,7 @@ import { mustParseCidr, type Prefix, prefixContains } from "../../../wire/cidr.t
 import { FIRST_PREFIX_IDENTITY } from "../../../wire/entries.ts";
 import { Allocator } from "../allocator.ts";
 import type { IPBlock } from "../model.ts";
+import { addUser, dropUser } from "./keyed-sets.ts";
 
 interface CachedBlock {
   cidr: Prefix;
@@ -23,7 +24,7 @@ export class PrefixRegistry {
   private changed = new Set<string>();
 
   constructor(persisted: Iterable<[string, number]> = [], highWater = 0) {
-    this.allocator = new Allocator("prefix", FIRST_PREFIX_IDENTITY, persisted, highWater);
+    this.allocator = new Allocator({ kind: "prefix", first: FIRST_PREFIX_IDENTITY, persisted, highWater });
   }
 
   /** Takes a reference on a canonical prefix; returns the users of blocks that now select it. */
@@ -60,9 +61,8 @@ export class PrefixRegistry {
   /** Takes a use of an ipBlock for `user`; returns its key. */
   useBlock(block: IPBlock, user: string): string {
     const key = `${block.cidr}!${[...block.except].sort().join(",")}`;
-    let cached = this.blocks.get(key);
-    if (!cached) {
-      cached = {
+    addUser(this.blocks, key, user, () => {
+      const cached: CachedBlock = {
         cidr: mustParseCidr(block.cidr),
         except: block.except.map(mustParseCidr),
         selected: new Set(),
@@ -70,17 +70,13 @@ export class PrefixRegistry {
       };
       for (const { id, prefix } of this.prefixes.values())
         if (blockSelects(cached, prefix)) cached.selected.add(id);
-      this.blocks.set(key, cached);
-    }
-    cached.users.add(user);
+      return cached;
+    });
     return key;
   }
 
   unuseBlock(key: string, user: string): void {
-    const cached = this.blocks.get(key);
-    if (!cached) return;
-    cached.users.delete(user);
-    if (cached.users.size === 0) this.blocks.delete(key);
+    dropUser(this.blocks, key, user);
   }
 
   selected(blockKey: string): ReadonlySet<number> {

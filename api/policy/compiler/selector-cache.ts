@@ -2,6 +2,7 @@
 // selects, kept current as identities come and go, with the users (policies) of each selector.
 import type { LabelSelector, Labels } from "../model.ts";
 import { selectorKey, selectorMatches } from "../selectors.ts";
+import { addTo, addUser, dropUser, removeFrom } from "./keyed-sets.ts";
 
 export interface IdentityInfo {
   id: number;
@@ -26,9 +27,7 @@ export class SelectorCache {
   /** Registers a new identity; returns the users of every selector that now selects it. */
   addIdentity(info: IdentityInfo): Set<string> {
     this.identities.set(info.id, info);
-    let ids = this.byNamespace.get(info.namespace);
-    if (!ids) this.byNamespace.set(info.namespace, (ids = new Set()));
-    ids.add(info.id);
+    addTo(this.byNamespace, info.namespace, info.id);
     const affected = new Set<string>();
     for (const sel of this.selectors.values()) {
       if (this.matches(sel, info)) {
@@ -45,8 +44,7 @@ export class SelectorCache {
     const affected = new Set<string>();
     if (!info) return affected;
     this.identities.delete(id);
-    this.byNamespace.get(info.namespace)?.delete(id);
-    if (this.byNamespace.get(info.namespace)?.size === 0) this.byNamespace.delete(info.namespace);
+    removeFrom(this.byNamespace, info.namespace, id);
     for (const sel of this.selectors.values()) {
       if (sel.selected.delete(id)) for (const u of sel.users) affected.add(u);
     }
@@ -66,21 +64,22 @@ export class SelectorCache {
     const key = namespaceSelector
       ? `*|${selectorKey(namespaceSelector)}|${selectorKey(podSelector)}`
       : `${policyNamespace}|-|${selectorKey(podSelector)}`;
-    let sel = this.selectors.get(key);
-    if (!sel) {
-      sel = { policyNamespace, namespaceSelector, podSelector, selected: new Set(), users: new Set() };
+    addUser(this.selectors, key, user, () => {
+      const sel: CachedSelector = {
+        policyNamespace,
+        namespaceSelector,
+        podSelector,
+        selected: new Set(),
+        users: new Set(),
+      };
       this.select(sel);
-      this.selectors.set(key, sel);
-    }
-    sel.users.add(user);
+      return sel;
+    });
     return key;
   }
 
   unuse(key: string, user: string): void {
-    const sel = this.selectors.get(key);
-    if (!sel) return;
-    sel.users.delete(user);
-    if (sel.users.size === 0) this.selectors.delete(key);
+    dropUser(this.selectors, key, user);
   }
 
   selected(key: string): ReadonlySet<number> {

@@ -2,6 +2,7 @@
 // value is remembered, so the set's delta and its entries before the apply can be derived cheaply.
 import type { MapDelta, PolicyEntry } from "../../../wire/entries.ts";
 import { sameEntry } from "./delta.ts";
+import { addTo, removeFrom } from "./keyed-sets.ts";
 import type { PolicySet } from "./types.ts";
 
 export interface SetChange {
@@ -38,20 +39,7 @@ export function replaceAll(set: PolicySet, next: Map<string, PolicyEntry>, chang
   }
   set.entries = next;
   set.byRemote = new Map();
-  for (const [key, entry] of next) indexKey(set, entry.remoteIdentity, key);
-}
-
-function indexKey(set: PolicySet, remote: number, key: string): void {
-  let keys = set.byRemote.get(remote);
-  if (!keys) set.byRemote.set(remote, (keys = new Set()));
-  keys.add(key);
-}
-
-function unindexKey(set: PolicySet, remote: number, key: string): void {
-  const keys = set.byRemote.get(remote);
-  if (!keys) return;
-  keys.delete(key);
-  if (keys.size === 0) set.byRemote.delete(remote);
+  for (const [key, entry] of next) addTo(set.byRemote, entry.remoteIdentity, key);
 }
 
 /** Replaces only the entries whose remote identity is in `remotes` (a partial recompute). */
@@ -66,7 +54,7 @@ export function replaceRemotes(
       if (computed.has(key)) continue;
       remember(change, key, set.entries.get(key));
       set.entries.delete(key);
-      unindexKey(set, remote, key);
+      removeFrom(set.byRemote, remote, key);
     }
   }
   for (const [key, entry] of computed) {
@@ -74,7 +62,7 @@ export function replaceRemotes(
     if (old && sameEntry(old, entry)) continue;
     remember(change, key, old);
     set.entries.set(key, entry);
-    indexKey(set, entry.remoteIdentity, key);
+    addTo(set.byRemote, entry.remoteIdentity, key);
   }
 }
 

@@ -49,50 +49,52 @@ export function computeSetEntries(
   ctx: SetContext,
   only?: ReadonlySet<number>,
 ): SetResult {
-  const result: SetResult = { entries: new Map(), ingressPolicyId: 0, egressPolicyId: 0 };
+  const out: SetResult = { entries: new Map(), ingressPolicyId: 0, egressPolicyId: 0 };
   for (const rec of ctx.policiesSelecting(set.identity)) {
     const types = rec.policy.spec.policyTypes;
     if (types.includes("Ingress")) {
-      if (result.ingressPolicyId === 0) result.ingressPolicyId = rec.id;
-      for (const [i, rule] of rec.ingress.entries()) addIngressRule(result, set, rec.id, i, rule, ctx, only);
+      if (out.ingressPolicyId === 0) out.ingressPolicyId = rec.id;
+      for (const [ruleIndex, rule] of rec.ingress.entries()) {
+        addIngressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only });
+      }
     }
     if (types.includes("Egress")) {
-      if (result.egressPolicyId === 0) result.egressPolicyId = rec.id;
-      for (const [i, rule] of rec.egress.entries()) addEgressRule(result, set.id, rec.id, i, rule, ctx, only);
+      if (out.egressPolicyId === 0) out.egressPolicyId = rec.id;
+      for (const [ruleIndex, rule] of rec.egress.entries()) {
+        addEgressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only });
+      }
     }
   }
-  return result;
+  return out;
 }
 
-function addIngressRule(
-  out: SetResult,
-  set: Pick<PolicySet, "id" | "ports">,
-  policyId: number,
-  ruleIndex: number,
-  rule: CompiledRule,
-  ctx: SetContext,
-  only: ReadonlySet<number> | undefined,
-): void {
+/** One rule of one policy being compiled into one set's entries. */
+interface RuleJob {
+  out: SetResult;
+  set: Pick<PolicySet, "id" | "ports">;
+  policyId: number;
+  ruleIndex: number;
+  rule: CompiledRule;
+  ctx: SetContext;
+  /** Only these remote identities (a partial recompute), or all. */
+  only: ReadonlySet<number> | undefined;
+}
+
+function addIngressRule(job: RuleJob): void {
+  const { rule, ctx, only } = job;
   // Named ports of an ingress rule name ports of the destination: this set's own endpoints.
-  const specs = portSpecs(rule.ports, (p) => resolveNamed(p, set.ports));
+  const specs = portSpecs(rule.ports, (p) => resolveNamed(p, job.set.ports));
   for (const remote of remoteIdentities(rule, ctx, only)) {
-    for (const spec of specs) add(out, set.id, "ingress", remote, spec, policyId, ruleIndex);
+    for (const spec of specs) add(job, "ingress", remote, spec);
   }
 }
 
-function addEgressRule(
-  out: SetResult,
-  setId: number,
-  policyId: number,
-  ruleIndex: number,
-  rule: CompiledRule,
-  ctx: SetContext,
-  only: ReadonlySet<number> | undefined,
-): void {
+function addEgressRule(job: RuleJob): void {
+  const { rule, ctx, only } = job;
   const numeric = portSpecs(rule.ports, () => []);
   const named = rule.ports.filter((p) => typeof p.port === "string");
   for (const remote of remoteIdentities(rule, ctx, only)) {
-    for (const spec of numeric) add(out, setId, "egress", remote, spec, policyId, ruleIndex);
+    for (const spec of numeric) add(job, "egress", remote, spec);
   }
   if (named.length === 0 || only) return;
   // Named ports of an egress rule name ports of each destination endpoint. When every endpoint of
@@ -105,15 +107,14 @@ function addEgressRule(
     }));
     const signatures = new Set(byMember.map(({ specs }) => specsKey(specs)));
     if (signatures.size <= 1) {
-      for (const spec of byMember[0]?.specs ?? [])
-        add(out, setId, "egress", identity, spec, policyId, ruleIndex);
+      for (const spec of byMember[0]?.specs ?? []) add(job, "egress", identity, spec);
       return;
     }
     for (const { m, specs } of byMember) {
       for (const ip of m.endpoint.ips) {
         if (specs.length === 0) continue;
         const prefixId = ctx.hostPrefixId(ip);
-        for (const spec of specs) add(out, setId, "egress", prefixId, spec, policyId, ruleIndex);
+        for (const spec of specs) add(job, "egress", prefixId, spec);
       }
     }
   };
@@ -129,7 +130,7 @@ function addEgressRule(
         const specs = named.flatMap((p) => resolveNamed(p, m.endpoint.ports));
         if (specs.length === 0) continue;
         const prefixId = ctx.hostPrefixId(ip);
-        for (const spec of specs) add(out, setId, "egress", prefixId, spec, policyId, ruleIndex);
+        for (const spec of specs) add(job, "egress", prefixId, spec);
       }
     }
   }
@@ -178,27 +179,19 @@ function specsKey(specs: PortSpec[]): string {
     .join(",");
 }
 
-function add(
-  out: SetResult,
-  policySetId: number,
-  direction: Direction,
-  remoteIdentity: number,
-  spec: PortSpec,
-  policyId: number,
-  ruleIndex: number,
-): void {
+function add(job: RuleJob, direction: Direction, remoteIdentity: number, spec: PortSpec): void {
   const entry: PolicyEntry = {
-    policySetId,
+    policySetId: job.set.id,
     direction,
     remoteIdentity,
     protocol: spec.protocol,
     port: spec.port,
     portPrefixLen: spec.prefixLen,
     verdict: "allow",
-    policyId,
-    ruleIndex,
+    policyId: job.policyId,
+    ruleIndex: job.ruleIndex,
   };
   const key = policyKey(entry);
   // Policies are additive: the first (lowest policy id, then rule) keeps the attribution.
-  if (!out.entries.has(key)) out.entries.set(key, entry);
+  if (!job.out.entries.has(key)) job.out.entries.set(key, entry);
 }

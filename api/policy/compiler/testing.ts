@@ -10,7 +10,8 @@ import type {
   NetworkPolicySpec,
   PolicyRule,
 } from "../model.ts";
-import { type Change, PolicyEngine } from "./engine.ts";
+import { PolicyEngine } from "./engine.ts";
+import type { Change } from "./object-change.ts";
 
 export function ns(name: string, labels: Record<string, string> = {}): Namespace {
   return { name, labels: { ...labels, "kubernetes.io/metadata.name": name } };

@@ -1,0 +1,195 @@
+// Owns identity and policy-set allocation: gives each endpoint the identity of its labels and the
+// policy set of (identity, named ports), keeps who holds each, and the ids the store persists.
+import { FIRST_LABEL_IDENTITY } from "../../../wire/entries.ts";
+import { type AllocationChange, Allocator } from "../allocator.ts";
+import type { Endpoint } from "../model.ts";
+import { labelsKey } from "../selectors.ts";
+import { addTo, removeFrom } from "./keyed-sets.ts";
+import type { NodeTable } from "./nodes.ts";
+import type { ObjectIndex } from "./objects.ts";
+import type { PrefixRegistry } from "./prefixes.ts";
+import type { SelectorCache } from "./selector-cache.ts";
+import type { EndpointRec, PolicySet } from "./types.ts";
+import type { Work } from "./work.ts";
+
+export type AllocatorKind = "identity" | "prefix" | "set";
+
+/** An allocation as the store persists it. */
+export interface StoredAllocation {
+  kind: string;
+  key: string;
+  id: number;
+}
+
+export interface AssignmentsOptions {
+  objects: ObjectIndex;
+  selectors: SelectorCache;
+  prefixes: PrefixRegistry;
+  nodes: NodeTable;
+  /** Allocations loaded from the store, so ids stay stable across restarts. */
+  allocations?: StoredAllocation[];
+  highWater?: Partial<Record<AllocatorKind, number>>;
+}
+
+/** The stored allocations of one kind, as an allocator loads them. */
+export function persistedOf(
+  allocations: StoredAllocation[] | undefined,
+  kind: AllocatorKind,
+): [string, number][] {
+  return (allocations ?? []).filter((a) => a.kind === kind).map((a) => [a.key, a.id]);
+}
+
+export class Assignments {
+  readonly sets = new Map<number, PolicySet>();
+  private readonly identityAlloc: Allocator;
+  private readonly setAlloc: Allocator;
+  /** Identity -> keys of the endpoints holding it. */
+  private readonly identityMembers = new Map<number, Set<string>>();
+  /** Identity -> ids of its policy sets. */
+  private readonly identitySets = new Map<number, Set<number>>();
+  private readonly objects: ObjectIndex;
+  private readonly selectors: SelectorCache;
+  private readonly prefixes: PrefixRegistry;
+  private readonly nodes: NodeTable;
+
+  constructor(opts: AssignmentsOptions) {
+    this.objects = opts.objects;
+    this.selectors = opts.selectors;
+    this.prefixes = opts.prefixes;
+    this.nodes = opts.nodes;
+    const persisted = (kind: AllocatorKind) => persistedOf(opts.allocations, kind);
+    this.identityAlloc = new Allocator({
+      kind: "identity",
+      first: FIRST_LABEL_IDENTITY,
+      persisted: persisted("identity"),
+      highWater: opts.highWater?.identity,
+    });
+    this.setAlloc = new Allocator({
+      kind: "set",
+      first: 1,
+      persisted: persisted("set"),
+      highWater: opts.highWater?.set,
+    });
+  }
+
+  /** Ids of the policy sets of an identity. */
+  setsOf(identity: number): Iterable<number> {
+    return this.identitySets.get(identity) ?? [];
+  }
+
+  /** Endpoints holding an identity. */
+  membersOf(identity: number): EndpointRec[] {
+    return [...(this.identityMembers.get(identity) ?? [])].map((k) => this.objects.endpoints.get(k)!);
+  }
+
+  /** Gives a touched endpoint its identity and policy set, releasing the old ones. */
+  reassign(key: string, w: Work): void {
+    const live = this.objects.endpoints.get(key);
+    const rec = live ?? w.removedEndpoints.get(key);
+    if (!rec) return;
+    const old = {
+      identity: rec.identity,
+      identityKey: rec.identityKey,
+      setKey: rec.setKey,
+      setId: rec.setId,
+    };
+    const oldNode = w.oldEndpoints.get(key)?.node;
+    if (live) this.assign(live, w);
+    if (old.identity === 0) return;
+    const oldSet = this.sets.get(old.setId)!;
+    if (oldNode !== undefined) this.nodes.removeSetRef(oldSet, oldNode);
+    if (!live || old.setKey !== rec.setKey) oldSet.members.delete(key);
+    this.releaseSet(old.setKey, oldSet, w);
+    if (!live || old.identityKey !== rec.identityKey) removeFrom(this.identityMembers, old.identity, key);
+    w.memberChanged.add(old.identity);
+    if (this.identityAlloc.release(old.identityKey)) {
+      for (const token of this.selectors.removeIdentity(old.identity))
+        addTo(w.partialPolicies, token, old.identity);
+      this.identityMembers.delete(old.identity);
+    }
+  }
+
+  /** Releases loaded allocations that nothing uses; returns every allocation change not yet drained. */
+  purgeUnused(): AllocationChange[] {
+    for (const a of this.allocators()) a.purgeUnused();
+    return this.drainChanges();
+  }
+
+  /** Every allocation held now, as the store persists them. */
+  snapshot(): StoredAllocation[] {
+    return this.allocators().flatMap((a) => a.entries().map(([key, id]) => ({ kind: a.kind, key, id })));
+  }
+
+  highWater(): Record<AllocatorKind, number> {
+    return {
+      identity: this.identityAlloc.highWater,
+      prefix: this.prefixes.allocator.highWater,
+      set: this.setAlloc.highWater,
+    };
+  }
+
+  /** Allocation changes since the last drain, for the store to persist. */
+  drainChanges(): AllocationChange[] {
+    return this.allocators().flatMap((a) => a.drainChanges());
+  }
+
+  private allocators(): Allocator[] {
+    return [this.identityAlloc, this.setAlloc, this.prefixes.allocator];
+  }
+
+  /** Acquires the identity and set of a live endpoint's current labels and ports. */
+  private assign(rec: EndpointRec, w: Work): void {
+    const ep = rec.endpoint;
+    const ns = this.objects.namespaces.get(ep.namespace)!;
+    const identityKey = JSON.stringify([ep.namespace, labelsKey(ns.labels), labelsKey(ep.labels)]);
+    const { id, created } = this.identityAlloc.acquire(identityKey);
+    if (created) {
+      const info = { id, namespace: ep.namespace, namespaceLabels: ns.labels, labels: ep.labels };
+      for (const token of this.selectors.addIdentity(info)) addTo(w.partialPolicies, token, id);
+    }
+    addTo(this.identityMembers, id, rec.key);
+    w.memberChanged.add(id);
+    const namedPorts = ep.ports.filter((p) => p.name !== "").map((p) => `${p.name}/${p.protocol}/${p.port}`);
+    const setKey = `${id}|${namedPorts.sort().join(",")}`;
+    const set = this.acquireSet(setKey, id, ep, w);
+    set.members.add(rec.key);
+    this.nodes.addSetRef(set, ep.node);
+    rec.identity = id;
+    rec.identityKey = identityKey;
+    rec.setId = set.id;
+    rec.setKey = setKey;
+  }
+
+  private acquireSet(setKey: string, identity: number, ep: Endpoint, w: Work): PolicySet {
+    const { id, created } = this.setAlloc.acquire(setKey);
+    if (!created) return this.sets.get(id)!;
+    const set: PolicySet = {
+      id,
+      key: setKey,
+      identity,
+      namespace: ep.namespace,
+      ports: ep.ports,
+      members: new Set(),
+      nodes: new Map(),
+      entries: new Map(),
+      byRemote: new Map(),
+      ingressPolicyId: 0,
+      egressPolicyId: 0,
+      hostPrefixes: [],
+    };
+    this.sets.set(id, set);
+    addTo(this.identitySets, identity, id);
+    w.dirtySets.add(id);
+    return set;
+  }
+
+  private releaseSet(setKey: string, set: PolicySet, w: Work): void {
+    if (!this.setAlloc.release(setKey)) return;
+    this.sets.delete(set.id);
+    removeFrom(this.identitySets, set.identity, set.id);
+    const affected = new Set<string>();
+    for (const cidr of set.hostPrefixes) this.prefixes.release(cidr, affected);
+    for (const token of affected) w.dirtyPolicies.add(token);
+    w.releasedSets.set(set.id, set);
+  }
+}

@@ -1,0 +1,21 @@
+// Owns the one description of a change to a stored object (namespace, endpoint, network policy):
+// callers hand it to the store, and the store, once rows have ids, hands it to the compiler.
+import type { Endpoint, Namespace, NetworkPolicy } from "../model.ts";
+
+/**
+ * A change to one object. An endpoint or policy upsert carries, beside its value, what its stage
+ * needs: `EndpointRow` and `PolicyRow` (see `Change` and `ObjectWrite`).
+ */
+export type ObjectChange<EndpointRow, PolicyRow> =
+  | { kind: "namespace"; op: "upsert"; value: Namespace }
+  | { kind: "namespace"; op: "delete"; name: string }
+  | ({ kind: "endpoint"; op: "upsert"; value: Endpoint } & EndpointRow)
+  | { kind: "endpoint"; op: "delete"; namespace: string; name: string }
+  | ({ kind: "policy"; op: "upsert"; value: NetworkPolicy } & PolicyRow)
+  | { kind: "policy"; op: "delete"; namespace: string; name: string };
+
+/** What the compiler applies: an upserted endpoint or policy carries its store row id. */
+export type Change = ObjectChange<{ id: number }, { id: number }>;
+
+/** What callers ask the store to write: no ids yet; a policy keeps the object as submitted. */
+export type ObjectWrite = ObjectChange<unknown, { submitted: unknown }>;

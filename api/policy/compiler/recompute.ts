@@ -1,0 +1,155 @@
+// Owns the dirty-set fix point of one apply: from the policies and sets a batch dirtied, recompute
+// policy sets (fully, or for some remote identities only) until no newly held prefix dirties more.
+import { hostPrefix, mustParseCidr } from "../../../wire/cidr.ts";
+import type { Assignments } from "./assignments.ts";
+import { addTo } from "./keyed-sets.ts";
+import type { ObjectIndex } from "./objects.ts";
+import { policyUsesIdentity } from "./policies.ts";
+import type { PrefixRegistry } from "./prefixes.ts";
+import type { SelectorCache } from "./selector-cache.ts";
+import { beginChange, replaceAll, replaceRemotes } from "./set-changes.ts";
+import { computeSetEntries, type SetContext } from "./set-entries.ts";
+import type { EndpointRec, PolicyRec } from "./types.ts";
+import type { Work } from "./work.ts";
+
+/** The compiled state a recompute reads and updates. */
+export interface RecomputeParts {
+  objects: ObjectIndex;
+  assignments: Assignments;
+  selectors: SelectorCache;
+  prefixes: PrefixRegistry;
+}
+
+/** Visits the ids of the sets whose identity the policy's podSelector selects. */
+export function forEachSubjectSet(
+  parts: RecomputeParts,
+  rec: PolicyRec,
+  visit: (setId: number) => void,
+): void {
+  for (const identity of parts.selectors.selected(rec.subjectKey)) {
+    for (const setId of parts.assignments.setsOf(identity)) visit(setId);
+  }
+}
+
+/** Policies whose egress named ports resolve against endpoints that changed must recompute. */
+export function propagateNamedEgress(parts: RecomputeParts, w: Work): void {
+  if (w.memberChanged.size === 0) return;
+  for (const rec of parts.objects.policies.values()) {
+    if (rec.namedEgress === "none") continue;
+    if (
+      rec.namedEgress === "all" ||
+      [...w.memberChanged].some((id) => policyUsesIdentity(rec, id, parts.selectors))
+    ) {
+      w.dirtyPolicies.add(rec.token);
+    }
+  }
+}
+
+/** Recomputes dirty sets until nothing is dirty; returns how many set recomputes ran. */
+export function recomputeSets(parts: RecomputeParts, w: Work): number {
+  let count = 0;
+  const ctx = setContext(parts);
+  while (w.dirtySets.size > 0 || w.dirtyPolicies.size > 0 || w.partialPolicies.size > 0) {
+    const partial = expandDirtyPolicies(parts, w);
+    count += recomputePartial(parts, w, ctx, partial);
+    const batch = [...w.dirtySets];
+    w.dirtySets.clear();
+    for (const setId of batch) if (recomputeFull(parts, w, ctx, setId)) count++;
+  }
+  return count;
+}
+
+/** Turns dirty policies into dirty sets, and partial policies into set id -> remotes to redo. */
+function expandDirtyPolicies(parts: RecomputeParts, w: Work): Map<number, Set<number>> {
+  const subjectSets = (token: string, visit: (setId: number) => void) => {
+    const rec = parts.objects.policyOf(token);
+    if (rec) forEachSubjectSet(parts, rec, visit);
+  };
+  for (const token of w.dirtyPolicies) subjectSets(token, (setId) => w.dirtySets.add(setId));
+  const partial = new Map<number, Set<number>>();
+  for (const [token, ids] of w.partialPolicies) {
+    subjectSets(token, (setId) => {
+      for (const id of ids) addTo(partial, setId, id);
+    });
+  }
+  w.dirtyPolicies.clear();
+  w.partialPolicies.clear();
+  return partial;
+}
+
+/** Redoes only the entries of the given remotes, unless the set is dirty anyway or cannot be. */
+function recomputePartial(
+  parts: RecomputeParts,
+  w: Work,
+  ctx: SetContext,
+  partial: Map<number, Set<number>>,
+): number {
+  let count = 0;
+  for (const [setId, remotes] of partial) {
+    const set = parts.assignments.sets.get(setId);
+    if (!set || w.dirtySets.has(setId)) continue;
+    // Named egress ports resolve per destination endpoint: only a full recompute gets them right.
+    if (ctx.policiesSelecting(set.identity).some((p) => p.namedEgress !== "none")) {
+      w.dirtySets.add(setId);
+      continue;
+    }
+    const result = computeSetEntries(set, ctx, remotes);
+    replaceRemotes(set, remotes, result.entries, beginChange(w.setChanges, set));
+    count++;
+  }
+  return count;
+}
+
+/** Recomputes one set in full; prefixes it newly holds or lets go dirty the policies they affect. */
+function recomputeFull(parts: RecomputeParts, w: Work, ctx: SetContext, setId: number): boolean {
+  const set = parts.assignments.sets.get(setId);
+  if (!set) return false;
+  const change = beginChange(w.setChanges, set);
+  const affected = new Set<string>();
+  const held: string[] = [];
+  ctx.hostPrefixId = (ip: string) => {
+    const cidr = hostPrefix(ip)!;
+    held.push(cidr);
+    return parts.prefixes.acquire(cidr, affected);
+  };
+  const result = computeSetEntries(set, ctx);
+  for (const cidr of set.hostPrefixes) parts.prefixes.release(cidr, affected);
+  set.hostPrefixes = held;
+  replaceAll(set, result.entries, change);
+  set.ingressPolicyId = result.ingressPolicyId;
+  set.egressPolicyId = result.egressPolicyId;
+  for (const token of affected) w.dirtyPolicies.add(token);
+  return true;
+}
+
+function setContext(parts: RecomputeParts): SetContext {
+  const { objects, assignments, selectors, prefixes } = parts;
+  return {
+    policiesSelecting: (identity) => {
+      const info = selectors.identities.get(identity);
+      if (!info) return [];
+      const out: PolicyRec[] = [];
+      for (const key of objects.policyKeysIn(info.namespace)) {
+        const rec = objects.policies.get(key)!;
+        if (selectors.selected(rec.subjectKey).has(identity)) out.push(rec);
+      }
+      return out.sort((a, b) => a.id - b.id);
+    },
+    peerIdentities: (peer) =>
+      peer.kind === "selector" ? selectors.selected(peer.key) : prefixes.selected(peer.key),
+    allIdentities: () => selectors.identities.keys(),
+    members: (identity) => assignments.membersOf(identity),
+    endpointsInBlock: (blockKey) => {
+      const out: [EndpointRec, string][] = [];
+      for (const [cidr, key] of objects.addressOwners) {
+        const rec = objects.endpoints.get(key)!;
+        const ip = rec.endpoint.ips.find((a) => hostPrefix(a) === cidr)!;
+        if (prefixes.blockContains(blockKey, mustParseCidr(cidr))) out.push([rec, ip]);
+      }
+      return out;
+    },
+    hostPrefixId: () => {
+      throw new Error("hostPrefixId used outside a set recompute");
+    },
+  };
+}
