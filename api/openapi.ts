@@ -93,9 +93,12 @@ export function openApiDocument(): object {
       },
       "/v1/namespaces/{ns}/endpoints": { get: op("List endpoints of a namespace") },
       "/v1/namespaces/{ns}/endpoints/{name}": {
-        put: op("Create or replace an endpoint", json(ref("EndpointBody"))),
+        put: op(
+          "Create or replace an endpoint (also by the node's own credential, for its node; ?force=true overrides endpoint.managed)",
+          json(ref("EndpointBody")),
+        ),
         get: op("Get an endpoint"),
-        delete: op("Delete an endpoint"),
+        delete: op("Delete an endpoint (?force=true overrides endpoint.managed)"),
       },
       "/v1/namespaces/{ns}/networkpolicies": { get: op("List network policies of a namespace") },
       "/v1/namespaces/{ns}/networkpolicies/{name}": {
@@ -142,6 +145,9 @@ export function openApiDocument(): object {
       "/v1/nodes/{name}": {
         get: op("One node's status"),
         delete: op("Revoke a node's credential and close its stream"),
+      },
+      "/v1/nodes/{name}/endpoints": {
+        get: op("Every endpoint placed on the node, all namespaces (also by the node's own credential)"),
       },
       "/v1/sync/wait": {
         get: op(

@@ -43,6 +43,7 @@ export function createApp(deps: Deps) {
     bearerAuth({
       adminToken: deps.adminToken,
       tokens: deps.tokens,
+      nodeCredentials: deps.enrollment,
       // Inbound hooks authenticate by their signature, not a bearer token.
       openPaths: ["/healthz", "/readyz", "/v1/enroll", `${HOOKS_PREFIX}*`],
       readPosts: ["/v1/evaluate", "/v1/admission/validate"],

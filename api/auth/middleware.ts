@@ -10,9 +10,25 @@ export interface AuthOptions {
   openPaths?: string[];
   /** POST paths a read-scoped token may call (they compute, never store). */
   readPosts?: string[];
+  /** Verifies node credentials (`pnc_...`): the node they belong to, or null. */
+  nodeCredentials?: { verifyCredential(credential: string): string | null };
 }
 
-export type AuthVariables = { scope: Scope };
+/** `node` is a node credential: it may only call the routes in `nodeMayCall` (its own endpoints). */
+export type AuthVariables = { scope: Scope | "node"; node?: string };
+
+/**
+ * Routes a node credential may call: its own node's endpoints (written by the CNI plugin through
+ * the agent), their listing, and the revision. Each route checks the endpoint's node itself.
+ */
+export function nodeMayCall(method: string, path: string, node: string): boolean {
+  if (method === "GET" && path === "/v1/revision") return true;
+  if (method === "GET" && path === `/v1/nodes/${node}/endpoints`) return true;
+  return (
+    (method === "GET" || method === "PUT" || method === "DELETE") &&
+    /^\/v1\/namespaces\/[^/]+\/endpoints\/[^/]+$/.test(path)
+  );
+}
 
 /** Requires a valid bearer token; `read` tokens may only use GET and HEAD (and the `readPosts`). */
 export function bearerAuth(opts: AuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
@@ -33,6 +49,13 @@ export function bearerAuth(opts: AuthOptions): MiddlewareHandler<{ Variables: Au
       );
     }
     const presented = match[1]!;
+    // A node credential opens only its own node's routes; elsewhere it is not a token (401).
+    const node = opts.nodeCredentials?.verifyCredential(presented) ?? null;
+    if (node !== null && nodeMayCall(c.req.method, c.req.path, node)) {
+      c.set("scope", "node");
+      c.set("node", node);
+      return next();
+    }
     const scope: Scope | null = secretsEqual(presented, opts.adminToken)
       ? "admin"
       : opts.tokens.verify(presented);

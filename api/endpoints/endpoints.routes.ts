@@ -1,20 +1,62 @@
-// Owns /v1/namespaces/{ns}/endpoints: create-or-replace, get, list and delete.
-import { Hono } from "hono";
+// Owns /v1/namespaces/{ns}/endpoints: create-or-replace, get, list and delete, by tokens and by
+// node credentials (the CNI path: a node writes only its own node's endpoints).
+import { type Context, Hono } from "hono";
+import type { AuthVariables } from "../auth/middleware.ts";
 import type { Deps } from "../deps.ts";
 import { readBody } from "../http/body.ts";
 import { ApiError } from "../http/errors.ts";
+import type { ObjectWrite } from "../policy/compiler/object-change.ts";
 import type { Endpoint } from "../policy/model.ts";
 import { validateEndpoint } from "../policy/validation/index.ts";
 import { getEndpoint, listEndpoints } from "../store/reads.ts";
 
+type Env = { Variables: AuthVariables };
+
+/** The `managedBy` of the caller: `node/<name>` for a node credential, undefined for a token. */
+function writerOf(c: Context<Env>): string | undefined {
+  return c.get("scope") === "node" ? `node/${c.get("node")}` : undefined;
+}
+
+/** `?force=true` overrides the ownership rule; only tokens may say it. */
+function forceOf(c: Context<Env>): boolean {
+  const force = c.req.query("force");
+  if (force === undefined || force === "false") return false;
+  if (force !== "true") {
+    throw ApiError.invalid("endpoint", [
+      { path: "force", message: "must be true or false", rule: "enum", value: force },
+    ]);
+  }
+  if (c.get("scope") === "node") {
+    throw new ApiError(403, "auth.forbidden", "a node credential cannot force an endpoint write");
+  }
+  return true;
+}
+
 export function endpointRoutes({ store }: Deps) {
-  const app = new Hono();
+  const app = new Hono<Env>();
   app.put("/:ns/endpoints/:name", async (c) => {
     const { ns, name } = c.req.param();
+    const force = forceOf(c);
     const result = validateEndpoint(ns, name, await readBody(c));
     if (!result.ok) throw ApiError.invalid("endpoint", result.issues);
-    const { revision, written } = store.commit([{ kind: "endpoint", op: "upsert", value: result.value }]);
-    return c.json(endpointView(result.value, revision), written[0]?.op === "created" ? 201 : 200);
+    const writer = writerOf(c);
+    const value: Endpoint = writer ? { ...result.value, managedBy: writer } : result.value;
+    const writes: ObjectWrite[] = [];
+    if (writer) {
+      if (value.node !== c.get("node")) {
+        throw new ApiError(
+          403,
+          "auth.forbidden",
+          `node ${c.get("node")} may only write endpoints on its own node, not on ${value.node}`,
+        );
+      }
+      // A pod's namespace may not be known to the control plane yet: its node creates it, empty.
+      if (!store.engine.namespaces.has(ns)) writes.push(newNamespace(ns));
+    }
+    writes.push({ kind: "endpoint", op: "upsert", value, force });
+    const { revision, written } = store.commit(writes);
+    const op = written.find((w) => w.kind === "endpoint")?.op;
+    return c.json(endpointView(value, revision), op === "created" ? 201 : 200);
   });
   app.get("/:ns/endpoints", (c) =>
     c.json({
@@ -34,10 +76,22 @@ export function endpointRoutes({ store }: Deps) {
   });
   app.delete("/:ns/endpoints/:name", (c) => {
     const { ns, name } = c.req.param();
-    const { revision } = store.commit([{ kind: "endpoint", op: "delete", namespace: ns, name }]);
+    const force = forceOf(c);
+    const writer = writerOf(c);
+    const { revision } = store.commit([
+      { kind: "endpoint", op: "delete", namespace: ns, name, writer, force },
+    ]);
     return c.json({ kind: "Endpoint", namespace: ns, name, deleted: true, revision });
   });
   return app;
+}
+
+function newNamespace(name: string): ObjectWrite {
+  return {
+    kind: "namespace",
+    op: "upsert",
+    value: { name, labels: { "kubernetes.io/metadata.name": name } },
+  };
 }
 
 export function endpointView(ep: Endpoint, revision: number) {

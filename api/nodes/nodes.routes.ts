@@ -18,6 +18,15 @@ export function nodeRoutes({ nodes, hub, store }: Deps) {
     };
   };
   app.get("/", (c) => c.json({ items: nodes.list().map(view), revision: store.revision() }));
+  // Every endpoint placed on the node, in all namespaces: what its agent re-adopts and collects.
+  app.get("/:name/endpoints", (c) => {
+    const name = c.req.param("name");
+    const items = [...store.engine.endpoints.values()]
+      .filter((r) => r.endpoint.node === name)
+      .map((r) => ({ ...r.endpoint, status: { identity: r.identity, endpointId: r.id } }))
+      .sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+    return c.json({ items, revision: store.revision() });
+  });
   app.get("/:name", (c) => {
     const n = nodes.get(c.req.param("name"));
     if (!n) throw new ApiError(404, "node.not_found", `node ${c.req.param("name")} is not enrolled`);

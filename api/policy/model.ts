@@ -85,6 +85,16 @@ export interface EndpointPort {
   protocol: Protocol;
 }
 
+/** Where a CNI-created endpoint runs: recorded so the agent can re-adopt and collect it. */
+export interface EndpointWorkload {
+  /** The container runtime that asked for the network: `containerd`, `podman`, ... */
+  runtime: string;
+  /** The runtime's container (sandbox) id, CNI_CONTAINERID. */
+  containerId: string;
+  /** The network namespace path, CNI_NETNS. */
+  netns: string;
+}
+
 export interface Endpoint {
   namespace: string;
   name: string;
@@ -94,6 +104,15 @@ export interface Endpoint {
   /** Canonical addresses, IPv4 and/or IPv6. */
   ips: string[];
   ports: EndpointPort[];
+  /** Set for endpoints created through the CNI plugin. */
+  workload?: EndpointWorkload;
+  /**
+   * The workload's labels are not known yet: the endpoint is denied everything in both directions
+   * (whatever the policies say) until a write clears this. Never allow-all.
+   */
+  labelsPending?: boolean;
+  /** Set by the server, never by the body: `node/<name>` when a node credential wrote the endpoint. */
+  managedBy?: string;
 }
 
 export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";

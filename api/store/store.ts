@@ -129,6 +129,7 @@ export class Store {
   }
 
   private writeOne(w: ObjectWrite, b: Batch): void {
+    if (w.kind === "endpoint") this.checkEndpointOwner(w);
     if (w.op === "delete") {
       if (w.kind === "namespace") this.deleteNamespace(w.name, b);
       else this.deleteOne(w.kind, w.namespace, w.name, b);
@@ -158,6 +159,23 @@ export class Store {
         return { change: { kind: "policy", op: "upsert", id, value: w.value }, created };
       }
     }
+  }
+
+  /** An endpoint another writer manages is refused unless the write says `force`. */
+  private checkEndpointOwner(w: ObjectWrite & { kind: "endpoint" }): void {
+    const [namespace, name, writer] =
+      w.op === "upsert" ? [w.value.namespace, w.value.name, w.value.managedBy] : [w.namespace, w.name, w.writer];
+    const existing = this.engine.endpoints.get(`${namespace}/${name}`)?.endpoint;
+    if (!existing || w.force || existing.managedBy === writer) return;
+    const key = `${namespace}/${name}`;
+    throw new StoreError(
+      "endpoint.managed",
+      409,
+      existing.managedBy
+        ? `endpoint ${key} is managed by ${existing.managedBy} (created through CNI); add ?force=true to write it anyway`
+        : `endpoint ${key} exists and is not managed by ${writer}; it was written through the API`,
+      { namespace, name, managedBy: existing.managedBy ?? null, writer: writer ?? null },
+    );
   }
 
   private deleteNamespace(name: string, b: Batch): void {

@@ -189,7 +189,23 @@ export class NodeTable {
   }
 }
 
+/** Policy set id no set is given (sets start at 1): no entries, so an isolated lookup finds nothing. */
+export const NO_POLICY_SET = 0;
+
 export function endpointEntry(rec: EndpointRec, set: PolicySet): EndpointEntry {
+  if (rec.endpoint.labelsPending) {
+    // Who the workload is is not known yet: deny both ways (Cilium's "init" identity), never allow.
+    return {
+      interface: rec.endpoint.interface,
+      endpointId: rec.id,
+      identity: rec.identity,
+      policySetId: NO_POLICY_SET,
+      ingressIsolated: true,
+      egressIsolated: true,
+      ingressPolicyId: 0,
+      egressPolicyId: 0,
+    };
+  }
   return {
     interface: rec.endpoint.interface,
     endpointId: rec.id,

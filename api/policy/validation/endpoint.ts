@@ -87,6 +87,22 @@ function checkPortsUnique(ports: unknown, ctx: Ctx): void {
   });
 }
 
+const printable = (max: number, description: string) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
+    .meta({ description });
+
+const workloadSchema = z
+  .strictObject({
+    runtime: dns1123SubdomainSchema.meta({ description: "The container runtime: containerd, podman, ..." }),
+    containerId: printable(256, "The runtime's container or sandbox id (CNI_CONTAINERID)."),
+    netns: printable(1024, "The network namespace path (CNI_NETNS)."),
+  })
+  .meta({ title: "EndpointWorkload", description: "Set for endpoints created through the CNI plugin." });
+
 export const endpointBodySchema = z
   .strictObject({
     labels: labelsSchema.nullish(),
@@ -99,6 +115,11 @@ export const endpointBodySchema = z
     }),
     ips: z.array(z.string()).superRefine(checkIps, always).meta({ minItems: 1, maxItems: 2 }),
     ports: z.array(endpointPortSchema).superRefine(checkPortsUnique, always).nullish(),
+    workload: workloadSchema.nullish(),
+    labelsPending: z
+      .boolean()
+      .nullish()
+      .meta({ description: "Labels not known yet: deny everything both ways until cleared." }),
   })
   .meta({ title: "EndpointBody", description: "Body of PUT /v1/namespaces/{ns}/endpoints/{name}." });
 
@@ -129,6 +150,8 @@ function normalize(namespace: string, name: string, body: EndpointBody): Endpoin
     interface: body.interface,
     ips: body.ips.map((ip) => canonicalIp(ip) ?? ip),
     ports,
+    ...(body.workload ? { workload: body.workload } : {}),
+    ...(body.labelsPending ? { labelsPending: true } : {}),
   };
 }
 
