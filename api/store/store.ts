@@ -164,7 +164,9 @@ export class Store {
   /** An endpoint another writer manages is refused unless the write says `force`. */
   private checkEndpointOwner(w: ObjectWrite & { kind: "endpoint" }): void {
     const [namespace, name, writer] =
-      w.op === "upsert" ? [w.value.namespace, w.value.name, w.value.managedBy] : [w.namespace, w.name, w.writer];
+      w.op === "upsert"
+        ? [w.value.namespace, w.value.name, w.value.managedBy]
+        : [w.namespace, w.name, w.writer];
     const existing = this.engine.endpoints.get(`${namespace}/${name}`)?.endpoint;
     if (!existing || w.force || existing.managedBy === writer) return;
     const key = `${namespace}/${name}`;
