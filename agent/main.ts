@@ -5,6 +5,8 @@ import { readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import type { MapSizes } from "../wire/entries.ts";
 import { type Clock, jsonLog, type Log, realClock } from "./clock.ts";
+import { enforcementOf } from "./cni/enforcement.ts";
+import { type CniOptions, startCni } from "./cni/index.ts";
 import { BpfAgentDatapath } from "./datapath/bpf.ts";
 import type { AgentDatapath } from "./datapath/datapath.ts";
 import type { InterfaceTable } from "./datapath/interfaces.ts";
@@ -39,6 +41,8 @@ export interface AgentOptions {
   /** Detach and remove the whole datapath on stop() (default: leave it enforcing). */
   removeOnExit?: boolean;
   log?: (line: Record<string, unknown>) => void;
+  /** Serve the CNI plugin on a unix socket (`palisade agent --cni-socket`). */
+  cni?: CniOptions;
   /** Timings and fakes; every field has a production default. */
   tuning?: Partial<AgentTuning>;
 }
@@ -214,6 +218,19 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     client.start();
     const syncClient = client;
     cleanups.push(() => syncClient.stop());
+    if (opts.cni) {
+      const cni = await startCni(opts.cni, {
+        server: opts.server,
+        node: opts.node,
+        credential: () => credential.credential,
+        enforcement: enforcementOf(
+          () => applier?.appliedRevision ?? null,
+          (iface) => reconciler.enforced(iface),
+        ),
+        log,
+      });
+      cleanups.push(() => cni.close());
+    }
 
     let stopping: Promise<void> | undefined;
     return {

@@ -2,6 +2,7 @@
 // unless --remove-on-exit.
 import { resolve } from "node:path";
 import type { AgentOptions, RunningAgent } from "../agent/main.ts";
+import { DEFAULT_CNI_SOCKET } from "../wire/cni-socket.ts";
 import { isNodeName } from "../wire/names.ts";
 import { defineCommand, EXIT_FAILED, EXIT_OK } from "./command.ts";
 import { requireValue, UsageError } from "./flags.ts";
@@ -80,6 +81,20 @@ export function createAgentCommand(deps: AgentDeps) {
           description: "on stop, detach programs and remove pinned maps (default: keep enforcing)",
         },
         {
+          name: "cni-socket",
+          type: "string",
+          valueName: "PATH",
+          description:
+            "unix socket (mode 0600) serving the palisade CNI plugin, or none (default with --datapath bpf: /run/palisade/cni.sock, skipped with a warning when another agent holds it)",
+        },
+        {
+          name: "podman",
+          type: "string",
+          valueName: "COMMAND",
+          description: "the podman command the agent inspects CNI containers with",
+          default: "podman",
+        },
+        {
           name: "log-level",
           type: "string",
           valueName: "LEVEL",
@@ -127,6 +142,11 @@ export function createAgentCommand(deps: AgentDeps) {
           datapath: requireValue(parsed, "datapath") as "bpf" | "memory",
           removeOnExit: parsed.switches.has("remove-on-exit"),
           log,
+          ...cniOptions(
+            parsed.values["cni-socket"],
+            requireValue(parsed, "podman"),
+            requireValue(parsed, "datapath"),
+          ),
         });
       } catch (error) {
         const code = (error as { code?: unknown }).code;
@@ -142,6 +162,20 @@ export function createAgentCommand(deps: AgentDeps) {
       return EXIT_OK;
     },
   );
+}
+
+/** --cni-socket: an explicit path must be served; the default is served when no other agent holds it. */
+// The memory datapath enforces nothing in the kernel, so it serves CNI only when asked to (tests).
+function cniOptions(flag: unknown, podman: string, datapath: string): Pick<AgentOptions, "cni"> {
+  const explicit = typeof flag === "string" && flag !== "" && flag !== "none";
+  if (flag === "none" || (!explicit && datapath !== "bpf")) return {};
+  return {
+    cni: {
+      socket: explicit ? resolve(flag) : DEFAULT_CNI_SOCKET,
+      podman,
+      ...(explicit ? {} : { optional: true }),
+    },
+  };
 }
 
 export const agentCommand = createAgentCommand({

@@ -85,6 +85,12 @@ export class Reconciler {
     return (this.#desired?.endpoints ?? []).filter((e) => this.#pending.has(e.interface));
   }
 
+  /** Whether `iface` carries its programs and its endpoint entry now. */
+  enforced(iface: string): boolean {
+    const a = this.#actual;
+    return !!a && a.attached.includes(iface) && a.endpoints.some((e) => e.interface === iface);
+  }
+
   stats(): ReconcileStats {
     const a = this.#actual;
     return {

@@ -53,6 +53,18 @@ export function endpointRoutes({ store }: Deps) {
       // A pod's namespace may not be known to the control plane yet: its node creates it, empty.
       if (!store.engine.namespaces.has(ns)) writes.push(newNamespace(ns));
     }
+    // ?replaces=NS/NAME moves an endpoint (a podman container whose namespace label became known)
+    // in the same revision, so its interface is never without policy in between.
+    const replaces = c.req.query("replaces");
+    if (replaces !== undefined && replaces !== `${ns}/${name}`) {
+      const [fromNs, fromName, ...rest] = replaces.split("/");
+      if (!fromNs || !fromName || rest.length > 0) {
+        throw ApiError.invalid("endpoint", [
+          { path: "replaces", message: "must be NAMESPACE/NAME", rule: "format", value: replaces },
+        ]);
+      }
+      writes.push({ kind: "endpoint", op: "delete", namespace: fromNs, name: fromName, writer, force });
+    }
     writes.push({ kind: "endpoint", op: "upsert", value, force });
     const { revision, written } = store.commit(writes);
     const op = written.find((w) => w.kind === "endpoint")?.op;
