@@ -95,6 +95,13 @@ export function createAgentCommand(deps: AgentDeps) {
           default: "podman",
         },
         {
+          name: "cri-socket",
+          type: "string",
+          valueName: "PATH",
+          description: "the CRI runtime's socket, asked for CNI pods' labels",
+          default: "/run/containerd/containerd.sock",
+        },
+        {
           name: "log-level",
           type: "string",
           valueName: "LEVEL",
@@ -142,11 +149,10 @@ export function createAgentCommand(deps: AgentDeps) {
           datapath: requireValue(parsed, "datapath") as "bpf" | "memory",
           removeOnExit: parsed.switches.has("remove-on-exit"),
           log,
-          ...cniOptions(
-            parsed.values["cni-socket"],
-            requireValue(parsed, "podman"),
-            requireValue(parsed, "datapath"),
-          ),
+          ...cniOptions(parsed.values["cni-socket"], requireValue(parsed, "datapath"), {
+            podman: requireValue(parsed, "podman"),
+            criSocket: requireValue(parsed, "cri-socket"),
+          }),
         });
       } catch (error) {
         const code = (error as { code?: unknown }).code;
@@ -166,13 +172,17 @@ export function createAgentCommand(deps: AgentDeps) {
 
 /** --cni-socket: an explicit path must be served; the default is served when no other agent holds it. */
 // The memory datapath enforces nothing in the kernel, so it serves CNI only when asked to (tests).
-function cniOptions(flag: unknown, podman: string, datapath: string): Pick<AgentOptions, "cni"> {
+function cniOptions(
+  flag: unknown,
+  datapath: string,
+  runtimes: { podman: string; criSocket: string },
+): Pick<AgentOptions, "cni"> {
   const explicit = typeof flag === "string" && flag !== "" && flag !== "none";
   if (flag === "none" || (!explicit && datapath !== "bpf")) return {};
   return {
     cni: {
       socket: explicit ? resolve(flag) : DEFAULT_CNI_SOCKET,
-      podman,
+      ...runtimes,
       ...(explicit ? {} : { optional: true }),
     },
   };

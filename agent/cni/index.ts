@@ -6,6 +6,7 @@ import { endpointsClient } from "./endpoints-client.ts";
 import { startCollector } from "./gc.ts";
 import { LabelResolver, type RuntimeAdapter } from "./labels.ts";
 import type { RuntimeKind } from "./pod-ref.ts";
+import { criAdapter } from "./runtimes/cri.ts";
 import { podmanAdapter } from "./runtimes/podman.ts";
 import { CniService, type Enforcement } from "./service.ts";
 import { socketInUse, startCniSocket } from "./socket-server.ts";
@@ -16,6 +17,8 @@ export interface CniOptions {
   optional?: boolean;
   /** The podman command the agent inspects containers with (default `podman`). */
   podman?: string;
+  /** The CRI runtime's socket (default containerd's, /run/containerd/containerd.sock). */
+  criSocket?: string;
   /** Extra or replacement runtime adapters (tests). */
   runtimes?: Partial<Record<RuntimeKind, RuntimeAdapter>>;
   /** How often pods that went away are looked for (default 10 s). */
@@ -55,7 +58,8 @@ export async function startCni(o: CniOptions, d: CniDeps): Promise<{ close(): Pr
   }
   const host = { ...realHost, ...o.host };
   const api = endpointsClient({ server: d.server, node: d.node, credential: d.credential });
-  const runtimes = { podman: podmanAdapter(o.podman), ...o.runtimes };
+  const cri = criAdapter(o.criSocket);
+  const runtimes = { podman: podmanAdapter(o.podman), cri, ...o.runtimes };
   const resolver = new LabelResolver({ api, runtimes, log });
   const service = new CniService({
     node: d.node,
@@ -84,6 +88,7 @@ export async function startCni(o: CniOptions, d: CniDeps): Promise<{ close(): Pr
     async close() {
       stopCollector();
       resolver.stop();
+      cri.close();
       await socket.close();
     },
   };
