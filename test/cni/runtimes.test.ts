@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { type Containerd, startContainerd } from "./harness/containerd.ts";
 import { bridgePorts, ipamAllocations, linkExists, mountsUnder } from "./harness/host-state.ts";
+import { IMAGE_REF } from "./harness/image.ts";
 import { addressesIn, defaultRoutes, startTcpServer, tcpProbe } from "./harness/netns.ts";
 import { createTestNetwork, type TestNetwork } from "./harness/network.ts";
 import { type Podman, startPodman } from "./harness/podman.ts";
@@ -31,7 +32,11 @@ describe("containerd through CRI, bridge + host-local", { skip: cniSkipReason("c
   let dirs: RunDirs;
   let net: TestNetwork;
   let ctd: Containerd;
-  const pods: { id: string; ip: string; netns: string }[] = [];
+  const specs = [
+    { namespace: "x", name: "a", labels: { pod: "a" }, annotations: { "palisade.dev/test": "smoke" } },
+    { namespace: "y", name: "b", labels: { pod: "b" } },
+  ];
+  const pods: { id: string; ip: string; netns: string; uid: string }[] = [];
   const runMs: number[] = [];
 
   before(async () => {
@@ -46,13 +51,10 @@ describe("containerd through CRI, bridge + host-local", { skip: cniSkipReason("c
   });
 
   it("runs pods in two namespaces with labels, each with an address on the test subnet and a netns", async (t) => {
-    const specs = [
-      { namespace: "x", name: "a", labels: { pod: "a" }, annotations: { "palisade.dev/test": "smoke" } },
-      { namespace: "y", name: "b", labels: { pod: "b" } },
-    ];
     for (const spec of specs) {
       const started = Date.now();
-      pods.push(await ctd.cri.runPod(spec));
+      const uid = crypto.randomUUID();
+      pods.push({ ...(await ctd.cri.runPod({ ...spec, uid })), uid });
       runMs.push(Date.now() - started);
     }
     for (const [i, pod] of pods.entries()) {
@@ -89,10 +91,36 @@ describe("containerd through CRI, bridge + host-local", { skip: cniSkipReason("c
     }
   });
 
+  it("a container started in a pod through CRI serves the other pod", async () => {
+    const [a, b] = pods as [(typeof pods)[0], (typeof pods)[0]];
+    const server = ["/bin/nc", "-ll", "-p", String(PORT + 1), "-e", "/bin/echo", "hi from a container"];
+    const id = await ctd.cri.runContainer(
+      a.id,
+      { ...specs[0]!, uid: a.uid },
+      {
+        name: "server",
+        image: IMAGE_REF,
+        command: server,
+      },
+    );
+    let reply: string | null = null;
+    for (let i = 0; i < 50 && reply === null; i++) {
+      reply = await tcpProbe(b.netns, a.ip, PORT + 1, 1000);
+      if (reply === null) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(reply, "hi from a container\n");
+    await ctd.cri.stopContainer(id);
+    await ctd.cri.removeContainer(id);
+  });
+
   it("RunPodSandbox p50 over 5 more pods, then stop + remove deletes veths, addresses and mounts", async (t) => {
     for (let i = 0; i < 5; i++) {
       const started = Date.now();
-      pods.push(await ctd.cri.runPod({ namespace: "z", name: `p${i}`, labels: { pod: `p${i}` } }));
+      const uid = crypto.randomUUID();
+      pods.push({
+        ...(await ctd.cri.runPod({ namespace: "z", name: `p${i}`, uid, labels: { pod: `p${i}` } })),
+        uid,
+      });
       runMs.push(Date.now() - started);
     }
     t.diagnostic(`RunPodSandbox p50 ${median(runMs)} ms over ${runMs.length} pods (first ${runMs[0]} ms)`);
@@ -108,12 +136,7 @@ describe("containerd through CRI, bridge + host-local", { skip: cniSkipReason("c
     assert.deepEqual(veths.filter(linkExists), [], "the pods' host veths are deleted");
     assert.deepEqual(ipamAllocations(dirs.ipamDir, net.name), [], "host-local released every address");
     for (const pod of pods) assert.ok(!existsSync(pod.netns), `netns ${pod.netns} is gone`);
-    const state = `${dirs.root}/containerd/state`;
-    assert.deepEqual(
-      mountsUnder(state).filter((m) => !m.includes("/io.containerd.runtime.v2.task/")),
-      [],
-      "no shm or netns mount left",
-    );
+    assert.deepEqual(mountsUnder(dirs.root), [], "no netns, shm or rootfs mount left");
   });
 });
 
@@ -177,5 +200,6 @@ describe("podman with the CNI backend, bridge + host-local", { skip: cniSkipReas
     assert.deepEqual(veths.filter(linkExists), [], "the containers' host veths are deleted");
     assert.deepEqual(ipamAllocations(dirs.ipamDir, net.name), [], "host-local released every address");
     for (const c of containers) assert.ok(!existsSync(c.netns), `netns ${c.netns} is gone`);
+    assert.deepEqual(mountsUnder(dirs.root), [], "no container mount left");
   });
 });
