@@ -127,7 +127,7 @@ export async function startPodman(dirs: RunDirs): Promise<Podman> {
         "--name",
         spec.name,
         ...labels,
-        // The defaults inherited from this host are too high for runc here.
+        // Explicit lower rlimits, as issue 9 records for runc on this host.
         "--ulimit",
         "nofile=1024:1024",
         "--ulimit",
