@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Palisade needs to build and run its eBPF datapath and tests:
-# clang/llvm (BPF compiler), libbpf/libelf/zlib headers, kernel uapi headers, iproute2, and the
-# native-addon toolchain. Used by the README's quickstart and by .ci/run. Needs root (apt-get).
+# clang/llvm (BPF compiler), libbpf/libelf/zlib headers, kernel uapi headers, iproute2, the
+# native-addon toolchain, and the real container runtimes the CNI tests start (containerd, runc,
+# podman, the reference CNI plugins, and busybox-static for the locally built test image; gcc for
+# the CNI plugin binary). Used by the README's quickstart and by .ci/run. Needs root (apt-get).
 set -euo pipefail
 
-packages=(clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev iproute2 make g++ python3)
+packages=(clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev iproute2 make g++ python3
+  gcc containerd runc podman containernetworking-plugins busybox-static)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-system-deps: run as root (e.g. sudo bash scripts/install-system-deps.sh); needs: ${packages[*]}" >&2
