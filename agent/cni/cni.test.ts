@@ -167,6 +167,22 @@ describe("agent CNI socket", () => {
     assert.equal(JSON.parse(missing.stdout).code, 101);
   });
 
+  it("takes a CRI pod's named ports from its palisade.dev/ports annotation", async () => {
+    const req = cniRequest({
+      containerId: "c-pt",
+      netns: "/run/netns/pt",
+      args: "K8S_POD_NAMESPACE=shop;K8S_POD_NAME=pt",
+      prevResult: pod("pt", "198.18.7.7"),
+    });
+    const config = JSON.parse(req.stdin);
+    const ports = [{ name: "http", port: 8080, protocol: "TCP" }];
+    config.runtimeConfig = {
+      "io.kubernetes.cri.pod-annotations": { "palisade.dev/ports": JSON.stringify(ports) },
+    };
+    assert.equal((await callSocket(socket, { ...req, stdin: JSON.stringify(config) })).exitCode, 0);
+    assert.deepEqual((await get("shop", "pt")).ports, ports);
+  });
+
   it("answers CNI errors for a bad request: no prevResult, unsupported version, bad command", async () => {
     const noPrev = await callSocket(socket, cniRequest({ containerId: "x", netns: "/run/netns/x" }));
     assert.equal(JSON.parse(noPrev.stdout).code, 7);

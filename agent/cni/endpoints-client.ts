@@ -10,6 +10,7 @@ export interface EndpointBody {
   ips: string[];
   workload: { runtime: string; containerId: string; netns: string };
   labelsPending?: boolean;
+  ports?: { name: string; port: number; protocol: "TCP" | "UDP" | "SCTP" }[];
 }
 
 export interface StoredEndpoint extends EndpointBody {

@@ -6,10 +6,17 @@
 import type { Log } from "../clock.ts";
 import type { EndpointsApi, StoredEndpoint } from "./endpoints-client.ts";
 import type { PodRef, RuntimeKind } from "./pod-ref.ts";
+import { PORTS_KEY, portsOf } from "./ports.ts";
 
 /** What a runtime says about a container: its labels, or that it is gone; null: cannot tell yet. */
 export type Description =
-  | { state: "running"; labels: Record<string, string>; namespace?: string }
+  | {
+      state: "running";
+      labels: Record<string, string>;
+      namespace?: string;
+      /** CRI pods' annotations (where `palisade.dev/ports` may be). */
+      annotations?: Record<string, string>;
+    }
   | { state: "gone" }
   | null;
 
@@ -73,10 +80,20 @@ export class LabelResolver {
       const d = await adapter.describe(id).catch(() => null);
       if (d?.state === "gone") return;
       if (d?.state === "running") {
-        const { [NAMESPACE_LABEL]: nsLabel, ...labels } = d.labels;
+        const { [NAMESPACE_LABEL]: nsLabel, [PORTS_KEY]: _ports, ...labels } = d.labels;
         const namespace = d.namespace ?? nsLabel ?? ep.namespace;
         const moved = namespace !== ep.namespace;
-        const body = { labels, node: ep.node, interface: ep.interface, ips: ep.ips, workload: ep.workload };
+        const warn = (error: string) =>
+          this.#o.log({ level: "warn", msg: "cni ports ignored", containerId: id, error });
+        const ports = portsOf(d.annotations, warn) ?? portsOf(d.labels, warn) ?? ep.ports;
+        const body = {
+          labels,
+          node: ep.node,
+          interface: ep.interface,
+          ips: ep.ips,
+          workload: ep.workload,
+          ...(ports ? { ports } : {}),
+        };
         const { revision } = await this.#o.api.put(
           namespace,
           ep.name,

@@ -7,6 +7,7 @@ import type { Log } from "../clock.ts";
 import type { EndpointsApi, StoredEndpoint } from "./endpoints-client.ts";
 import { CNI_CODE, CniError, errorAnswer } from "./errors.ts";
 import { type PodRef, podRef } from "./pod-ref.ts";
+import { portsOf } from "./ports.ts";
 import { readAttachment } from "./prev-result.ts";
 import { type Invocation, readInvocation, SUPPORTED_VERSIONS } from "./request.ts";
 
@@ -95,6 +96,16 @@ export class CniService {
   private async add(inv: Invocation): Promise<string> {
     const attachment = readAttachment(inv.config.prevResult, inv.ifName, this.o.isBridge);
     const ref = podRef(inv);
+    // CRI runtimes pass the pod's annotations when the config declares the capability.
+    const annotations = inv.config.runtimeConfig?.["io.kubernetes.cri.pod-annotations"];
+    const ports = portsOf(annotations as Record<string, unknown> | undefined, (error) =>
+      this.o.log({
+        level: "warn",
+        msg: "cni ports ignored",
+        containerId: inv.containerId.slice(0, 12),
+        error,
+      }),
+    );
     const body = {
       labels: {},
       node: this.o.node,
@@ -103,6 +114,7 @@ export class CniService {
       workload: { runtime: ref.runtime, containerId: inv.containerId, netns: inv.netns },
       // Who the pod is comes from its runtime after ADD: deny-all until then.
       labelsPending: true,
+      ...(ports ? { ports } : {}),
     };
     const { revision } = await this.o.api.put(ref.namespace, ref.name, body);
     await this.o.enforcement.waitEnforced(

@@ -12,7 +12,12 @@ export const DEFAULT_CRI_SOCKET = "/run/containerd/containerd.sock";
 const RUNTIME_LABEL_PREFIXES = ["io.kubernetes.", "io.cri-containerd."];
 
 interface SandboxStatus {
-  status?: { state?: string; labels?: Record<string, string>; metadata?: { namespace?: string } };
+  status?: {
+    state?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    metadata?: { namespace?: string };
+  };
 }
 
 type StatusClient = grpc.Client & {
@@ -69,7 +74,12 @@ export function criAdapter(
               ),
             );
             const namespace = res.status.metadata?.namespace;
-            resolve({ state: "running", labels, ...(namespace ? { namespace } : {}) });
+            resolve({
+              state: "running",
+              labels,
+              annotations: res.status.annotations ?? {},
+              ...(namespace ? { namespace } : {}),
+            });
           },
         );
       }),
