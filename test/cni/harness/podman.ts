@@ -32,6 +32,8 @@ export interface RunSpec {
 }
 
 export interface Podman {
+  /** A script running podman with this harness's configuration (for the agent's `--podman`). */
+  command: string;
   /** Milliseconds the image load took. */
   timings: { loadMs: number };
   run(spec: RunSpec): Promise<PodmanContainer>;
@@ -76,6 +78,12 @@ export async function startPodman(dirs: RunDirs): Promise<Podman> {
   writeFileSync(confPath, containersConf(dirs, tmp));
   const env = { ...process.env, CONTAINERS_CONF: confPath };
   const global = ["--root", root, "--runroot", runroot];
+  const command = join(dirs.root, "podman", "podman.sh");
+  writeFileSync(
+    command,
+    `#!/bin/sh\nCONTAINERS_CONF=${JSON.stringify(confPath)} exec podman ${global.map((a) => JSON.stringify(a)).join(" ")} "$@"\n`,
+    { mode: 0o755 },
+  );
   const podman = async (args: string[]): Promise<string> => {
     try {
       return (await run("podman", [...global, ...args], { env, maxBuffer: 16 << 20 })).stdout;
@@ -115,6 +123,7 @@ export async function startPodman(dirs: RunDirs): Promise<Podman> {
   const loadMs = Date.now() - loadStart;
 
   return {
+    command,
     timings: { loadMs },
     inspect,
     async run(spec) {
