@@ -68,7 +68,7 @@ describe("palisade CNI under containerd (CRI)", { skip: cniSkipReason("container
     await eventually("labels", async () =>
       (await stack.endpoints()).every((e) => !e.labelsPending) ? true : undefined,
     );
-    const db = (await stack.api.must("GET", "/v1/namespaces/shop/endpoints/db"));
+    const db = await stack.api.must("GET", "/v1/namespaces/shop/endpoints/db");
     assert.equal(db.workload.runtime, "cri");
     assert.equal(db.workload.containerId, pods.get("shop/db")!.id);
     assert.equal(db.managedBy, `node/${stack.node}`);
@@ -95,7 +95,7 @@ describe("palisade CNI under containerd (CRI)", { skip: cniSkipReason("container
     );
     await stack.startAgent();
     await run("shop", "late", { app: "late" });
-    const late = (await stack.api.must("GET", "/v1/namespaces/shop/endpoints/late"));
+    const late = await stack.api.must("GET", "/v1/namespaces/shop/endpoints/late");
     assert.equal(late.workload.containerId, pods.get("shop/late")!.id);
   });
 
