@@ -86,6 +86,8 @@ export class BpfAgentDatapath implements AgentDatapath {
   readonly dp: BpfDatapath;
   readonly #bpffs: string;
   readonly #interfaces: InterfaceTable;
+  /** Interface name -> the index it had when last resolved (see #lastIndex). */
+  readonly #known = new Map<string, number>();
   readonly #listeners = new Set<(d: DropRecord[]) => void>();
   #reader: RingBufferReader | undefined;
 
@@ -171,6 +173,9 @@ export class BpfAgentDatapath implements AgentDatapath {
         throw datapathError(step.op, e);
       }
     }
+    // An interface that vanished (a pod's veth goes with its namespace, often before its endpoint's
+    // removal arrives) leaves pinned links and an endpoint entry under its old index.
+    if (pending.size > 0) await this.#sweepDead();
     return { pending: [...pending].sort() };
   }
 
@@ -187,8 +192,9 @@ export class BpfAgentDatapath implements AgentDatapath {
   }
 
   async detach(iface: string): Promise<void> {
-    const ifindex = this.#resolve(iface);
-    if (ifindex === undefined) return;
+    const ifindex = this.#resolve(iface) ?? this.#lastIndex(iface);
+    this.#known.delete(iface);
+    if (ifindex === undefined) return this.#sweepDead();
     try {
       this.dp.detach(ifindex);
     } catch (e) {
@@ -229,7 +235,21 @@ export class BpfAgentDatapath implements AgentDatapath {
   }
 
   #resolve(iface: string): number | undefined {
-    return parseOrphanName(iface) ?? this.#interfaces.ifindex(iface);
+    const ifindex = parseOrphanName(iface) ?? this.#interfaces.ifindex(iface);
+    if (ifindex !== undefined) this.#known.set(iface, ifindex);
+    return ifindex;
+  }
+
+  /**
+   * The index an interface had when this process last saw it, for removing what was bound to an
+   * interface that vanished first (a pod's veth goes with its network namespace, often before the
+   * endpoint's removal arrives). Never an index another interface holds now.
+   */
+  #lastIndex(iface: string): number | undefined {
+    const ifindex = this.#known.get(iface);
+    if (ifindex === undefined) return undefined;
+    const holder = this.#interfaces.name(ifindex);
+    return holder === undefined || holder === iface ? ifindex : undefined;
   }
 
   #bindings(entries: readonly EndpointEntry[], pending: Set<string>): EndpointBinding[] {
@@ -242,7 +262,20 @@ export class BpfAgentDatapath implements AgentDatapath {
     return out;
   }
 
+  /**
+   * Removes the pinned links and endpoint entries of interface indexes no interface holds any more:
+   * they can carry no traffic, only leak (and an index the kernel hands out again must start clean).
+   */
+  async #sweepDead(): Promise<void> {
+    const dead = (i: number) => this.#interfaces.name(i) === undefined;
+    for (const ifindex of this.dp.pinnedInterfaces()) if (dead(ifindex)) this.dp.detach(ifindex);
+    const stale = (await readEndpoints(this.dp.collection)).map((b) => b.ifindex).filter(dead);
+    if (stale.length > 0) await applyEndpoints(this.dp.collection, { remove: stale });
+  }
+
   #indexes(names: readonly string[]): number[] {
-    return names.map((n) => this.#resolve(n)).filter((i): i is number => i !== undefined);
+    return names
+      .map((n) => this.#resolve(n) ?? this.#lastIndex(n))
+      .filter((i): i is number => i !== undefined);
   }
 }

@@ -19,6 +19,10 @@ export interface CniStack {
   node: string;
   net: TestNetwork;
   socket: string;
+  /** The agent's pins (maps/ and links/). */
+  bpffs: string;
+  /** The agent's /metrics URL. */
+  metricsUrl: string;
   server: PalisadeProcess;
   agent(): PalisadeProcess;
   /** Starts the agent (enrolling on the first start); `runtimes` says how it reaches them. */
@@ -81,12 +85,15 @@ export async function startCniStack(dirs: RunDirs, o: StackOptions = {}): Promis
   await server.waitFor((l) => l.msg === "control plane listening");
   let agent: PalisadeProcess | undefined;
   let enrolled = false;
+  const metricsListen = `127.0.0.1:${await freePort()}`;
 
   const stack: CniStack = {
     api,
     node,
     net,
     socket,
+    bpffs,
+    metricsUrl: `http://${metricsListen}/metrics`,
     server,
     agent: () => {
       if (!agent) throw new Error("the agent is not running");
@@ -98,7 +105,7 @@ export async function startCniStack(dirs: RunDirs, o: StackOptions = {}): Promis
         : ((await api.must("POST", "/v1/enrollment-tokens", {})).token as string);
       const args = ["agent", "--server", url, "--node", node, "--datapath", "bpf", "--cni-socket", socket];
       args.push("--state-dir", join(dirs.root, "agent", "state"), "--bpffs", bpffs);
-      args.push("--metrics-listen", "127.0.0.1:0");
+      args.push("--metrics-listen", metricsListen);
       if (token) args.push("--enroll-token", token);
       if (o.criSocket) args.push("--cri-socket", o.criSocket());
       if (o.podman) args.push("--podman", o.podman());
