@@ -5,7 +5,8 @@ import { dirname, join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { openDatabase } from "../db/client.ts";
 import { createDeps, type Deps } from "./deps.ts";
-import { createApp } from "./server.ts";
+import { serveUpgrades } from "./http/upgrade.ts";
+import { createApp, createUpgradeApp } from "./server.ts";
 import { parseAllowNetworks } from "./webhooks/outbound/destination.ts";
 import type { WebhookOptions } from "./webhooks/service.ts";
 
@@ -82,7 +83,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolvePromise(s));
     s.once("error", reject);
   });
-  deps.hub.attach(server as unknown as import("node:http").Server);
+  serveUpgrades(server as unknown as import("node:http").Server, createUpgradeApp(deps));
   const address = server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${actualPort}`;

@@ -82,21 +82,19 @@ export class EnrollmentRepository {
         ? tx.select().from(enrollmentTokens).where(eq(enrollmentTokens.id, match[1]!)).get()
         : undefined;
       if (!row || !hashMatches(row.secretHash, token)) {
-        throw new ApiError(401, "enrollment.token_invalid", "the enrollment token is unknown or malformed");
+        throw new ApiError("enrollment.token_invalid", "the enrollment token is unknown or malformed");
       }
       const now = this.now();
       if (row.revokedAt)
-        throw new ApiError(401, "enrollment.token_revoked", `enrollment token ${row.id} was revoked`);
+        throw new ApiError("enrollment.token_revoked", `enrollment token ${row.id} was revoked`);
       if (Date.parse(row.expiresAt) <= now.getTime()) {
         throw new ApiError(
-          401,
           "enrollment.token_expired",
           `enrollment token ${row.id} expired at ${row.expiresAt}`,
         );
       }
       if (row.uses >= row.maxUses) {
         throw new ApiError(
-          401,
           "enrollment.token_used_up",
           `enrollment token ${row.id} was used ${row.uses} of ${row.maxUses} times`,
         );
@@ -104,7 +102,6 @@ export class EnrollmentRepository {
       const existing = tx.select({ name: nodes.name }).from(nodes).where(eq(nodes.name, node)).get();
       if (existing && !row.allowReenroll) {
         throw new ApiError(
-          409,
           "enrollment.node_exists",
           `node ${node} is already enrolled; use a token that allows re-enrollment or delete the node first`,
         );

@@ -23,8 +23,7 @@ export function namespaceRoutes({ store }: Deps) {
   app.get("/", (c) => c.json({ items: listNamespaces(store.db).map(view), revision: store.revision() }));
   app.get("/:name", (c) => {
     const found = getNamespace(store.db, c.req.param("name"));
-    if (!found)
-      throw new ApiError(404, "namespace.not_found", `namespace ${c.req.param("name")} does not exist`);
+    if (!found) throw new ApiError("namespace.not_found", `namespace ${c.req.param("name")} does not exist`);
     return c.json(view(found));
   });
   app.delete("/:name", (c) => {

@@ -32,8 +32,7 @@ export function networkPolicyRoutes({ store }: Deps) {
   app.get("/:ns/networkpolicies/:name", (c) => {
     const { ns, name } = c.req.param();
     const found = getPolicy(store.db, ns, name);
-    if (!found)
-      throw new ApiError(404, "networkpolicy.not_found", `networkpolicy ${ns}/${name} does not exist`);
+    if (!found) throw new ApiError("networkpolicy.not_found", `networkpolicy ${ns}/${name} does not exist`);
     const view = policyView(found.value, found.revision);
     return c.json(c.req.query("submitted") === "true" ? { ...view, submitted: found.submitted } : view);
   });

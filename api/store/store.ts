@@ -172,11 +172,10 @@ export class Store {
     const key = `${namespace}/${name}`;
     throw new StoreError(
       "endpoint.managed",
-      409,
       existing.managedBy
         ? `endpoint ${key} is managed by ${existing.managedBy} (created through CNI); add ?force=true to write it anyway`
         : `endpoint ${key} exists and is not managed by ${writer}; it was written through the API`,
-      { namespace, name, managedBy: existing.managedBy ?? null, writer: writer ?? null },
+      { details: { namespace, name, managedBy: existing.managedBy ?? null, writer: writer ?? null } },
     );
   }
 

@@ -1,9 +1,7 @@
 // Owns the sync hub: every connected agent's session, fan-out of each commit, heartbeats, node
 // status, and waiting until a revision is applied everywhere.
-import type { IncomingMessage, Server } from "node:http";
-import type { Duplex } from "node:stream";
-import { WebSocketServer } from "ws";
-import { CLOSE, MAX_AGENT_MESSAGE_BYTES, type ServerMessage, SYNC_STREAM_PATH } from "../../wire/sync.ts";
+import type { WebSocket } from "ws";
+import { CLOSE, type ServerMessage } from "../../wire/sync.ts";
 import type { EnrollmentRepository } from "../enrollment/enrollment.repository.ts";
 import type { NodesRepository } from "../nodes/nodes.repository.ts";
 import type { CommitResult, Store } from "../store/store.ts";
@@ -41,7 +39,6 @@ interface Waiter {
 
 export class SyncHub {
   readonly sessions = new Map<string, Session>();
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_AGENT_MESSAGE_BYTES });
   private readonly waiters = new Set<Waiter>();
   private readonly timer: NodeJS.Timeout;
   private readonly host: SessionHost;
@@ -115,52 +112,35 @@ export class SyncHub {
     this.timer.unref();
   }
 
-  /** Serves WebSocket upgrades of the agent stream on an HTTP server. */
-  attach(server: Server): void {
-    server.on("upgrade", (req, socket, head) => this.upgrade(req, socket, head));
-  }
-
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    if (url.pathname !== SYNC_STREAM_PATH) {
-      refuse(socket, 404, "no such stream");
-      return;
-    }
-    const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
-    const node = match ? this.opts.enrollment.verifyCredential(match[1]!) : null;
-    if (!node) {
-      refuse(socket, 401, "a valid node credential is required");
-      return;
-    }
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const previous = this.sessions.get(node);
-      if (previous) previous.close(CLOSE.REPLACED, "a newer stream of this node replaced this one");
-      const session = new Session(node, ws, this.host);
-      this.sessions.set(node, session);
+  /** Starts the session of an accepted stream (its node credential already verified). */
+  connect(node: string, ws: WebSocket): void {
+    const previous = this.sessions.get(node);
+    if (previous) previous.close(CLOSE.REPLACED, "a newer stream of this node replaced this one");
+    const session = new Session(node, ws, this.host);
+    this.sessions.set(node, session);
+    this.opts.metrics.connected.set(this.sessions.size);
+    ws.on("message", (data, isBinary) => {
+      if (isBinary) return session.close(CLOSE.PROTOCOL, "binary frames are not part of the protocol");
+      session.handle(data.toString());
+    });
+    ws.on("error", (err) =>
+      this.opts.log({ level: "warn", msg: "agent stream error", node, error: String(err) }),
+    );
+    ws.on("close", (code, reason) => {
+      // A stream replaced by a newer one of the same node is no disconnection of the node.
+      const current = this.sessions.get(node) === session;
+      if (current) this.sessions.delete(node);
       this.opts.metrics.connected.set(this.sessions.size);
-      ws.on("message", (data, isBinary) => {
-        if (isBinary) return session.close(CLOSE.PROTOCOL, "binary frames are not part of the protocol");
-        session.handle(data.toString());
-      });
-      ws.on("error", (err) =>
-        this.opts.log({ level: "warn", msg: "agent stream error", node, error: String(err) }),
-      );
-      ws.on("close", (code, reason) => {
-        // A stream replaced by a newer one of the same node is no disconnection of the node.
-        const current = this.sessions.get(node) === session;
-        if (current) this.sessions.delete(node);
-        this.opts.metrics.connected.set(this.sessions.size);
-        this.settleWaiters();
-        this.opts.log({ level: "info", msg: "agent disconnected", node });
-        if (current && session.helloed) {
-          this.emit({
-            type: "node.disconnected",
-            revision: this.opts.store.revision(),
-            data: { node, code, reason: reason.toString(), appliedRevision: session.appliedRevision },
-          });
-          this.checkEnforced();
-        }
-      });
+      this.settleWaiters();
+      this.opts.log({ level: "info", msg: "agent disconnected", node });
+      if (current && session.helloed) {
+        this.emit({
+          type: "node.disconnected",
+          revision: this.opts.store.revision(),
+          data: { node, code, reason: reason.toString(), appliedRevision: session.appliedRevision },
+        });
+        this.checkEnforced();
+      }
     });
   }
 
@@ -214,7 +194,6 @@ export class SyncHub {
   close(): void {
     clearInterval(this.timer);
     for (const s of this.sessions.values()) s.close(CLOSE.GOING_AWAY, "server shutting down");
-    this.wss.close();
   }
 
   private emit(event: HubEvent): void {
@@ -261,13 +240,4 @@ export class SyncHub {
   private tick(): void {
     for (const s of [...this.sessions.values()]) s.tick(this.opts.maxUnanswered ?? 3);
   }
-}
-
-function refuse(socket: Duplex, status: number, message: string): void {
-  const body = JSON.stringify({
-    error: { code: status === 401 ? "auth.invalid_credential" : "route.not_found", message, issues: [] },
-  });
-  socket.end(
-    `HTTP/1.1 ${status} ${status === 401 ? "Unauthorized" : "Not Found"}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
 }

@@ -32,7 +32,6 @@ export function hookRoutes(webhooks: Webhooks, store: Store) {
       maxSize: webhooks.maxHookBodyBytes,
       onError: () => {
         throw new ApiError(
-          413,
           "hook.body_too_large",
           `a hook body holds at most ${webhooks.maxHookBodyBytes} bytes`,
         );
@@ -42,7 +41,6 @@ export function hookRoutes(webhooks: Webhooks, store: Store) {
       const receiver = webhooks.receivers.withSecret(c.req.param("receiverId"));
       if (!receiver) {
         throw new ApiError(
-          404,
           "hook.receiver_not_found",
           `no webhook receiver with id ${c.req.param("receiverId")}`,
         );
@@ -90,7 +88,6 @@ interface Verified {
 
 function missing(names: string[]): ApiError {
   return new ApiError(
-    400,
     "hook.headers_missing",
     `the request lacks the header${names.length > 1 ? "s" : ""} ${names.join(", ")}`,
   );
@@ -114,14 +111,12 @@ function verifyStandard(
   if (absent.length > 0) throw missing(absent.map(([n]) => n!));
   if (id!.length > MAX_MESSAGE_ID) {
     throw new ApiError(
-      400,
       "hook.id_invalid",
       `webhook-id holds at most ${MAX_MESSAGE_ID} characters, got ${id!.length}`,
     );
   }
   if (!/^\d{1,12}$/.test(timestamp!)) {
     throw new ApiError(
-      400,
       "hook.timestamp_invalid",
       `webhook-timestamp must be Unix seconds, got ${JSON.stringify(timestamp!.slice(0, 40))}`,
     );
@@ -129,17 +124,12 @@ function verifyStandard(
   const skew = Math.round(webhooks.now() / 1000) - Number(timestamp);
   if (Math.abs(skew) > webhooks.toleranceSeconds) {
     throw new ApiError(
-      401,
       "hook.timestamp_stale",
       `webhook-timestamp ${timestamp} is ${Math.abs(skew)} s in the ${skew > 0 ? "past" : "future"}; at most ${webhooks.toleranceSeconds} s is accepted`,
     );
   }
   if (!verifyStandardSignature(receiver.secret, id!, Number(timestamp), raw, signature!)) {
-    throw new ApiError(
-      401,
-      "hook.signature_invalid",
-      "no v1 signature in webhook-signature matches the body",
-    );
+    throw new ApiError("hook.signature_invalid", "no v1 signature in webhook-signature matches the body");
   }
   return { messageId: id!, ping: false };
 }
@@ -149,15 +139,11 @@ function verifyGithub(c: Context, receiver: Receiver & { secret: string }, raw: 
   const signature = c.req.header("x-hub-signature-256");
   if (!signature) throw missing(["X-Hub-Signature-256"]);
   if (!verifyGithubSignature(receiver.secret, raw, signature)) {
-    throw new ApiError(401, "hook.signature_invalid", "X-Hub-Signature-256 does not match the body");
+    throw new ApiError("hook.signature_invalid", "X-Hub-Signature-256 does not match the body");
   }
   const delivery = c.req.header("x-github-delivery") ?? null;
   if (delivery !== null && delivery.length > MAX_MESSAGE_ID) {
-    throw new ApiError(
-      400,
-      "hook.id_invalid",
-      `X-GitHub-Delivery holds at most ${MAX_MESSAGE_ID} characters`,
-    );
+    throw new ApiError("hook.id_invalid", `X-GitHub-Delivery holds at most ${MAX_MESSAGE_ID} characters`);
   }
   return { messageId: delivery, ping: c.req.header("x-github-event") === "ping" };
 }
@@ -174,7 +160,6 @@ function answerReplay(
   if (!receipt) return undefined;
   if (receipt.bodyHash !== bodyHash) {
     throw new ApiError(
-      409,
       "hook.id_reused",
       `message ${messageId} was applied before with another body; nothing applied`,
     );
@@ -192,18 +177,17 @@ async function bundleOf(c: Context) {
     docs = await readDocuments(c, { yaml: true });
   } catch (err) {
     if (err instanceof ApiError)
-      throw new ApiError(400, "hook.invalid_body", err.message, [], { cause: err.code });
+      throw new ApiError("hook.invalid_body", err.message, { details: { cause: err.code }, cause: err });
     throw err;
   }
   if (docs.length > MAX_BUNDLE_DOCUMENTS) {
     throw new ApiError(
-      413,
       "hook.too_many_documents",
       `a bundle holds at most ${MAX_BUNDLE_DOCUMENTS} documents, got ${docs.length}`,
     );
   }
   const { writes, issues } = bundleToWrites(docs);
   if (issues.length > 0) throw ApiError.invalid("hook", issues);
-  if (writes.length === 0) throw new ApiError(422, "hook.empty", "the bundle holds no documents");
+  if (writes.length === 0) throw new ApiError("hook.empty", "the bundle holds no documents");
   return writes;
 }
