@@ -38,9 +38,9 @@ export function createDeps(database: OpenedDatabase, opts: DepsOptions): Deps {
   const store = new Store(database, {
     ...opts.store,
     // Webhook events of a write commit (or roll back) with the write itself.
-    inTransaction: (result) => {
-      opts.store?.inTransaction?.(result);
-      webhooks?.inTransaction(result);
+    inTransaction: (result, origin) => {
+      opts.store?.inTransaction?.(result, origin);
+      webhooks?.inTransaction(result, origin);
     },
     onCommit: (result) => {
       metrics?.compileSeconds.observe(result.compileMs / 1000);

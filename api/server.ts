@@ -53,8 +53,6 @@ export function createApp(deps: Deps) {
       readPosts: ["/v1/evaluate", "/v1/admission/validate"],
     }),
   );
-  // Tells the webhook events of a commit that it came from a bundle (apply.completed).
-  app.use("/v1/apply", (_c, next) => deps.webhooks.origin.run({ kind: "apply" }, next));
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {

@@ -20,7 +20,7 @@ export function applyRoutes({ store }: Deps) {
     const { writes, issues } = bundleToWrites(docs);
     if (issues.length > 0) throw ApiError.invalid("apply", issues);
     if (writes.length === 0) throw new ApiError("apply.empty", "the bundle holds no documents");
-    const { revision, written } = store.commit(writes);
+    const { revision, written } = store.commit(writes, { origin: { kind: "apply" } });
     return c.json({ revision, applied: written });
   });
   return app;

@@ -65,7 +65,7 @@ export function endpointRoutes({ store }: Deps) {
       writes.push({ kind: "endpoint", op: "delete", namespace: fromNs, name: fromName, writer, force });
     }
     writes.push({ kind: "endpoint", op: "upsert", value, force });
-    const { revision, written } = store.commit(writes);
+    const { revision, written } = store.commit(writes, { origin: { kind: "object" } });
     const op = written.find((w) => w.kind === "endpoint")?.op;
     return c.json(endpointView(value, revision), op === "created" ? 201 : 200);
   });
@@ -89,9 +89,10 @@ export function endpointRoutes({ store }: Deps) {
     const { ns, name } = c.req.param();
     const force = forceOf(c);
     const writer = writerOf(c);
-    const { revision } = store.commit([
-      { kind: "endpoint", op: "delete", namespace: ns, name, writer, force },
-    ]);
+    const { revision } = store.commit(
+      [{ kind: "endpoint", op: "delete", namespace: ns, name, writer, force }],
+      { origin: { kind: "object" } },
+    );
     return c.json({ kind: "Endpoint", namespace: ns, name, deleted: true, revision });
   });
   return app;

@@ -10,6 +10,7 @@ import type { Change, ObjectWrite } from "../policy/compiler/object-change.ts";
 import type { Endpoint, NetworkPolicy } from "../policy/model.ts";
 import { StoreError } from "./errors.ts";
 import { highWaterKey, loadEngine, REVISION_KEY } from "./load.ts";
+import type { CommitOrigin } from "./origin.ts";
 import { type NamespacedRowWrite, RowWriter } from "./rows.ts";
 
 export interface WriteSummary {
@@ -45,7 +46,7 @@ export interface StoreOptions {
    * Called inside each commit's transaction, after the revision is written: whatever it writes
    * (e.g. webhook events) commits or rolls back with the change itself. Throwing aborts the commit.
    */
-  inTransaction?: (result: CommitResult) => void;
+  inTransaction?: (result: CommitResult, origin: CommitOrigin) => void;
   /** Called after each commit (outside the transaction), e.g. to notify the sync hub. */
   onCommit?: (result: CommitResult) => void;
 }
@@ -75,8 +76,11 @@ export class Store {
     return this.cachedRevision;
   }
 
-  /** Applies the writes as one revision. Throws StoreError (4xx) for anything the caller can fix. */
-  commit(writes: ObjectWrite[]): CommitResult {
+  /**
+   * Applies the writes as one revision; `origin` says which route made it (for the inTransaction
+   * hook). Throws StoreError (4xx) for anything the caller can fix.
+   */
+  commit(writes: ObjectWrite[], { origin }: { origin: CommitOrigin }): CommitResult {
     try {
       const result = this.database.sqlite.transaction(() => {
         const at = this.now().toISOString();
@@ -92,7 +96,7 @@ export class Store {
         this.rows.revision(revision, at, JSON.stringify(written), JSON.stringify(applied.changes));
         this.rows.meta(REVISION_KEY, revision);
         const committed = { revision, written, changes: applied.changes, compileMs };
-        this.opts.inTransaction?.(committed);
+        this.opts.inTransaction?.(committed, origin);
         return committed;
       })();
       this.cachedRevision = result.revision;

@@ -1,14 +1,14 @@
 // Owns the webhook module's wiring: the repositories, the queue and worker, and the three ways
 // events enter the queue (a commit's own transaction, node events, revision enforcement).
-import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytes } from "node:crypto";
 import type { Registry } from "prom-client";
 import type { OpenedDatabase } from "../../db/client.ts";
+import type { CommitOrigin } from "../store/origin.ts";
 import type { CommitResult } from "../store/store.ts";
 import { ReceiverRepository } from "./inbound/receivers.repository.ts";
 import { createWebhookMetrics, type WebhookMetrics } from "./metrics.ts";
 import { DestinationPolicy, type Resolve, systemResolve } from "./outbound/destination.ts";
-import { type CommitOrigin, type EventDraft, eventsOfCommit } from "./outbound/events.ts";
+import { type EventDraft, eventsOfCommit } from "./outbound/events.ts";
 import { DeliveryQueue } from "./outbound/queue.ts";
 import { SubscriptionRepository } from "./outbound/subscriptions.repository.ts";
 import { DeliveryWorker, type WorkerOptions } from "./outbound/worker.ts";
@@ -64,8 +64,6 @@ export class Webhooks {
   readonly resolve: Resolve;
   readonly metrics: WebhookMetrics;
   readonly now: () => number;
-  /** Tells the commit hook where a commit came from (set around store.commit by routes). */
-  readonly origin = new AsyncLocalStorage<CommitOrigin>();
   readonly maxHookBodyBytes: number;
   readonly toleranceSeconds: number;
   private readonly receiptRetentionMs: number;
@@ -113,10 +111,9 @@ export class Webhooks {
   }
 
   /** The store's inTransaction hook: events of the commit, and the receipt of an inbound hook. */
-  inTransaction(result: CommitResult): void {
-    const origin = this.origin.getStore();
+  inTransaction(result: CommitResult, origin: CommitOrigin): void {
     this.queue.enqueue(eventsOfCommit(result, origin), this.now());
-    if (origin?.kind === "hook" && origin.messageId !== null) {
+    if (origin.kind === "hook" && origin.messageId !== null) {
       this.receivers.record(origin.receiverId, origin.messageId, {
         bodyHash: origin.bodyHash,
         status: 200,

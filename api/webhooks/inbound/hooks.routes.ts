@@ -8,6 +8,7 @@ import { MAX_BUNDLE_DOCUMENTS } from "../../apply/apply.routes.ts";
 import { bundleToWrites } from "../../apply/bundle.ts";
 import { readDocuments } from "../../http/body.ts";
 import { ApiError } from "../../http/errors.ts";
+import type { CommitOrigin } from "../../store/origin.ts";
 import type { Store } from "../../store/store.ts";
 import { hookAnswer, type Webhooks } from "../service.ts";
 import { verifyGithubSignature, verifyStandardSignature } from "../signing.ts";
@@ -58,14 +59,14 @@ export function hookRoutes(webhooks: Webhooks, store: Store) {
           : answerReplay(c, webhooks, receiver.id, verified.messageId, bodyHash);
       if (replay) return replay;
       const writes = await bundleOf(c);
-      const origin = {
-        kind: "hook" as const,
+      const origin: CommitOrigin = {
+        kind: "hook",
         receiverId: receiver.id,
         messageId: verified.messageId,
         bodyHash,
       };
       try {
-        const result = webhooks.origin.run(origin, () => store.commit(writes));
+        const result = store.commit(writes, { origin });
         return c.json(hookAnswer(result));
       } catch (err) {
         // The same message id committed meanwhile (a concurrent duplicate): answer as a replay.
