@@ -1,5 +1,7 @@
 // Owns the one object of dependencies that every route factory receives, and its construction.
+
 import type { OpenedDatabase } from "../db/client.ts";
+import type { Log } from "../lib/log.ts";
 import { TokenRepository } from "./auth/tokens.ts";
 import { EnrollmentRepository } from "./enrollment/enrollment.repository.ts";
 import { type ApiMetrics, createMetrics } from "./metrics.ts";
@@ -19,7 +21,7 @@ export interface Deps {
   webhooks: Webhooks;
   metrics: ApiMetrics;
   adminToken: string;
-  log: (line: Record<string, unknown>) => void;
+  log: Log;
 }
 
 export interface DepsOptions {

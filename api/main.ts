@@ -1,9 +1,11 @@
 // Owns starting the control plane: configuration, the admin token, wiring, and listening.
+
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { openDatabase } from "../db/client.ts";
+import { jsonLog, type Log } from "../lib/log.ts";
 import { createDeps, type Deps } from "./deps.ts";
 import { serveUpgrades } from "./http/upgrade.ts";
 import { createApp, createUpgradeApp } from "./server.ts";
@@ -17,7 +19,7 @@ export interface ServerOptions {
   dbPath: string;
   /** The admin bearer token; generated into <db dir>/admin-token when absent. */
   adminToken?: string;
-  log?: (line: Record<string, unknown>) => void;
+  log?: Log;
   /** Seconds between heartbeats to agents (default 10). */
   heartbeatSeconds?: number;
   /**
@@ -58,8 +60,7 @@ export function buildDeps(dbPath: string, adminToken: string, log: Deps["log"]):
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
-  const log =
-    opts.log ?? ((line) => console.log(JSON.stringify({ time: new Date().toISOString(), ...line })));
+  const log = opts.log ?? jsonLog;
   const { host, port } = parseListen(opts.listen);
   let adminToken = opts.adminToken;
   let adminTokenFile: string | undefined;

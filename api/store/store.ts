@@ -1,8 +1,10 @@
 // Owns every write: one synchronous SQLite transaction stores the objects, runs the compiler, bumps
 // the revision and records the compiled change set, or nothing happens at all.
+
 import { eq, gt, lte } from "drizzle-orm";
 import type { OpenedDatabase } from "../../db/client.ts";
 import { meta, revisions } from "../../db/schema.ts";
+import { isoTime, realClock, type TimeSource } from "../../lib/clock.ts";
 import type { MapSizes } from "../../wire/entries.ts";
 import type { AllocationChange } from "../policy/allocator.ts";
 import { type ChangeSet, EngineError, type PolicyEngine } from "../policy/compiler/engine.ts";
@@ -39,7 +41,8 @@ export interface CommitResult {
 
 export interface StoreOptions {
   mapSizes?: MapSizes;
-  now?: () => Date;
+  /** The time each revision is stamped with. */
+  clock?: TimeSource;
   /** Revisions the log keeps for delta catch-up (default 10,000); older ones are compacted away. */
   logRetention?: number;
   /**
@@ -53,7 +56,7 @@ export interface StoreOptions {
 
 export class Store {
   engine: PolicyEngine;
-  private readonly now: () => Date;
+  private readonly clock: TimeSource;
   private readonly rows: RowWriter;
   private cachedRevision: number | undefined;
 
@@ -61,7 +64,7 @@ export class Store {
     readonly database: OpenedDatabase,
     private readonly opts: StoreOptions = {},
   ) {
-    this.now = opts.now ?? (() => new Date());
+    this.clock = opts.clock ?? realClock;
     this.rows = new RowWriter(database.sqlite);
     this.engine = this.load();
   }
@@ -83,7 +86,7 @@ export class Store {
   commit(writes: ObjectWrite[], { origin }: { origin: CommitOrigin }): CommitResult {
     try {
       const result = this.database.sqlite.transaction(() => {
-        const at = this.now().toISOString();
+        const at = isoTime(this.clock);
         const revision = this.revision() + 1;
         const changes: Change[] = [];
         const written: WriteSummary[] = [];

@@ -1,6 +1,9 @@
 // Owns the sync hub: every connected agent's session, fan-out of each commit, heartbeats, node
 // status, and waiting until a revision is applied everywhere.
+
 import type { WebSocket } from "ws";
+import { isoTime, realClock, type TimeSource } from "../../lib/clock.ts";
+import type { Log } from "../../lib/log.ts";
 import { CLOSE, type ServerMessage } from "../../wire/sync.ts";
 import type { EnrollmentRepository } from "../enrollment/enrollment.repository.ts";
 import type { NodesRepository } from "../nodes/nodes.repository.ts";
@@ -13,11 +16,12 @@ export interface HubOptions {
   enrollment: EnrollmentRepository;
   nodes: NodesRepository;
   metrics: SyncMetrics;
-  log: (line: Record<string, unknown>) => void;
+  log: Log;
   heartbeatSeconds?: number;
   /** Heartbeats an agent may leave unanswered before it is dropped. */
   maxUnanswered?: number;
-  now?: () => Date;
+  /** The time node status is stamped with. */
+  clock?: TimeSource;
   /**
    * Node events for webhooks: node.connected, node.disconnected, node.nack, and revision.enforced
    * when every connected node has acknowledged a revision (once per advance). Must not throw.
@@ -49,7 +53,7 @@ export class SyncHub {
 
   constructor(private readonly opts: HubOptions) {
     this.heartbeatSeconds = opts.heartbeatSeconds ?? 10;
-    const now = opts.now ?? (() => new Date());
+    const clock = opts.clock ?? realClock;
     const { store, nodes, metrics } = opts;
     this.host = {
       heartbeatSeconds: this.heartbeatSeconds,
@@ -74,7 +78,7 @@ export class SyncHub {
         nodes.update(s.node, {
           agentVersion: hello.agentVersion,
           features: hello.features,
-          lastSeenAt: now().toISOString(),
+          lastSeenAt: isoTime(clock),
         });
         opts.log({
           level: "info",
@@ -93,7 +97,7 @@ export class SyncHub {
         metrics.acks.inc();
         const committed = this.commitTimes.get(revision);
         if (committed !== undefined) metrics.fanoutSeconds.observe((performance.now() - committed) / 1000);
-        nodes.update(s.node, { appliedRevision: revision, lastError: null, lastSeenAt: now().toISOString() });
+        nodes.update(s.node, { appliedRevision: revision, lastError: null, lastSeenAt: isoTime(clock) });
         this.settleWaiters();
         this.checkEnforced();
       },
@@ -103,7 +107,7 @@ export class SyncHub {
         opts.log({ level: "warn", msg: "agent refused a revision", node: s.node, revision, error });
         this.emit({ type: "node.nack", revision, data: { node: s.node, error } });
       },
-      onStatus: (s, status) => nodes.update(s.node, { ...status, lastSeenAt: now().toISOString() }),
+      onStatus: (s, status) => nodes.update(s.node, { ...status, lastSeenAt: isoTime(clock) }),
       onRotate: (s) => opts.enrollment.rotateCredential(s.node),
       log: opts.log,
       counters: { deltas: () => metrics.deltasSent.inc(), snapshots: () => metrics.snapshotsSent.inc() },

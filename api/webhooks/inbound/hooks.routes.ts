@@ -122,7 +122,7 @@ function verifyStandard(
       `webhook-timestamp must be Unix seconds, got ${JSON.stringify(timestamp!.slice(0, 40))}`,
     );
   }
-  const skew = Math.round(webhooks.now() / 1000) - Number(timestamp);
+  const skew = Math.round(webhooks.clock.now() / 1000) - Number(timestamp);
   if (Math.abs(skew) > webhooks.toleranceSeconds) {
     throw new ApiError(
       "hook.timestamp_stale",

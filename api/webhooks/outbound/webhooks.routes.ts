@@ -138,7 +138,7 @@ export function webhookRoutes(webhooks: Webhooks) {
     if (!sub.enabled) {
       throw new ApiError("webhook.disabled", `webhook ${sub.id} is disabled; enable it before redelivering`);
     }
-    const id = queue.redeliver(sub.id, original.eventId, webhooks.now());
+    const id = queue.redeliver(sub.id, original.eventId, webhooks.clock.now());
     webhooks.worker.kick();
     const { seq: _, ...view } = findDelivery(webhooks, sub.id, id);
     return c.json(view, 202);
