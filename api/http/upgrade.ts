@@ -34,7 +34,8 @@ async function answer(app: FetchApp, pending: PendingUpgrade): Promise<void> {
   const headers = new Headers();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
     headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
-  const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
+  // Routes only look at the path; a made-up Host header must not break the URL.
+  const url = new URL(req.url ?? "/", "http://localhost");
   const res = await app.fetch(new Request(url, { method: req.method, headers }), { upgrade: pending });
   if (pending.accepted) return;
   // A refusal: the status and body the app answered, then the connection ends.
