@@ -1,8 +1,10 @@
 // Owns enrollment: trading an enrollment token for a node credential (POST /v1/enroll), retrying
 // what may pass later, and keeping the credential in the state dir so later starts reuse it.
+
+import type { Clock } from "../lib/clock.ts";
+import { realClock } from "../lib/clock.ts";
+import type { Log } from "../lib/log.ts";
 import { ENROLL_PATH, type EnrollAnswer, type EnrollRequest, enrollAnswerSchema } from "../wire/enroll.ts";
-import type { Clock, Log } from "./clock.ts";
-import { realClock } from "./clock.ts";
 import type { StateDir, StoredCredential } from "./state-dir.ts";
 import { type BackoffOptions, backoffDelay } from "./sync/backoff.ts";
 

@@ -3,8 +3,9 @@
 
 import { readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
+import { type Clock, realClock } from "../lib/clock.ts";
+import { jsonLog, type Log } from "../lib/log.ts";
 import type { MapSizes } from "../wire/entries.ts";
-import { type Clock, jsonLog, type Log, realClock } from "./clock.ts";
 import { enforcementOf } from "./cni/enforcement.ts";
 import { type CniOptions, startCni } from "./cni/index.ts";
 import { BpfAgentDatapath } from "./datapath/bpf.ts";
@@ -40,7 +41,7 @@ export interface AgentOptions {
   datapath: "bpf" | "memory";
   /** Detach and remove the whole datapath on stop() (default: leave it enforcing). */
   removeOnExit?: boolean;
-  log?: (line: Record<string, unknown>) => void;
+  log?: Log;
   /** Serve the CNI plugin on a unix socket (`palisade agent --cni-socket`). */
   cni?: CniOptions;
   /** Timings and fakes; every field has a production default. */

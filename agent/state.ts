@@ -1,5 +1,5 @@
 // Owns the agent's explicit states and their allowed transitions; every transition is logged.
-import type { Log } from "./clock.ts";
+import type { Log } from "../lib/log.ts";
 
 /**
  * enrolling: getting or loading the node credential; syncing: connected or connecting, no revision

@@ -1,5 +1,7 @@
 // Owns the one object of dependencies that every route factory receives, and its construction.
+
 import type { OpenedDatabase } from "../db/client.ts";
+import type { Log } from "../lib/log.ts";
 import { TokenRepository } from "./auth/tokens.ts";
 import { EnrollmentRepository } from "./enrollment/enrollment.repository.ts";
 import { type ApiMetrics, createMetrics } from "./metrics.ts";
@@ -19,7 +21,7 @@ export interface Deps {
   webhooks: Webhooks;
   metrics: ApiMetrics;
   adminToken: string;
-  log: (line: Record<string, unknown>) => void;
+  log: Log;
 }
 
 export interface DepsOptions {
@@ -38,9 +40,9 @@ export function createDeps(database: OpenedDatabase, opts: DepsOptions): Deps {
   const store = new Store(database, {
     ...opts.store,
     // Webhook events of a write commit (or roll back) with the write itself.
-    inTransaction: (result) => {
-      opts.store?.inTransaction?.(result);
-      webhooks?.inTransaction(result);
+    inTransaction: (result, origin) => {
+      opts.store?.inTransaction?.(result, origin);
+      webhooks?.inTransaction(result, origin);
     },
     onCommit: (result) => {
       metrics?.compileSeconds.observe(result.compileMs / 1000);

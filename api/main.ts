@@ -1,11 +1,14 @@
 // Owns starting the control plane: configuration, the admin token, wiring, and listening.
+
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { openDatabase } from "../db/client.ts";
+import { jsonLog, type Log } from "../lib/log.ts";
 import { createDeps, type Deps } from "./deps.ts";
-import { createApp } from "./server.ts";
+import { serveUpgrades } from "./http/upgrade.ts";
+import { createApp, createUpgradeApp } from "./server.ts";
 import { parseAllowNetworks } from "./webhooks/outbound/destination.ts";
 import type { WebhookOptions } from "./webhooks/service.ts";
 
@@ -16,7 +19,7 @@ export interface ServerOptions {
   dbPath: string;
   /** The admin bearer token; generated into <db dir>/admin-token when absent. */
   adminToken?: string;
-  log?: (line: Record<string, unknown>) => void;
+  log?: Log;
   /** Seconds between heartbeats to agents (default 10). */
   heartbeatSeconds?: number;
   /**
@@ -57,8 +60,7 @@ export function buildDeps(dbPath: string, adminToken: string, log: Deps["log"]):
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
-  const log =
-    opts.log ?? ((line) => console.log(JSON.stringify({ time: new Date().toISOString(), ...line })));
+  const log = opts.log ?? jsonLog;
   const { host, port } = parseListen(opts.listen);
   let adminToken = opts.adminToken;
   let adminTokenFile: string | undefined;
@@ -82,7 +84,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolvePromise(s));
     s.once("error", reject);
   });
-  deps.hub.attach(server as unknown as import("node:http").Server);
+  serveUpgrades(server as unknown as import("node:http").Server, createUpgradeApp(deps));
   const address = server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${actualPort}`;

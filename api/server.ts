@@ -1,7 +1,9 @@
-// Owns the HTTP application: middleware order, routes, and the one error handler.
+// Owns the HTTP applications: middleware order, routes, and the one error handler, for REST requests
+// and for WebSocket upgrades (the agent stream).
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { routePath } from "hono/route";
+import { SYNC_STREAM_PATH } from "../wire/sync.ts";
 import { applyRoutes } from "./apply/apply.routes.ts";
 import { bearerAuth } from "./auth/middleware.ts";
 import { tokenRoutes } from "./auth/tokens.routes.ts";
@@ -9,11 +11,13 @@ import type { Deps } from "./deps.ts";
 import { endpointRoutes } from "./endpoints/endpoints.routes.ts";
 import { enrollmentTokenRoutes, enrollRoutes } from "./enrollment/enrollment.routes.ts";
 import { evaluateRoutes } from "./evaluate/evaluate.routes.ts";
-import { ApiError, handleError } from "./http/errors.ts";
+import { ApiError, errorResponse, handleError } from "./http/errors.ts";
+import type { UpgradeBindings } from "./http/upgrade.ts";
 import { namespaceRoutes } from "./namespaces/namespaces.routes.ts";
 import { networkPolicyRoutes } from "./networkpolicies/networkpolicies.routes.ts";
 import { nodeRoutes, syncWaitRoutes } from "./nodes/nodes.routes.ts";
 import { openApiDocument } from "./openapi.ts";
+import { streamRoutes } from "./sync/stream.routes.ts";
 import { admissionRoutes } from "./webhooks/admission/admission.routes.ts";
 import { hookRoutes } from "./webhooks/inbound/hooks.routes.ts";
 import { receiverRoutes } from "./webhooks/inbound/receivers.routes.ts";
@@ -34,7 +38,7 @@ export function createApp(deps: Deps) {
   const limitBody = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () => {
-      throw new ApiError(413, "request.too_large", `the body exceeds ${MAX_BODY_BYTES} bytes`);
+      throw new ApiError("request.too_large", `the body exceeds ${MAX_BODY_BYTES} bytes`);
     },
   });
   // Inbound hooks bound their bodies themselves, with their own limit and error code.
@@ -49,8 +53,6 @@ export function createApp(deps: Deps) {
       readPosts: ["/v1/evaluate", "/v1/admission/validate"],
     }),
   );
-  // Tells the webhook events of a commit that it came from a bundle (apply.completed).
-  app.use("/v1/apply", (_c, next) => deps.webhooks.origin.run({ kind: "apply" }, next));
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
@@ -86,13 +88,17 @@ export function createApp(deps: Deps) {
   app.route("/v1/admission", admissionRoutes());
 
   app.notFound((c) =>
-    c.json(
-      {
-        error: { code: "route.not_found", message: `no route for ${c.req.method} ${c.req.path}`, issues: [] },
-      },
-      404,
-    ),
+    errorResponse(c, new ApiError("route.not_found", `no route for ${c.req.method} ${c.req.path}`)),
   );
+  app.onError((err, c) => handleError(err, c, deps.log));
+  return app;
+}
+
+/** Answers WebSocket upgrade requests (see http/upgrade.ts): the agent stream, refusals as in REST. */
+export function createUpgradeApp(deps: Deps) {
+  const app = new Hono<{ Bindings: UpgradeBindings }>();
+  app.route(SYNC_STREAM_PATH, streamRoutes(deps.hub, deps.enrollment));
+  app.notFound((c) => errorResponse(c, new ApiError("route.not_found", "no such stream")));
   app.onError((err, c) => handleError(err, c, deps.log));
   return app;
 }

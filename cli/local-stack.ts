@@ -1,11 +1,13 @@
 // Owns running a control plane and this node's agent in one process (`palisade up`, and `palisade
 // demo` when no control plane answers): the agent is enrolled automatically with a one-use token
 // created through the API with the admin token; stop() stops the agent, then the server.
+
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import type { AgentOptions, RunningAgent } from "../agent/main.ts";
 import type { ServerOptions } from "../api/main.ts";
+import type { Log } from "../lib/log.ts";
 import { CliError } from "./failure.ts";
 
 export type StartServerFn = (
@@ -24,7 +26,7 @@ export interface LocalStackOptions {
   metricsListen: string;
   datapath: "bpf" | "memory";
   removeOnExit: boolean;
-  log: (line: Record<string, unknown>) => void;
+  log: Log;
 }
 
 export interface LocalStack {

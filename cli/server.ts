@@ -1,6 +1,8 @@
 // Owns `palisade server`: starts the control plane, writes its logs, closes it on SIGINT/SIGTERM.
+
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import type { Log } from "../lib/log.ts";
 import { defineCommand, EXIT_FAILED, EXIT_OK } from "./command.ts";
 import { requireValue, UsageError } from "./flags.ts";
 import { type Io, workingDirectory } from "./io.ts";
@@ -10,7 +12,7 @@ export type StartServer = (opts: {
   listen: string;
   dbPath: string;
   adminToken?: string;
-  log?: (line: Record<string, unknown>) => void;
+  log?: Log;
 }) => Promise<{ url: string; adminTokenFile?: string; close(): Promise<void> }>;
 
 export interface ServerDeps {

@@ -2,7 +2,7 @@
 // period, every endpoint this node manages through CNI is checked against its interface, its
 // network namespace and its runtime; one that is gone is deleted. At start it also re-adopts:
 // endpoints still waiting for labels get a resolver again.
-import type { Log } from "../clock.ts";
+import type { Log } from "../../lib/log.ts";
 import type { EndpointsApi, StoredEndpoint } from "./endpoints-client.ts";
 import type { LabelResolver, RuntimeAdapter } from "./labels.ts";
 import type { RuntimeKind } from "./pod-ref.ts";

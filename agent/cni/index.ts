@@ -1,7 +1,7 @@
 // Owns starting the agent's CNI side: the socket the plugin talks to, the service behind it, the
 // label resolver and the collector of pods that went away.
 import { existsSync } from "node:fs";
-import type { Log } from "../clock.ts";
+import type { Log } from "../../lib/log.ts";
 import { endpointsClient } from "./endpoints-client.ts";
 import { startCollector } from "./gc.ts";
 import { LabelResolver, type RuntimeAdapter } from "./labels.ts";

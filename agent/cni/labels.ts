@@ -3,7 +3,7 @@
 // CRI runtimes know the sandbox only once RunPodSandbox returns, and podman locks the container
 // during network setup, so this cannot happen inside ADD: the pod is deny-all for that window
 // (typically 0.1-1 s; the polls below bound it).
-import type { Log } from "../clock.ts";
+import type { Log } from "../../lib/log.ts";
 import type { EndpointsApi, StoredEndpoint } from "./endpoints-client.ts";
 import type { PodRef, RuntimeKind } from "./pod-ref.ts";
 import { PORTS_KEY, portsOf } from "./ports.ts";

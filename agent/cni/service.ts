@@ -2,8 +2,9 @@
 // answers only once its programs are attached and the revision holding it is applied here; DEL
 // removes it; CHECK verifies record and attachment. The pod's labels come later from its runtime
 // (see labels.ts): until then the endpoint is deny-all both ways.
+
+import type { Log } from "../../lib/log.ts";
 import type { CniAnswer, CniRequest } from "../../wire/cni-socket.ts";
-import type { Log } from "../clock.ts";
 import type { EndpointsApi, StoredEndpoint } from "./endpoints-client.ts";
 import { CNI_CODE, CniError, errorAnswer } from "./errors.ts";
 import { type PodRef, podRef } from "./pod-ref.ts";

@@ -3,6 +3,7 @@
 import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
+import type { Log } from "../../lib/log.ts";
 import {
   type CniAnswer,
   type CniRequest,
@@ -10,7 +11,6 @@ import {
   encodeCniAnswer,
   MAX_CNI_REQUEST_BYTES,
 } from "../../wire/cni-socket.ts";
-import type { Log } from "../clock.ts";
 import { CNI_CODE, CniError, errorAnswer } from "./errors.ts";
 
 export interface CniSocketServer {

@@ -2,13 +2,13 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { ManualClock, settle } from "../../lib/testing/manual-clock.ts";
 import type { EndpointEntry, NodeState } from "../../wire/entries.ts";
 import { ep } from "../../wire/testing.ts";
 import { sortedState } from "../datapath/datapath.case.ts";
 import { DatapathError } from "../datapath/datapath.ts";
 import { VirtualInterfaces } from "../datapath/interfaces.ts";
 import { MemoryAgentDatapath } from "../datapath/memory.ts";
-import { ManualClock, settle } from "../testing/manual-clock.ts";
 import { Reconciler } from "./loop.ts";
 
 const state = (n: number, endpoints: EndpointEntry[] = []): NodeState => ({

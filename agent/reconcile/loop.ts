@@ -1,10 +1,12 @@
 // Owns applying desired state to the datapath: plan against what the datapath holds, apply, roll
 // back to the last good state on failure, retry interfaces that do not exist yet, and resync from
 // a full read-back on a period to repair drift. Every operation runs one at a time.
+
+import type { Clock } from "../../lib/clock.ts";
+import { realClock } from "../../lib/clock.ts";
+import type { Log } from "../../lib/log.ts";
 import type { EndpointEntry, NodeState } from "../../wire/entries.ts";
 import { emptyNodeState } from "../../wire/map-delta.ts";
-import type { Clock, Log } from "../clock.ts";
-import { realClock } from "../clock.ts";
 import type { AgentDatapath, DatapathState } from "../datapath/datapath.ts";
 import { planReconcile, stepSize } from "./planner.ts";
 

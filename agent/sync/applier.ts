@@ -1,10 +1,11 @@
 // Owns turning snapshots and deltas into enforced revisions: apply only on top of the exact
 // revision, refuse revisions whose entries are invalid, persist the applied revision, and answer
 // with ack or nack.
+
+import type { Log } from "../../lib/log.ts";
 import type { NodeState } from "../../wire/entries.ts";
 import { applyNodeDelta, emptyNodeState } from "../../wire/map-delta.ts";
 import type { DeltaMessage, RevisionHeader, SnapshotMessage } from "../../wire/sync.ts";
-import type { Log } from "../clock.ts";
 import { DatapathError } from "../datapath/datapath.ts";
 import type { Reconciler } from "../reconcile/loop.ts";
 import type { StateDir } from "../state-dir.ts";

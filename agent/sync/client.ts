@@ -2,6 +2,8 @@
 // applied revision, validate every server message, apply snapshots and deltas in order and answer
 // ack/nack, answer heartbeats, rotate the credential on a schedule, and reconnect with backoff.
 import WebSocket from "ws";
+import { type Clock, realClock } from "../../lib/clock.ts";
+import type { Log } from "../../lib/log.ts";
 import {
   type AgentMessage,
   CLOSE,
@@ -17,7 +19,6 @@ import {
   SYNC_PROTOCOL_VERSION,
   SYNC_STREAM_PATH,
 } from "../../wire/sync.ts";
-import { type Clock, type Log, realClock } from "../clock.ts";
 import type { ApplyAnswer } from "./applier.ts";
 import { type BackoffOptions, backoffDelay } from "./backoff.ts";
 

@@ -13,15 +13,14 @@ export function applyRoutes({ store }: Deps) {
     const docs = await readDocuments(c, { yaml: true });
     if (docs.length > MAX_BUNDLE_DOCUMENTS) {
       throw new ApiError(
-        413,
         "apply.too_many_documents",
         `a bundle holds at most ${MAX_BUNDLE_DOCUMENTS} documents, got ${docs.length}`,
       );
     }
     const { writes, issues } = bundleToWrites(docs);
     if (issues.length > 0) throw ApiError.invalid("apply", issues);
-    if (writes.length === 0) throw new ApiError(422, "apply.empty", "the bundle holds no documents");
-    const { revision, written } = store.commit(writes);
+    if (writes.length === 0) throw new ApiError("apply.empty", "the bundle holds no documents");
+    const { revision, written } = store.commit(writes, { origin: { kind: "apply" } });
     return c.json({ revision, applied: written });
   });
   return app;

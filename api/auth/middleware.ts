@@ -30,6 +30,19 @@ export function nodeMayCall(method: string, path: string, node: string): boolean
   );
 }
 
+/** Requires a node credential (`Bearer pnc_...`); the node it belongs to is `c.get("node")`. */
+export function nodeCredential(
+  verify: (credential: string) => string | null,
+): MiddlewareHandler<{ Variables: { node: string } }> {
+  return async function authenticateNode(c, next) {
+    const match = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "");
+    const node = match ? verify(match[1]!) : null;
+    if (!node) throw new ApiError("auth.invalid_credential", "a valid node credential is required");
+    c.set("node", node);
+    return next();
+  };
+}
+
 /** Requires a valid bearer token; `read` tokens may only use GET and HEAD (and the `readPosts`). */
 export function bearerAuth(opts: AuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
   const paths = opts.openPaths ?? ["/healthz", "/readyz", "/v1/enroll"];
@@ -42,11 +55,7 @@ export function bearerAuth(opts: AuthOptions): MiddlewareHandler<{ Variables: Au
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) {
       c.header("WWW-Authenticate", 'Bearer realm="palisade"');
-      throw new ApiError(
-        401,
-        "auth.missing_token",
-        "this route needs an Authorization: Bearer <token> header",
-      );
+      throw new ApiError("auth.missing_token", "this route needs an Authorization: Bearer <token> header");
     }
     const presented = match[1]!;
     // A node credential opens only its own node's routes; elsewhere it is not a token (401).
@@ -59,11 +68,10 @@ export function bearerAuth(opts: AuthOptions): MiddlewareHandler<{ Variables: Au
     const scope: Scope | null = secretsEqual(presented, opts.adminToken)
       ? "admin"
       : opts.tokens.verify(presented);
-    if (!scope)
-      throw new ApiError(401, "auth.invalid_token", "the bearer token is unknown, malformed or revoked");
+    if (!scope) throw new ApiError("auth.invalid_token", "the bearer token is unknown, malformed or revoked");
     const readOnly = c.req.method === "GET" || c.req.method === "HEAD" || readPosts.has(c.req.path);
     if (scope === "read" && !readOnly) {
-      throw new ApiError(403, "auth.forbidden", `a read-scoped token cannot ${c.req.method} ${c.req.path}`);
+      throw new ApiError("auth.forbidden", `a read-scoped token cannot ${c.req.method} ${c.req.path}`);
     }
     c.set("scope", scope);
     return next();

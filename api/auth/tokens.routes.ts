@@ -15,7 +15,7 @@ export function tokenRoutes({ tokens }: Deps) {
   const app = new Hono<{ Variables: { scope: string } }>();
   app.use(async function requireAdmin(c, next) {
     if (c.get("scope") !== "admin")
-      throw new ApiError(403, "auth.forbidden", "managing tokens needs an admin token");
+      throw new ApiError("auth.forbidden", "managing tokens needs an admin token");
     return next();
   });
   app.post("/", async (c) => {
@@ -25,7 +25,7 @@ export function tokenRoutes({ tokens }: Deps) {
   app.get("/", (c) => c.json({ items: tokens.list() }));
   app.delete("/:id", (c) => {
     if (!tokens.revoke(c.req.param("id"))) {
-      throw new ApiError(404, "token.not_found", `no live token with id ${c.req.param("id")}`);
+      throw new ApiError("token.not_found", `no live token with id ${c.req.param("id")}`);
     }
     return c.json({ id: c.req.param("id"), revoked: true });
   });

@@ -1,9 +1,11 @@
 // Owns API tokens: creation (secret shown once), listing, revocation and verification. Only a
 // SHA-256 of each secret is stored; comparisons are constant-time.
+
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { and, eq, isNull } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { apiTokens } from "../../db/schema.ts";
+import { isoTime, realClock, type TimeSource } from "../../lib/clock.ts";
 
 export type Scope = "admin" | "read";
 
@@ -28,13 +30,13 @@ export function secretsEqual(a: string, b: string): boolean {
 export class TokenRepository {
   constructor(
     private readonly db: Db,
-    private readonly now: () => Date = () => new Date(),
+    private readonly clock: TimeSource = realClock,
   ) {}
 
   create(scope: Scope, description: string): TokenInfo & { token: string } {
     const id = randomBytes(6).toString("hex");
     const token = `pal_${id}_${randomBytes(32).toString("base64url")}`;
-    const createdAt = this.now().toISOString();
+    const createdAt = isoTime(this.clock);
     this.db
       .insert(apiTokens)
       .values({ id, description, scope, secretHash: sha256(token).toString("hex"), createdAt })
@@ -48,7 +50,7 @@ export class TokenRepository {
 
   /** Marks a token revoked; returns false when no such live token exists. */
   revoke(id: string): boolean {
-    const at = this.now().toISOString();
+    const at = isoTime(this.clock);
     const res = this.db
       .update(apiTokens)
       .set({ revokedAt: at })

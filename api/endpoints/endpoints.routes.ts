@@ -27,7 +27,7 @@ function forceOf(c: Context<Env>): boolean {
     ]);
   }
   if (c.get("scope") === "node") {
-    throw new ApiError(403, "auth.forbidden", "a node credential cannot force an endpoint write");
+    throw new ApiError("auth.forbidden", "a node credential cannot force an endpoint write");
   }
   return true;
 }
@@ -45,7 +45,6 @@ export function endpointRoutes({ store }: Deps) {
     if (writer) {
       if (value.node !== c.get("node")) {
         throw new ApiError(
-          403,
           "auth.forbidden",
           `node ${c.get("node")} may only write endpoints on its own node, not on ${value.node}`,
         );
@@ -66,7 +65,7 @@ export function endpointRoutes({ store }: Deps) {
       writes.push({ kind: "endpoint", op: "delete", namespace: fromNs, name: fromName, writer, force });
     }
     writes.push({ kind: "endpoint", op: "upsert", value, force });
-    const { revision, written } = store.commit(writes);
+    const { revision, written } = store.commit(writes, { origin: { kind: "object" } });
     const op = written.find((w) => w.kind === "endpoint")?.op;
     return c.json(endpointView(value, revision), op === "created" ? 201 : 200);
   });
@@ -79,7 +78,7 @@ export function endpointRoutes({ store }: Deps) {
   app.get("/:ns/endpoints/:name", (c) => {
     const { ns, name } = c.req.param();
     const found = getEndpoint(store.db, ns, name);
-    if (!found) throw new ApiError(404, "endpoint.not_found", `endpoint ${ns}/${name} does not exist`);
+    if (!found) throw new ApiError("endpoint.not_found", `endpoint ${ns}/${name} does not exist`);
     const rec = store.engine.endpoints.get(`${ns}/${name}`);
     return c.json({
       ...endpointView(found.value, found.revision),
@@ -90,9 +89,10 @@ export function endpointRoutes({ store }: Deps) {
     const { ns, name } = c.req.param();
     const force = forceOf(c);
     const writer = writerOf(c);
-    const { revision } = store.commit([
-      { kind: "endpoint", op: "delete", namespace: ns, name, writer, force },
-    ]);
+    const { revision } = store.commit(
+      [{ kind: "endpoint", op: "delete", namespace: ns, name, writer, force }],
+      { origin: { kind: "object" } },
+    );
     return c.json({ kind: "Endpoint", namespace: ns, name, deleted: true, revision });
   });
   return app;

@@ -1,9 +1,11 @@
 // Owns enrollment tokens and node credentials: creation (secrets shown once, stored hashed),
 // trading a token for a credential in one transaction, verification and rotation.
+
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { and, eq, isNull } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { enrollmentTokens, nodes } from "../../db/schema.ts";
+import { isoTime, realClock, type TimeSource } from "../../lib/clock.ts";
 import type { EnrollAnswer } from "../../wire/enroll.ts";
 import { sha256 } from "../auth/tokens.ts";
 import { ApiError } from "../http/errors.ts";
@@ -34,13 +36,13 @@ function hashMatches(storedHex: string, presented: string): boolean {
 export class EnrollmentRepository {
   constructor(
     private readonly db: Db,
-    private readonly now: () => Date = () => new Date(),
+    private readonly clock: TimeSource = realClock,
   ) {}
 
   createToken(opts: { ttlSeconds: number; maxUses: number; description: string; allowReenroll: boolean }) {
     const { id, text } = secret("pet", 6);
-    const createdAt = this.now();
-    const expiresAt = new Date(createdAt.getTime() + opts.ttlSeconds * 1000).toISOString();
+    const createdAt = this.clock.now();
+    const expiresAt = new Date(createdAt + opts.ttlSeconds * 1000).toISOString();
     this.db
       .insert(enrollmentTokens)
       .values({
@@ -50,7 +52,7 @@ export class EnrollmentRepository {
         expiresAt,
         maxUses: opts.maxUses,
         allowReenroll: opts.allowReenroll,
-        createdAt: createdAt.toISOString(),
+        createdAt: new Date(createdAt).toISOString(),
       })
       .run();
     return { id, token: text, expiresAt };
@@ -65,7 +67,7 @@ export class EnrollmentRepository {
   }
 
   revokeToken(id: string): boolean {
-    const at = this.now().toISOString();
+    const at = isoTime(this.clock);
     const res = this.db
       .update(enrollmentTokens)
       .set({ revokedAt: at })
@@ -82,21 +84,19 @@ export class EnrollmentRepository {
         ? tx.select().from(enrollmentTokens).where(eq(enrollmentTokens.id, match[1]!)).get()
         : undefined;
       if (!row || !hashMatches(row.secretHash, token)) {
-        throw new ApiError(401, "enrollment.token_invalid", "the enrollment token is unknown or malformed");
+        throw new ApiError("enrollment.token_invalid", "the enrollment token is unknown or malformed");
       }
-      const now = this.now();
+      const now = this.clock.now();
       if (row.revokedAt)
-        throw new ApiError(401, "enrollment.token_revoked", `enrollment token ${row.id} was revoked`);
-      if (Date.parse(row.expiresAt) <= now.getTime()) {
+        throw new ApiError("enrollment.token_revoked", `enrollment token ${row.id} was revoked`);
+      if (Date.parse(row.expiresAt) <= now) {
         throw new ApiError(
-          401,
           "enrollment.token_expired",
           `enrollment token ${row.id} expired at ${row.expiresAt}`,
         );
       }
       if (row.uses >= row.maxUses) {
         throw new ApiError(
-          401,
           "enrollment.token_used_up",
           `enrollment token ${row.id} was used ${row.uses} of ${row.maxUses} times`,
         );
@@ -104,7 +104,6 @@ export class EnrollmentRepository {
       const existing = tx.select({ name: nodes.name }).from(nodes).where(eq(nodes.name, node)).get();
       if (existing && !row.allowReenroll) {
         throw new ApiError(
-          409,
           "enrollment.node_exists",
           `node ${node} is already enrolled; use a token that allows re-enrollment or delete the node first`,
         );
@@ -114,7 +113,7 @@ export class EnrollmentRepository {
         .where(eq(enrollmentTokens.id, row.id))
         .run();
       const { id, text } = secret("pnc", 8);
-      const at = now.toISOString();
+      const at = new Date(now).toISOString();
       const values = {
         credentialId: id,
         credentialHash: sha256(text).toString("hex"),
@@ -152,7 +151,7 @@ export class EnrollmentRepository {
       .set({
         credentialId: id,
         credentialHash: sha256(text).toString("hex"),
-        credentialRotatedAt: this.now().toISOString(),
+        credentialRotatedAt: isoTime(this.clock),
       })
       .where(eq(nodes.name, node))
       .run();

@@ -20,7 +20,7 @@ export function enrollmentTokenRoutes(repo: EnrollmentRepository) {
   const app = new Hono<{ Variables: { scope: string } }>();
   app.use(async function requireAdmin(c, next) {
     if (c.get("scope") !== "admin")
-      throw new ApiError(403, "auth.forbidden", "enrollment tokens need an admin token");
+      throw new ApiError("auth.forbidden", "enrollment tokens need an admin token");
     return next();
   });
   app.post("/", async (c) => {
@@ -31,7 +31,6 @@ export function enrollmentTokenRoutes(repo: EnrollmentRepository) {
   app.delete("/:id", (c) => {
     if (!repo.revokeToken(c.req.param("id"))) {
       throw new ApiError(
-        404,
         "enrollment_token.not_found",
         `no live enrollment token with id ${c.req.param("id")}`,
       );
@@ -51,7 +50,6 @@ export function enrollRoutes(
     const client = clientAddress(c);
     if (!limiter.allowed(client)) {
       throw new ApiError(
-        429,
         "enrollment.rate_limited",
         "too many failed enrollment attempts from this address; retry later",
       );

@@ -1,4 +1,6 @@
 // Owns the limiter of failed enrollment attempts: a token bucket per client address (pure, clocked).
+import { realClock, type TimeSource } from "../../lib/clock.ts";
+
 export class FailureLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
@@ -9,7 +11,7 @@ export class FailureLimiter {
   constructor(
     private readonly burst = 10,
     private readonly perMinute = 10,
-    private readonly now: () => number = Date.now,
+    private readonly clock: TimeSource = realClock,
   ) {}
 
   /** True while the client may still try (its bucket is not empty). */
@@ -24,7 +26,7 @@ export class FailureLimiter {
   }
 
   private refill(client: string): { tokens: number; at: number } {
-    const t = this.now();
+    const t = this.clock.now();
     let b = this.buckets.get(client);
     if (!b) {
       b = { tokens: this.burst, at: t };

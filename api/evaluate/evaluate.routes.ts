@@ -12,7 +12,7 @@ export function evaluateRoutes({ store }: Deps) {
   app.post("/", async (c) => {
     const request = parseRequest("evaluate", evaluateRequestSchema, await readBody(c));
     const result = evaluator.evaluate(store.engine, store.revision(), request);
-    if (!result.ok) throw new ApiError(404, result.code, result.message);
+    if (!result.ok) throw new ApiError(result.code, result.message);
     const { ok: _, ...answer } = result;
     return c.json({ ...answer, revision: store.revision() });
   });

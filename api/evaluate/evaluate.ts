@@ -37,7 +37,10 @@ export interface DirectionAnswer extends Decision {
 
 export type EvaluateResult =
   | { ok: true; verdict: "allow" | "deny"; egress: DirectionAnswer | null; ingress: DirectionAnswer | null }
-  | { ok: false; code: string; message: string };
+  | { ok: false; code: EvaluateErrorCode; message: string };
+
+/** Why an evaluation has no answer (each is declared, with its status, in api/http/error-codes.ts). */
+export type EvaluateErrorCode = "endpoint.not_found" | "endpoint.no_address";
 
 export class Evaluator {
   private cache = new Map<string, { revision: number; index: PolicyIndex }>();
@@ -93,7 +96,7 @@ export class Evaluator {
   private resolve(
     engine: PolicyEngine,
     p: EvaluateRequest["source"],
-  ): Resolved | { code: string; message: string } {
+  ): Resolved | { code: EvaluateErrorCode; message: string } {
     if ("ip" in p) return { ip: p.ip, rec: engine.endpointByIp(p.ip) };
     const rec = engine.endpoints.get(`${p.endpoint.namespace}/${p.endpoint.name}`);
     if (!rec)

@@ -13,7 +13,7 @@ async function readText(c: Context): Promise<string> {
   try {
     return await c.req.text();
   } catch (err) {
-    throw new ApiError(400, "request.unreadable", `could not read the request body: ${String(err)}`);
+    throw new ApiError("request.unreadable", `could not read the request body: ${String(err)}`);
   }
 }
 
@@ -23,7 +23,6 @@ export async function readBody(c: Context, opts: { yaml?: boolean } = {}): Promi
   const docs = await readDocuments(c, opts);
   if (docs.length !== 1) {
     throw new ApiError(
-      400,
       "request.invalid_body",
       `expected exactly one document in the body, got ${docs.length}`,
     );
@@ -34,7 +33,7 @@ export async function readBody(c: Context, opts: { yaml?: boolean } = {}): Promi
 /** Every document of a multi-document YAML body, or the items of a JSON list (or one JSON object). */
 export async function readDocuments(c: Context, opts: { yaml?: boolean } = {}): Promise<unknown[]> {
   const text = await readText(c);
-  if (text.trim() === "") throw new ApiError(400, "request.empty_body", "the request body is empty");
+  if (text.trim() === "") throw new ApiError("request.empty_body", "the request body is empty");
   if (opts.yaml && isYaml(c)) {
     checkYamlDepth(text);
     const docs = parseAllDocuments(text);
@@ -42,7 +41,7 @@ export async function readDocuments(c: Context, opts: { yaml?: boolean } = {}): 
     const out: unknown[] = [];
     for (const [i, doc] of list.entries()) {
       if (doc.errors.length > 0) {
-        throw new ApiError(400, "request.invalid_yaml", `document ${i}: ${doc.errors[0]!.message}`);
+        throw new ApiError("request.invalid_yaml", `document ${i}: ${doc.errors[0]!.message}`);
       }
       const value = toJs(doc, i);
       checkJsonDepth(value); // aliases can nest deeper than the text does
@@ -59,17 +58,17 @@ function toJs(doc: ReturnType<typeof parseAllDocuments>[number], index: number):
   try {
     return doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    throw new ApiError(400, "request.invalid_yaml", `document ${index}: ${(err as Error).message}`);
+    throw new ApiError("request.invalid_yaml", `document ${index}: ${(err as Error).message}`);
   }
 }
 
 function parseJson(text: string): unknown {
-  if (text.trim() === "") throw new ApiError(400, "request.empty_body", "the request body is empty");
+  if (text.trim() === "") throw new ApiError("request.empty_body", "the request body is empty");
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new ApiError(400, "request.invalid_json", `the body is not valid JSON: ${(err as Error).message}`);
+    throw new ApiError("request.invalid_json", `the body is not valid JSON: ${(err as Error).message}`);
   }
   checkJsonDepth(value);
   return value;

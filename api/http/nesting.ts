@@ -9,7 +9,6 @@ export const MAX_BODY_DEPTH = 100;
 
 function tooDeep(what: string): ApiError {
   return new ApiError(
-    400,
     "request.too_deep",
     `the ${what} body nests arrays and objects deeper than ${MAX_BODY_DEPTH} levels`,
   );

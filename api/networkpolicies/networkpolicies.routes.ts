@@ -18,9 +18,10 @@ export function networkPolicyRoutes({ store }: Deps) {
     const body = await readBody(c, { yaml: true });
     const result = validateNetworkPolicy(body, { namespace: ns, name, requireTypeMeta: false });
     if (!result.ok) throw ApiError.invalid("policy", result.issues);
-    const { revision, written } = store.commit([
-      { kind: "policy", op: "upsert", value: result.value, submitted: body },
-    ]);
+    const { revision, written } = store.commit(
+      [{ kind: "policy", op: "upsert", value: result.value, submitted: body }],
+      { origin: { kind: "object" } },
+    );
     return c.json(policyView(result.value, revision), written[0]?.op === "created" ? 201 : 200);
   });
   app.get("/:ns/networkpolicies", (c) =>
@@ -32,14 +33,15 @@ export function networkPolicyRoutes({ store }: Deps) {
   app.get("/:ns/networkpolicies/:name", (c) => {
     const { ns, name } = c.req.param();
     const found = getPolicy(store.db, ns, name);
-    if (!found)
-      throw new ApiError(404, "networkpolicy.not_found", `networkpolicy ${ns}/${name} does not exist`);
+    if (!found) throw new ApiError("networkpolicy.not_found", `networkpolicy ${ns}/${name} does not exist`);
     const view = policyView(found.value, found.revision);
     return c.json(c.req.query("submitted") === "true" ? { ...view, submitted: found.submitted } : view);
   });
   app.delete("/:ns/networkpolicies/:name", (c) => {
     const { ns, name } = c.req.param();
-    const { revision } = store.commit([{ kind: "policy", op: "delete", namespace: ns, name }]);
+    const { revision } = store.commit([{ kind: "policy", op: "delete", namespace: ns, name }], {
+      origin: { kind: "object" },
+    });
     return c.json({ kind: "NetworkPolicy", namespace: ns, name, deleted: true, revision });
   });
   return app;

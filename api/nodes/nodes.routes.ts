@@ -29,12 +29,12 @@ export function nodeRoutes({ nodes, hub, store }: Deps) {
   });
   app.get("/:name", (c) => {
     const n = nodes.get(c.req.param("name"));
-    if (!n) throw new ApiError(404, "node.not_found", `node ${c.req.param("name")} is not enrolled`);
+    if (!n) throw new ApiError("node.not_found", `node ${c.req.param("name")} is not enrolled`);
     return c.json({ ...view(n), revision: store.revision() });
   });
   app.delete("/:name", (c) => {
     const name = c.req.param("name");
-    if (!nodes.delete(name)) throw new ApiError(404, "node.not_found", `node ${name} is not enrolled`);
+    if (!nodes.delete(name)) throw new ApiError("node.not_found", `node ${name} is not enrolled`);
     hub.disconnect(name);
     return c.json({ name, deleted: true });
   });
@@ -55,11 +55,9 @@ export function syncWaitRoutes({ hub }: Deps) {
     if (ok) return c.json({ revision: q.revision, applied: true });
     const lagging = hub.lagging(q.revision, q.node);
     throw new ApiError(
-      504,
       "sync.timeout",
       `revision ${q.revision} not applied within ${q.timeoutSeconds}s by: ${lagging.map((l) => l.node).join(", ")}`,
-      [],
-      { lagging },
+      { details: { lagging } },
     );
   });
   return app;

@@ -7,17 +7,29 @@ import { openDatabase } from "../../db/client.ts";
 import { openTestDatabase } from "../../db/testing.ts";
 import { ns, pod, policy } from "../policy/compiler/testing.ts";
 import { StoreError } from "./errors.ts";
+import type { CommitOrigin } from "./origin.ts";
 import { Store } from "./store.ts";
+
+/** The origin of these commits: as if each came from an object's own route. */
+const byRoute: { origin: CommitOrigin } = { origin: { kind: "object" } };
 
 describe("Store", () => {
   it("gives every commit exactly one revision and records its change set", () => {
     const store = new Store(openTestDatabase());
     assert.equal(store.revision(), 0);
-    const r1 = store.commit([{ kind: "namespace", op: "upsert", value: ns("x") }]);
-    const r2 = store.commit([
-      { kind: "endpoint", op: "upsert", value: pod("x", "a", { app: "a" }) },
-      { kind: "policy", op: "upsert", value: policy("x", "deny", {}), submitted: { kind: "NetworkPolicy" } },
-    ]);
+    const r1 = store.commit([{ kind: "namespace", op: "upsert", value: ns("x") }], byRoute);
+    const r2 = store.commit(
+      [
+        { kind: "endpoint", op: "upsert", value: pod("x", "a", { app: "a" }) },
+        {
+          kind: "policy",
+          op: "upsert",
+          value: policy("x", "deny", {}),
+          submitted: { kind: "NetworkPolicy" },
+        },
+      ],
+      byRoute,
+    );
     assert.deepEqual([r1.revision, r2.revision, store.revision()], [1, 2, 2]);
     assert.equal(r2.changes.nodes["node-a"]?.endpoints.upsert[0]?.ingressIsolated, true);
     assert.deepEqual(
@@ -28,16 +40,19 @@ describe("Store", () => {
 
   it("writes nothing when one object of a batch is refused", () => {
     const store = new Store(openTestDatabase());
-    store.commit([{ kind: "namespace", op: "upsert", value: ns("x") }]);
+    store.commit([{ kind: "namespace", op: "upsert", value: ns("x") }], byRoute);
     const a = pod("x", "a", {});
-    store.commit([{ kind: "endpoint", op: "upsert", value: a }]);
+    store.commit([{ kind: "endpoint", op: "upsert", value: a }], byRoute);
     const clash = { ...pod("x", "b", {}), ips: a.ips };
     assert.throws(
       () =>
-        store.commit([
-          { kind: "policy", op: "upsert", value: policy("x", "p", {}), submitted: {} },
-          { kind: "endpoint", op: "upsert", value: clash },
-        ]),
+        store.commit(
+          [
+            { kind: "policy", op: "upsert", value: policy("x", "p", {}), submitted: {} },
+            { kind: "endpoint", op: "upsert", value: clash },
+          ],
+          byRoute,
+        ),
       (err: unknown) =>
         err instanceof StoreError && err.code === "endpoint.ip_conflict" && err.status === 409,
     );
@@ -49,19 +64,22 @@ describe("Store", () => {
   it("refuses objects in a namespace that does not exist with 404", () => {
     const store = new Store(openTestDatabase());
     assert.throws(
-      () => store.commit([{ kind: "endpoint", op: "upsert", value: pod("nope", "a", {}) }]),
+      () => store.commit([{ kind: "endpoint", op: "upsert", value: pod("nope", "a", {}) }], byRoute),
       (err: unknown) => err instanceof StoreError && err.status === 404 && err.code === "namespace.not_found",
     );
   });
 
   it("deleting a namespace deletes its endpoints and policies in the same revision", () => {
     const store = new Store(openTestDatabase());
-    store.commit([{ kind: "namespace", op: "upsert", value: ns("x") }]);
-    store.commit([
-      { kind: "endpoint", op: "upsert", value: pod("x", "a", {}) },
-      { kind: "policy", op: "upsert", value: policy("x", "p", {}), submitted: {} },
-    ]);
-    const r = store.commit([{ kind: "namespace", op: "delete", name: "x" }]);
+    store.commit([{ kind: "namespace", op: "upsert", value: ns("x") }], byRoute);
+    store.commit(
+      [
+        { kind: "endpoint", op: "upsert", value: pod("x", "a", {}) },
+        { kind: "policy", op: "upsert", value: policy("x", "p", {}), submitted: {} },
+      ],
+      byRoute,
+    );
+    const r = store.commit([{ kind: "namespace", op: "delete", name: "x" }], byRoute);
     assert.deepEqual(
       r.written.map((w) => `${w.kind}:${w.op}`),
       ["policy:deleted", "endpoint:deleted", "namespace:deleted"],
@@ -74,20 +92,23 @@ describe("Store", () => {
     try {
       const path = join(dir, "p.db");
       const first = new Store(openDatabase(path));
-      first.commit([{ kind: "namespace", op: "upsert", value: ns("x") }]);
-      first.commit([
-        { kind: "endpoint", op: "upsert", value: pod("x", "a", { app: "a" }) },
-        { kind: "endpoint", op: "upsert", value: pod("x", "b", { app: "b" }) },
-        {
-          kind: "policy",
-          op: "upsert",
-          value: policy("x", "p", {
-            ingress: [{ peers: [{ ipBlock: { cidr: "10.0.0.0/8", except: [] } }], ports: [] }],
-          }),
-          submitted: {},
-        },
-      ]);
-      first.commit([{ kind: "endpoint", op: "delete", namespace: "x", name: "a" }]);
+      first.commit([{ kind: "namespace", op: "upsert", value: ns("x") }], byRoute);
+      first.commit(
+        [
+          { kind: "endpoint", op: "upsert", value: pod("x", "a", { app: "a" }) },
+          { kind: "endpoint", op: "upsert", value: pod("x", "b", { app: "b" }) },
+          {
+            kind: "policy",
+            op: "upsert",
+            value: policy("x", "p", {
+              ingress: [{ peers: [{ ipBlock: { cidr: "10.0.0.0/8", except: [] } }], ports: [] }],
+            }),
+            submitted: {},
+          },
+        ],
+        byRoute,
+      );
+      first.commit([{ kind: "endpoint", op: "delete", namespace: "x", name: "a" }], byRoute);
       const before = first.engine.nodeState("node-a");
       first.database.close();
       const second = new Store(openDatabase(path));
@@ -100,7 +121,8 @@ describe("Store", () => {
 
   it("answers a compacted log with null so the caller sends a snapshot", () => {
     const store = new Store(openTestDatabase());
-    for (const name of ["a", "b", "c"]) store.commit([{ kind: "namespace", op: "upsert", value: ns(name) }]);
+    for (const name of ["a", "b", "c"])
+      store.commit([{ kind: "namespace", op: "upsert", value: ns(name) }], byRoute);
     store.compact(2);
     assert.equal(store.changesSince(1), null);
     assert.deepEqual(
@@ -113,26 +135,29 @@ describe("Store", () => {
 describe("Store capacity", () => {
   it("refuses a change that would overflow a node's policy map, and keeps the last good state", () => {
     const store = new Store(openTestDatabase(), { mapSizes: { ipcache: 100, endpoints: 10, policies: 3 } });
-    store.commit([{ kind: "namespace", op: "upsert", value: ns("x") }]);
-    store.commit([{ kind: "endpoint", op: "upsert", value: pod("x", "a", { app: "a" }) }]);
+    store.commit([{ kind: "namespace", op: "upsert", value: ns("x") }], byRoute);
+    store.commit([{ kind: "endpoint", op: "upsert", value: pod("x", "a", { app: "a" }) }], byRoute);
     const ports = [80, 81, 82, 83].map((port) => ({ protocol: "TCP" as const, port }));
     const tooBig = policy("x", "p", { ingress: [{ peers: [], ports }] });
     assert.throws(
-      () => store.commit([{ kind: "policy", op: "upsert", value: tooBig, submitted: {} }]),
+      () => store.commit([{ kind: "policy", op: "upsert", value: tooBig, submitted: {} }], byRoute),
       (err: unknown) => err instanceof StoreError && err.code === "capacity.exceeded" && err.status === 409,
     );
     assert.equal(store.revision(), 2);
     assert.equal(store.engine.nodeState("node-a").policies.length, 0);
     const fits = policy("x", "p", { ingress: [{ peers: [], ports: ports.slice(0, 3) }] });
-    assert.equal(store.commit([{ kind: "policy", op: "upsert", value: fits, submitted: {} }]).revision, 3);
+    assert.equal(
+      store.commit([{ kind: "policy", op: "upsert", value: fits, submitted: {} }], byRoute).revision,
+      3,
+    );
   });
 
   it("refuses an endpoint beyond the node's endpoint map", () => {
     const store = new Store(openTestDatabase(), { mapSizes: { ipcache: 100, endpoints: 1, policies: 100 } });
-    store.commit([{ kind: "namespace", op: "upsert", value: ns("x") }]);
-    store.commit([{ kind: "endpoint", op: "upsert", value: pod("x", "a", {}) }]);
+    store.commit([{ kind: "namespace", op: "upsert", value: ns("x") }], byRoute);
+    store.commit([{ kind: "endpoint", op: "upsert", value: pod("x", "a", {}) }], byRoute);
     assert.throws(
-      () => store.commit([{ kind: "endpoint", op: "upsert", value: pod("x", "b", {}) }]),
+      () => store.commit([{ kind: "endpoint", op: "upsert", value: pod("x", "b", {}) }], byRoute),
       (err: unknown) => err instanceof StoreError && err.code === "capacity.exceeded",
     );
   });
@@ -141,7 +166,8 @@ describe("Store capacity", () => {
 describe("Store log retention", () => {
   it("compacts the log beyond the retention, so old revisions need a snapshot", () => {
     const store = new Store(openTestDatabase(), { logRetention: 10 });
-    for (let i = 0; i < 64; i++) store.commit([{ kind: "namespace", op: "upsert", value: ns(`n${i}`) }]);
+    for (let i = 0; i < 64; i++)
+      store.commit([{ kind: "namespace", op: "upsert", value: ns(`n${i}`) }], byRoute);
     assert.equal(store.changesSince(10), null);
     assert.equal(store.changesSince(54)?.length, 10);
   });
@@ -158,9 +184,12 @@ describe("Store transaction hook", () => {
         if (fail) throw new Error("hook failed");
       },
     });
-    store.commit([{ kind: "namespace", op: "upsert", value: ns("x") }]);
+    store.commit([{ kind: "namespace", op: "upsert", value: ns("x") }], byRoute);
     fail = true;
-    assert.throws(() => store.commit([{ kind: "namespace", op: "upsert", value: ns("y") }]), /hook failed/);
+    assert.throws(
+      () => store.commit([{ kind: "namespace", op: "upsert", value: ns("y") }], byRoute),
+      /hook failed/,
+    );
     assert.deepEqual(database.sqlite.prepare("SELECT revision FROM side").pluck().all(), [1]);
     assert.equal(store.revision(), 1);
     assert.equal(store.engine.namespaces.has("y"), false);

@@ -1,8 +1,10 @@
 // Owns every write: one synchronous SQLite transaction stores the objects, runs the compiler, bumps
 // the revision and records the compiled change set, or nothing happens at all.
+
 import { eq, gt, lte } from "drizzle-orm";
 import type { OpenedDatabase } from "../../db/client.ts";
 import { meta, revisions } from "../../db/schema.ts";
+import { isoTime, realClock, type TimeSource } from "../../lib/clock.ts";
 import type { MapSizes } from "../../wire/entries.ts";
 import type { AllocationChange } from "../policy/allocator.ts";
 import { type ChangeSet, EngineError, type PolicyEngine } from "../policy/compiler/engine.ts";
@@ -10,6 +12,7 @@ import type { Change, ObjectWrite } from "../policy/compiler/object-change.ts";
 import type { Endpoint, NetworkPolicy } from "../policy/model.ts";
 import { StoreError } from "./errors.ts";
 import { highWaterKey, loadEngine, REVISION_KEY } from "./load.ts";
+import type { CommitOrigin } from "./origin.ts";
 import { type NamespacedRowWrite, RowWriter } from "./rows.ts";
 
 export interface WriteSummary {
@@ -38,21 +41,22 @@ export interface CommitResult {
 
 export interface StoreOptions {
   mapSizes?: MapSizes;
-  now?: () => Date;
+  /** The time each revision is stamped with. */
+  clock?: TimeSource;
   /** Revisions the log keeps for delta catch-up (default 10,000); older ones are compacted away. */
   logRetention?: number;
   /**
    * Called inside each commit's transaction, after the revision is written: whatever it writes
    * (e.g. webhook events) commits or rolls back with the change itself. Throwing aborts the commit.
    */
-  inTransaction?: (result: CommitResult) => void;
+  inTransaction?: (result: CommitResult, origin: CommitOrigin) => void;
   /** Called after each commit (outside the transaction), e.g. to notify the sync hub. */
   onCommit?: (result: CommitResult) => void;
 }
 
 export class Store {
   engine: PolicyEngine;
-  private readonly now: () => Date;
+  private readonly clock: TimeSource;
   private readonly rows: RowWriter;
   private cachedRevision: number | undefined;
 
@@ -60,7 +64,7 @@ export class Store {
     readonly database: OpenedDatabase,
     private readonly opts: StoreOptions = {},
   ) {
-    this.now = opts.now ?? (() => new Date());
+    this.clock = opts.clock ?? realClock;
     this.rows = new RowWriter(database.sqlite);
     this.engine = this.load();
   }
@@ -75,11 +79,14 @@ export class Store {
     return this.cachedRevision;
   }
 
-  /** Applies the writes as one revision. Throws StoreError (4xx) for anything the caller can fix. */
-  commit(writes: ObjectWrite[]): CommitResult {
+  /**
+   * Applies the writes as one revision; `origin` says which route made it (for the inTransaction
+   * hook). Throws StoreError (4xx) for anything the caller can fix.
+   */
+  commit(writes: ObjectWrite[], { origin }: { origin: CommitOrigin }): CommitResult {
     try {
       const result = this.database.sqlite.transaction(() => {
-        const at = this.now().toISOString();
+        const at = isoTime(this.clock);
         const revision = this.revision() + 1;
         const changes: Change[] = [];
         const written: WriteSummary[] = [];
@@ -92,7 +99,7 @@ export class Store {
         this.rows.revision(revision, at, JSON.stringify(written), JSON.stringify(applied.changes));
         this.rows.meta(REVISION_KEY, revision);
         const committed = { revision, written, changes: applied.changes, compileMs };
-        this.opts.inTransaction?.(committed);
+        this.opts.inTransaction?.(committed, origin);
         return committed;
       })();
       this.cachedRevision = result.revision;
@@ -172,11 +179,10 @@ export class Store {
     const key = `${namespace}/${name}`;
     throw new StoreError(
       "endpoint.managed",
-      409,
       existing.managedBy
         ? `endpoint ${key} is managed by ${existing.managedBy} (created through CNI); add ?force=true to write it anyway`
         : `endpoint ${key} exists and is not managed by ${writer}; it was written through the API`,
-      { namespace, name, managedBy: existing.managedBy ?? null, writer: writer ?? null },
+      { details: { namespace, name, managedBy: existing.managedBy ?? null, writer: writer ?? null } },
     );
   }
 

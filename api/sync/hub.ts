@@ -1,9 +1,10 @@
 // Owns the sync hub: every connected agent's session, fan-out of each commit, heartbeats, node
 // status, and waiting until a revision is applied everywhere.
-import type { IncomingMessage, Server } from "node:http";
-import type { Duplex } from "node:stream";
-import { WebSocketServer } from "ws";
-import { CLOSE, MAX_AGENT_MESSAGE_BYTES, type ServerMessage, SYNC_STREAM_PATH } from "../../wire/sync.ts";
+
+import type { WebSocket } from "ws";
+import { isoTime, realClock, type TimeSource } from "../../lib/clock.ts";
+import type { Log } from "../../lib/log.ts";
+import { CLOSE, type ServerMessage } from "../../wire/sync.ts";
 import type { EnrollmentRepository } from "../enrollment/enrollment.repository.ts";
 import type { NodesRepository } from "../nodes/nodes.repository.ts";
 import type { CommitResult, Store } from "../store/store.ts";
@@ -15,11 +16,12 @@ export interface HubOptions {
   enrollment: EnrollmentRepository;
   nodes: NodesRepository;
   metrics: SyncMetrics;
-  log: (line: Record<string, unknown>) => void;
+  log: Log;
   heartbeatSeconds?: number;
   /** Heartbeats an agent may leave unanswered before it is dropped. */
   maxUnanswered?: number;
-  now?: () => Date;
+  /** The time node status is stamped with. */
+  clock?: TimeSource;
   /**
    * Node events for webhooks: node.connected, node.disconnected, node.nack, and revision.enforced
    * when every connected node has acknowledged a revision (once per advance). Must not throw.
@@ -41,7 +43,6 @@ interface Waiter {
 
 export class SyncHub {
   readonly sessions = new Map<string, Session>();
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_AGENT_MESSAGE_BYTES });
   private readonly waiters = new Set<Waiter>();
   private readonly timer: NodeJS.Timeout;
   private readonly host: SessionHost;
@@ -52,7 +53,7 @@ export class SyncHub {
 
   constructor(private readonly opts: HubOptions) {
     this.heartbeatSeconds = opts.heartbeatSeconds ?? 10;
-    const now = opts.now ?? (() => new Date());
+    const clock = opts.clock ?? realClock;
     const { store, nodes, metrics } = opts;
     this.host = {
       heartbeatSeconds: this.heartbeatSeconds,
@@ -77,7 +78,7 @@ export class SyncHub {
         nodes.update(s.node, {
           agentVersion: hello.agentVersion,
           features: hello.features,
-          lastSeenAt: now().toISOString(),
+          lastSeenAt: isoTime(clock),
         });
         opts.log({
           level: "info",
@@ -96,7 +97,7 @@ export class SyncHub {
         metrics.acks.inc();
         const committed = this.commitTimes.get(revision);
         if (committed !== undefined) metrics.fanoutSeconds.observe((performance.now() - committed) / 1000);
-        nodes.update(s.node, { appliedRevision: revision, lastError: null, lastSeenAt: now().toISOString() });
+        nodes.update(s.node, { appliedRevision: revision, lastError: null, lastSeenAt: isoTime(clock) });
         this.settleWaiters();
         this.checkEnforced();
       },
@@ -106,7 +107,7 @@ export class SyncHub {
         opts.log({ level: "warn", msg: "agent refused a revision", node: s.node, revision, error });
         this.emit({ type: "node.nack", revision, data: { node: s.node, error } });
       },
-      onStatus: (s, status) => nodes.update(s.node, { ...status, lastSeenAt: now().toISOString() }),
+      onStatus: (s, status) => nodes.update(s.node, { ...status, lastSeenAt: isoTime(clock) }),
       onRotate: (s) => opts.enrollment.rotateCredential(s.node),
       log: opts.log,
       counters: { deltas: () => metrics.deltasSent.inc(), snapshots: () => metrics.snapshotsSent.inc() },
@@ -115,52 +116,35 @@ export class SyncHub {
     this.timer.unref();
   }
 
-  /** Serves WebSocket upgrades of the agent stream on an HTTP server. */
-  attach(server: Server): void {
-    server.on("upgrade", (req, socket, head) => this.upgrade(req, socket, head));
-  }
-
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    if (url.pathname !== SYNC_STREAM_PATH) {
-      refuse(socket, 404, "no such stream");
-      return;
-    }
-    const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
-    const node = match ? this.opts.enrollment.verifyCredential(match[1]!) : null;
-    if (!node) {
-      refuse(socket, 401, "a valid node credential is required");
-      return;
-    }
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const previous = this.sessions.get(node);
-      if (previous) previous.close(CLOSE.REPLACED, "a newer stream of this node replaced this one");
-      const session = new Session(node, ws, this.host);
-      this.sessions.set(node, session);
+  /** Starts the session of an accepted stream (its node credential already verified). */
+  connect(node: string, ws: WebSocket): void {
+    const previous = this.sessions.get(node);
+    if (previous) previous.close(CLOSE.REPLACED, "a newer stream of this node replaced this one");
+    const session = new Session(node, ws, this.host);
+    this.sessions.set(node, session);
+    this.opts.metrics.connected.set(this.sessions.size);
+    ws.on("message", (data, isBinary) => {
+      if (isBinary) return session.close(CLOSE.PROTOCOL, "binary frames are not part of the protocol");
+      session.handle(data.toString());
+    });
+    ws.on("error", (err) =>
+      this.opts.log({ level: "warn", msg: "agent stream error", node, error: String(err) }),
+    );
+    ws.on("close", (code, reason) => {
+      // A stream replaced by a newer one of the same node is no disconnection of the node.
+      const current = this.sessions.get(node) === session;
+      if (current) this.sessions.delete(node);
       this.opts.metrics.connected.set(this.sessions.size);
-      ws.on("message", (data, isBinary) => {
-        if (isBinary) return session.close(CLOSE.PROTOCOL, "binary frames are not part of the protocol");
-        session.handle(data.toString());
-      });
-      ws.on("error", (err) =>
-        this.opts.log({ level: "warn", msg: "agent stream error", node, error: String(err) }),
-      );
-      ws.on("close", (code, reason) => {
-        // A stream replaced by a newer one of the same node is no disconnection of the node.
-        const current = this.sessions.get(node) === session;
-        if (current) this.sessions.delete(node);
-        this.opts.metrics.connected.set(this.sessions.size);
-        this.settleWaiters();
-        this.opts.log({ level: "info", msg: "agent disconnected", node });
-        if (current && session.helloed) {
-          this.emit({
-            type: "node.disconnected",
-            revision: this.opts.store.revision(),
-            data: { node, code, reason: reason.toString(), appliedRevision: session.appliedRevision },
-          });
-          this.checkEnforced();
-        }
-      });
+      this.settleWaiters();
+      this.opts.log({ level: "info", msg: "agent disconnected", node });
+      if (current && session.helloed) {
+        this.emit({
+          type: "node.disconnected",
+          revision: this.opts.store.revision(),
+          data: { node, code, reason: reason.toString(), appliedRevision: session.appliedRevision },
+        });
+        this.checkEnforced();
+      }
     });
   }
 
@@ -214,7 +198,6 @@ export class SyncHub {
   close(): void {
     clearInterval(this.timer);
     for (const s of this.sessions.values()) s.close(CLOSE.GOING_AWAY, "server shutting down");
-    this.wss.close();
   }
 
   private emit(event: HubEvent): void {
@@ -261,13 +244,4 @@ export class SyncHub {
   private tick(): void {
     for (const s of [...this.sessions.values()]) s.tick(this.opts.maxUnanswered ?? 3);
   }
-}
-
-function refuse(socket: Duplex, status: number, message: string): void {
-  const body = JSON.stringify({
-    error: { code: status === 401 ? "auth.invalid_credential" : "route.not_found", message, issues: [] },
-  });
-  socket.end(
-    `HTTP/1.1 ${status} ${status === 401 ? "Unauthorized" : "Not Found"}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
 }

@@ -1,14 +1,17 @@
 // Owns the webhook module's wiring: the repositories, the queue and worker, and the three ways
 // events enter the queue (a commit's own transaction, node events, revision enforcement).
-import { AsyncLocalStorage } from "node:async_hooks";
+
 import { randomBytes } from "node:crypto";
 import type { Registry } from "prom-client";
 import type { OpenedDatabase } from "../../db/client.ts";
+import { realClock, type TimeSource } from "../../lib/clock.ts";
+import type { Log } from "../../lib/log.ts";
+import type { CommitOrigin } from "../store/origin.ts";
 import type { CommitResult } from "../store/store.ts";
 import { ReceiverRepository } from "./inbound/receivers.repository.ts";
 import { createWebhookMetrics, type WebhookMetrics } from "./metrics.ts";
 import { DestinationPolicy, type Resolve, systemResolve } from "./outbound/destination.ts";
-import { type CommitOrigin, type EventDraft, eventsOfCommit } from "./outbound/events.ts";
+import { type EventDraft, eventsOfCommit } from "./outbound/events.ts";
 import { DeliveryQueue } from "./outbound/queue.ts";
 import { SubscriptionRepository } from "./outbound/subscriptions.repository.ts";
 import { DeliveryWorker, type WorkerOptions } from "./outbound/worker.ts";
@@ -18,8 +21,8 @@ export interface WebhookOptions {
   allowNetworks?: string[];
   /** Host to addresses (injected for tests). */
   resolve?: Resolve;
-  /** Epoch ms (injected for tests). */
-  now?: () => number;
+  /** The time (injected for tests). */
+  clock?: TimeSource;
   /** [0, 1) for retry jitter (injected for tests). */
   random?: () => number;
   /** Random bytes for ids and secrets. */
@@ -63,9 +66,7 @@ export class Webhooks {
   readonly policy: DestinationPolicy;
   readonly resolve: Resolve;
   readonly metrics: WebhookMetrics;
-  readonly now: () => number;
-  /** Tells the commit hook where a commit came from (set around store.commit by routes). */
-  readonly origin = new AsyncLocalStorage<CommitOrigin>();
+  readonly clock: TimeSource;
   readonly maxHookBodyBytes: number;
   readonly toleranceSeconds: number;
   private readonly receiptRetentionMs: number;
@@ -76,15 +77,15 @@ export class Webhooks {
   constructor(
     private readonly database: OpenedDatabase,
     registry: Registry,
-    private readonly log: (line: Record<string, unknown>) => void,
+    private readonly log: Log,
     opts: WebhookOptions = {},
   ) {
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? realClock;
     const bytes = opts.randomBytes ?? randomBytes;
     this.policy = new DestinationPolicy(opts.allowNetworks ?? []);
     this.resolve = opts.resolve ?? systemResolve;
-    this.subscriptions = new SubscriptionRepository(database.db, this.now, bytes);
-    this.receivers = new ReceiverRepository(database.db, database.sqlite, this.now, bytes);
+    this.subscriptions = new SubscriptionRepository(database.db, this.clock, bytes);
+    this.receivers = new ReceiverRepository(database.db, database.sqlite, this.clock, bytes);
     this.queue = new DeliveryQueue(database.sqlite, bytes);
     this.metrics = createWebhookMetrics(registry, () => this.queue.depth());
     this.maxHookBodyBytes = opts.maxHookBodyBytes ?? 1 << 20;
@@ -99,7 +100,7 @@ export class Webhooks {
       resolve: this.resolve,
       metrics: this.metrics,
       log,
-      now: this.now,
+      clock: this.clock,
       random: opts.random,
     });
     const p = (sql: string) => database.sqlite.prepare(sql);
@@ -113,10 +114,9 @@ export class Webhooks {
   }
 
   /** The store's inTransaction hook: events of the commit, and the receipt of an inbound hook. */
-  inTransaction(result: CommitResult): void {
-    const origin = this.origin.getStore();
-    this.queue.enqueue(eventsOfCommit(result, origin), this.now());
-    if (origin?.kind === "hook" && origin.messageId !== null) {
+  inTransaction(result: CommitResult, origin: CommitOrigin): void {
+    this.queue.enqueue(eventsOfCommit(result, origin), this.clock.now());
+    if (origin.kind === "hook" && origin.messageId !== null) {
       this.receivers.record(origin.receiverId, origin.messageId, {
         bodyHash: origin.bodyHash,
         status: 200,
@@ -142,7 +142,7 @@ export class Webhooks {
           this.s.setState.run(ENFORCED_KEY, event.revision);
           event.data = { ...event.data, previousRevision: last };
         }
-        return this.queue.enqueue([event as EventDraft], this.now());
+        return this.queue.enqueue([event as EventDraft], this.clock.now());
       })();
       if (created > 0) this.worker.kick();
     } catch (err) {
@@ -161,7 +161,7 @@ export class Webhooks {
   }
 
   private pruneNowAndThen(): void {
-    const now = this.now();
+    const now = this.clock.now();
     if (now - this.lastPrune < 3_600_000) return;
     this.lastPrune = now;
     this.receivers.prune(this.receiptRetentionMs);

@@ -1,12 +1,14 @@
 // Test helpers for webhooks: a real HTTP receiver on loopback that records what it gets, an
 // independent Standard Webhooks verifier (written from the spec, not from signing.ts), and the
 // real app over an in-memory database with a controllable clock.
+
 import assert from "node:assert/strict";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { OpenedDatabase } from "../../db/client.ts";
 import { openTestDatabase } from "../../db/testing.ts";
+import { ManualClock } from "../../lib/testing/manual-clock.ts";
 import { createDeps, type Deps } from "../deps.ts";
 import { createApp } from "../server.ts";
 import type { Answer } from "../testing.ts";
@@ -119,19 +121,10 @@ export function specSign(secret: string, id: string, ts: number, body: string): 
   return `v1,${createHmac("sha256", key).update(`${id}.${ts}.${body}`).digest("base64")}`;
 }
 
-/** A clock tests move by hand (epoch ms). */
-export class FakeClock {
-  constructor(public ms = Date.parse("2026-11-26T12:00:00Z")) {}
-  now = () => this.ms;
-  advance(ms: number): void {
-    this.ms += ms;
-  }
-}
-
 export interface WebhookTestApp {
   deps: Deps;
   database: OpenedDatabase;
-  clock: FakeClock;
+  clock: ManualClock;
   call(
     method: string,
     path: string,
@@ -146,7 +139,7 @@ export function webhookTestApp(
   opts: WebhookOptions & { database?: OpenedDatabase; realClock?: boolean } = {},
 ): WebhookTestApp {
   const database = opts.database ?? openTestDatabase();
-  const clock = new FakeClock();
+  const clock = new ManualClock(Date.parse("2026-11-26T12:00:00Z"));
   const logs: Record<string, unknown>[] = [];
   const deps = createDeps(database, {
     adminToken: ADMIN,
@@ -155,7 +148,7 @@ export function webhookTestApp(
       allowNetworks: ["127.0.0.0/8"],
       startWorker: false,
       random: () => 0.5,
-      ...(opts.realClock ? {} : { now: clock.now }),
+      ...(opts.realClock ? {} : { clock }),
       ...opts,
     },
   });

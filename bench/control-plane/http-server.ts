@@ -4,8 +4,9 @@
 import { rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { serve } from "@hono/node-server";
+import { serveUpgrades } from "../../api/http/upgrade.ts";
 import { buildDeps, startServer } from "../../api/main.ts";
-import { createApp } from "../../api/server.ts";
+import { createApp, createUpgradeApp } from "../../api/server.ts";
 
 export type Synchronous = "normal" | "full";
 
@@ -37,7 +38,7 @@ async function startNormal(req: ServerRequest): Promise<{ ready: ServerReady; cl
 }
 
 /**
- * The same wiring as startServer (buildDeps -> createApp -> serve -> hub.attach), with the one
+ * The same wiring as startServer (buildDeps -> createApp -> serve -> serveUpgrades), with the one
  * connection switched to synchronous=FULL before the first request, so db/ stays untouched.
  */
 async function startFull(req: ServerRequest): Promise<{ ready: ServerReady; close: () => Promise<void> }> {
@@ -50,7 +51,7 @@ async function startFull(req: ServerRequest): Promise<{ ready: ServerReady; clos
     const s = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(s));
     s.once("error", reject);
   });
-  deps.hub.attach(server as unknown as import("node:http").Server);
+  serveUpgrades(server as unknown as import("node:http").Server, createUpgradeApp(deps));
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : 0;
   const close = () =>

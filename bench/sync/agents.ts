@@ -2,9 +2,11 @@
 // agent (`runAgent`, memory datapath) for each node it is given, against the control plane on
 // 127.0.0.1, and stops them when told to or when the parent goes away.
 // Started by fanout.bench.ts (`fork` with `--import tsx`); not meant to be run by hand.
+
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { type RunningAgent, runAgent } from "../../agent/main.ts";
+import type { Log } from "../../lib/log.ts";
 import {
   type AgentsAnswer,
   type AgentsCommand,
@@ -14,7 +16,7 @@ import {
 } from "./fleet-ipc.ts";
 
 const problems: Record<string, number> = {};
-const log = (line: Record<string, unknown>) => {
+const log: Log = (line) => {
   if (line.level === "warn" || line.level === "error") {
     const key = `${line.level}: ${String(line.msg)}`;
     problems[key] = (problems[key] ?? 0) + 1;

@@ -73,13 +73,12 @@ export function admissionRoutes() {
       review.apiVersion !== ADMISSION_API_VERSION
     ) {
       throw new ApiError(
-        400,
         "admission.invalid_review",
         `the body must be an ${ADMISSION_API_VERSION} AdmissionReview`,
       );
     }
     if (!isRecord(request) || typeof request.uid !== "string" || request.uid === "") {
-      throw new ApiError(400, "admission.invalid_review", "request.uid is required");
+      throw new ApiError("admission.invalid_review", "request.uid is required");
     }
     const response = reviewAdmission(request as unknown as AdmissionRequest);
     return c.json({ apiVersion: ADMISSION_API_VERSION, kind: "AdmissionReview", response });

@@ -8,6 +8,7 @@ import { MAX_BUNDLE_DOCUMENTS } from "../../apply/apply.routes.ts";
 import { bundleToWrites } from "../../apply/bundle.ts";
 import { readDocuments } from "../../http/body.ts";
 import { ApiError } from "../../http/errors.ts";
+import type { CommitOrigin } from "../../store/origin.ts";
 import type { Store } from "../../store/store.ts";
 import { hookAnswer, type Webhooks } from "../service.ts";
 import { verifyGithubSignature, verifyStandardSignature } from "../signing.ts";
@@ -32,7 +33,6 @@ export function hookRoutes(webhooks: Webhooks, store: Store) {
       maxSize: webhooks.maxHookBodyBytes,
       onError: () => {
         throw new ApiError(
-          413,
           "hook.body_too_large",
           `a hook body holds at most ${webhooks.maxHookBodyBytes} bytes`,
         );
@@ -42,7 +42,6 @@ export function hookRoutes(webhooks: Webhooks, store: Store) {
       const receiver = webhooks.receivers.withSecret(c.req.param("receiverId"));
       if (!receiver) {
         throw new ApiError(
-          404,
           "hook.receiver_not_found",
           `no webhook receiver with id ${c.req.param("receiverId")}`,
         );
@@ -60,14 +59,14 @@ export function hookRoutes(webhooks: Webhooks, store: Store) {
           : answerReplay(c, webhooks, receiver.id, verified.messageId, bodyHash);
       if (replay) return replay;
       const writes = await bundleOf(c);
-      const origin = {
-        kind: "hook" as const,
+      const origin: CommitOrigin = {
+        kind: "hook",
         receiverId: receiver.id,
         messageId: verified.messageId,
         bodyHash,
       };
       try {
-        const result = webhooks.origin.run(origin, () => store.commit(writes));
+        const result = store.commit(writes, { origin });
         return c.json(hookAnswer(result));
       } catch (err) {
         // The same message id committed meanwhile (a concurrent duplicate): answer as a replay.
@@ -90,7 +89,6 @@ interface Verified {
 
 function missing(names: string[]): ApiError {
   return new ApiError(
-    400,
     "hook.headers_missing",
     `the request lacks the header${names.length > 1 ? "s" : ""} ${names.join(", ")}`,
   );
@@ -114,32 +112,25 @@ function verifyStandard(
   if (absent.length > 0) throw missing(absent.map(([n]) => n!));
   if (id!.length > MAX_MESSAGE_ID) {
     throw new ApiError(
-      400,
       "hook.id_invalid",
       `webhook-id holds at most ${MAX_MESSAGE_ID} characters, got ${id!.length}`,
     );
   }
   if (!/^\d{1,12}$/.test(timestamp!)) {
     throw new ApiError(
-      400,
       "hook.timestamp_invalid",
       `webhook-timestamp must be Unix seconds, got ${JSON.stringify(timestamp!.slice(0, 40))}`,
     );
   }
-  const skew = Math.round(webhooks.now() / 1000) - Number(timestamp);
+  const skew = Math.round(webhooks.clock.now() / 1000) - Number(timestamp);
   if (Math.abs(skew) > webhooks.toleranceSeconds) {
     throw new ApiError(
-      401,
       "hook.timestamp_stale",
       `webhook-timestamp ${timestamp} is ${Math.abs(skew)} s in the ${skew > 0 ? "past" : "future"}; at most ${webhooks.toleranceSeconds} s is accepted`,
     );
   }
   if (!verifyStandardSignature(receiver.secret, id!, Number(timestamp), raw, signature!)) {
-    throw new ApiError(
-      401,
-      "hook.signature_invalid",
-      "no v1 signature in webhook-signature matches the body",
-    );
+    throw new ApiError("hook.signature_invalid", "no v1 signature in webhook-signature matches the body");
   }
   return { messageId: id!, ping: false };
 }
@@ -149,15 +140,11 @@ function verifyGithub(c: Context, receiver: Receiver & { secret: string }, raw: 
   const signature = c.req.header("x-hub-signature-256");
   if (!signature) throw missing(["X-Hub-Signature-256"]);
   if (!verifyGithubSignature(receiver.secret, raw, signature)) {
-    throw new ApiError(401, "hook.signature_invalid", "X-Hub-Signature-256 does not match the body");
+    throw new ApiError("hook.signature_invalid", "X-Hub-Signature-256 does not match the body");
   }
   const delivery = c.req.header("x-github-delivery") ?? null;
   if (delivery !== null && delivery.length > MAX_MESSAGE_ID) {
-    throw new ApiError(
-      400,
-      "hook.id_invalid",
-      `X-GitHub-Delivery holds at most ${MAX_MESSAGE_ID} characters`,
-    );
+    throw new ApiError("hook.id_invalid", `X-GitHub-Delivery holds at most ${MAX_MESSAGE_ID} characters`);
   }
   return { messageId: delivery, ping: c.req.header("x-github-event") === "ping" };
 }
@@ -174,7 +161,6 @@ function answerReplay(
   if (!receipt) return undefined;
   if (receipt.bodyHash !== bodyHash) {
     throw new ApiError(
-      409,
       "hook.id_reused",
       `message ${messageId} was applied before with another body; nothing applied`,
     );
@@ -192,18 +178,17 @@ async function bundleOf(c: Context) {
     docs = await readDocuments(c, { yaml: true });
   } catch (err) {
     if (err instanceof ApiError)
-      throw new ApiError(400, "hook.invalid_body", err.message, [], { cause: err.code });
+      throw new ApiError("hook.invalid_body", err.message, { details: { cause: err.code }, cause: err });
     throw err;
   }
   if (docs.length > MAX_BUNDLE_DOCUMENTS) {
     throw new ApiError(
-      413,
       "hook.too_many_documents",
       `a bundle holds at most ${MAX_BUNDLE_DOCUMENTS} documents, got ${docs.length}`,
     );
   }
   const { writes, issues } = bundleToWrites(docs);
   if (issues.length > 0) throw ApiError.invalid("hook", issues);
-  if (writes.length === 0) throw new ApiError(422, "hook.empty", "the bundle holds no documents");
+  if (writes.length === 0) throw new ApiError("hook.empty", "the bundle holds no documents");
   return writes;
 }

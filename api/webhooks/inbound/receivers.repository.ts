@@ -1,10 +1,12 @@
 // Owns inbound receivers (secret shown once, stored to verify HMACs) and their receipts: the
 // message ids already applied with the answer given, so a replay gets the same answer.
+
 import { randomBytes } from "node:crypto";
 import type Database from "better-sqlite3";
 import { eq } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
 import { webhookReceivers } from "../../../db/schema.ts";
+import { realClock, type TimeSource } from "../../../lib/clock.ts";
 import { generateGithubSecret, generateSecret } from "../signing.ts";
 
 export type ReceiverKind = "standard" | "github";
@@ -30,7 +32,7 @@ export class ReceiverRepository {
   constructor(
     private readonly db: Db,
     sqlite: Database.Database,
-    private readonly now: () => number = Date.now,
+    private readonly clock: TimeSource = realClock,
     private readonly random: (n: number) => Buffer = randomBytes,
   ) {
     this.s = {
@@ -47,7 +49,7 @@ export class ReceiverRepository {
   create(kind: ReceiverKind, description: string): Receiver & { secret: string } {
     const id = `whr_${this.random(8).toString("hex")}`;
     const secret = kind === "github" ? generateGithubSecret(this.random) : generateSecret(this.random);
-    const createdAt = new Date(this.now()).toISOString();
+    const createdAt = new Date(this.clock.now()).toISOString();
     this.db.insert(webhookReceivers).values({ id, kind, description, secret, createdAt }).run();
     return { id, kind, description, createdAt, path: `/v1/hooks/${id}`, secret };
   }
@@ -72,12 +74,19 @@ export class ReceiverRepository {
 
   /** Records an applied message (run inside the commit's transaction; a duplicate id throws). */
   record(receiverId: string, messageId: string, receipt: Receipt): void {
-    this.s.insert.run(receiverId, messageId, receipt.bodyHash, this.now(), receipt.status, receipt.answer);
+    this.s.insert.run(
+      receiverId,
+      messageId,
+      receipt.bodyHash,
+      this.clock.now(),
+      receipt.status,
+      receipt.answer,
+    );
   }
 
   /** Forgets receipts older than `retentionMs`. */
   prune(retentionMs: number): number {
-    return this.s.prune.run(this.now() - retentionMs).changes;
+    return this.s.prune.run(this.clock.now() - retentionMs).changes;
   }
 }
 

@@ -24,21 +24,13 @@ export function receiverRoutes({ receivers }: Webhooks) {
   app.get("/:id", (c) => {
     const r = receivers.withSecret(c.req.param("id"));
     if (!r)
-      throw new ApiError(
-        404,
-        "webhook_receiver.not_found",
-        `no webhook receiver with id ${c.req.param("id")}`,
-      );
+      throw new ApiError("webhook_receiver.not_found", `no webhook receiver with id ${c.req.param("id")}`);
     const { secret: _, ...view } = r;
     return c.json(view);
   });
   app.delete("/:id", (c) => {
     if (!receivers.delete(c.req.param("id"))) {
-      throw new ApiError(
-        404,
-        "webhook_receiver.not_found",
-        `no webhook receiver with id ${c.req.param("id")}`,
-      );
+      throw new ApiError("webhook_receiver.not_found", `no webhook receiver with id ${c.req.param("id")}`);
     }
     return c.json({ id: c.req.param("id"), deleted: true });
   });

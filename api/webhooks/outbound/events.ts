@@ -1,4 +1,5 @@
 // Owns the outbound event catalogue and the shape of an event body (pure).
+import type { CommitOrigin } from "../../store/origin.ts";
 
 export const EVENT_TYPES = [
   "policy.created",
@@ -33,11 +34,6 @@ export function wants(selected: readonly string[], type: EventType): boolean {
   return selected.includes("*") || selected.includes(type);
 }
 
-/** Where a commit came from, when the route that made it says so. */
-export type CommitOrigin =
-  | { kind: "apply" }
-  | { kind: "hook"; receiverId: string; messageId: string | null; bodyHash: string };
-
 export interface EventDraft {
   type: EventType;
   revision: number;
@@ -50,7 +46,7 @@ export function eventsOfCommit(
     revision: number;
     written: { kind: string; op: string; namespace?: string; name: string }[];
   },
-  origin: CommitOrigin | undefined,
+  origin: CommitOrigin,
 ): EventDraft[] {
   const drafts: EventDraft[] = [];
   for (const w of result.written) {
@@ -61,7 +57,7 @@ export function eventsOfCommit(
       data: { namespace: w.namespace, name: w.name },
     });
   }
-  if (origin) {
+  if (origin.kind !== "object") {
     const source =
       origin.kind === "apply"
         ? { kind: "api" }

@@ -1,9 +1,11 @@
 // Owns webhook subscriptions: create (secret shown once), list, get, update, delete, secret
 // rotation with a grace period, and disabling (e.g. on 410 Gone).
+
 import { randomBytes } from "node:crypto";
 import { eq } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
 import { webhooks } from "../../../db/schema.ts";
+import { realClock, type TimeSource } from "../../../lib/clock.ts";
 import { generateSecret } from "../signing.ts";
 
 export interface Subscription {
@@ -29,14 +31,14 @@ export interface SubscriptionInput {
 export class SubscriptionRepository {
   constructor(
     private readonly db: Db,
-    private readonly now: () => number = Date.now,
+    private readonly clock: TimeSource = realClock,
     private readonly random: (n: number) => Buffer = randomBytes,
   ) {}
 
   create(input: SubscriptionInput): Subscription & { secret: string } {
     const id = `wh_${this.random(8).toString("hex")}`;
     const secret = generateSecret(this.random);
-    const at = new Date(this.now()).toISOString();
+    const at = new Date(this.clock.now()).toISOString();
     this.db
       .insert(webhooks)
       .values({
@@ -66,12 +68,14 @@ export class SubscriptionRepository {
   signingSecrets(id: string): string[] {
     const row = this.db.select().from(webhooks).where(eq(webhooks.id, id)).get();
     if (!row) return [];
-    const grace = row.previousSecret && (row.previousSecretExpiresAt ?? 0) > this.now();
+    const grace = row.previousSecret && (row.previousSecretExpiresAt ?? 0) > this.clock.now();
     return grace ? [row.secret, row.previousSecret!] : [row.secret];
   }
 
   update(id: string, patch: Partial<SubscriptionInput>): Subscription | undefined {
-    const set: Partial<typeof webhooks.$inferInsert> = { updatedAt: new Date(this.now()).toISOString() };
+    const set: Partial<typeof webhooks.$inferInsert> = {
+      updatedAt: new Date(this.clock.now()).toISOString(),
+    };
     if (patch.url !== undefined) set.url = patch.url;
     if (patch.description !== undefined) set.description = patch.description;
     if (patch.events !== undefined) set.events = JSON.stringify(patch.events);
@@ -95,7 +99,7 @@ export class SubscriptionRepository {
     const row = this.db.select().from(webhooks).where(eq(webhooks.id, id)).get();
     if (!row) return undefined;
     const secret = generateSecret(this.random);
-    const now = this.now();
+    const now = this.clock.now();
     const expires = now + graceSeconds * 1000;
     this.db
       .update(webhooks)
@@ -113,7 +117,7 @@ export class SubscriptionRepository {
   disable(id: string, reason: string): void {
     this.db
       .update(webhooks)
-      .set({ enabled: false, disabledReason: reason, updatedAt: new Date(this.now()).toISOString() })
+      .set({ enabled: false, disabledReason: reason, updatedAt: new Date(this.clock.now()).toISOString() })
       .where(eq(webhooks.id, id))
       .run();
   }

@@ -54,7 +54,7 @@ const deliveriesQuery = z.strictObject({
 
 export function requireAdmin(what: string): MiddlewareHandler<{ Variables: { scope: string } }> {
   return async function requireAdminScope(c, next) {
-    if (c.get("scope") !== "admin") throw new ApiError(403, "auth.forbidden", `${what} needs an admin token`);
+    if (c.get("scope") !== "admin") throw new ApiError("auth.forbidden", `${what} needs an admin token`);
     return next();
   };
 }
@@ -69,9 +69,10 @@ async function checkUrl(webhooks: Webhooks, url: string): Promise<void> {
     const message = refused
       ? err.message
       : `could not resolve ${new URL(url).hostname}: ${(err as Error).message}`;
-    throw new ApiError(422, code, message, [
-      { path: "url", rule: refused ? "destination" : "resolvable", message, value: url },
-    ]);
+    throw new ApiError(code, message, {
+      issues: [{ path: "url", rule: refused ? "destination" : "resolvable", message, value: url }],
+      cause: err,
+    });
   }
 }
 
@@ -81,7 +82,7 @@ export function webhookRoutes(webhooks: Webhooks) {
   app.use(requireAdmin("managing webhooks"));
   const found = (id: string) => {
     const sub = subscriptions.get(id);
-    if (!sub) throw new ApiError(404, "webhook.not_found", `no webhook with id ${id}`);
+    if (!sub) throw new ApiError("webhook.not_found", `no webhook with id ${id}`);
     return sub;
   };
 
@@ -97,7 +98,7 @@ export function webhookRoutes(webhooks: Webhooks) {
     const patch = parseRequest("webhook", updateWebhookSchema, await readBody(c));
     if (patch.url !== undefined) await checkUrl(webhooks, patch.url);
     const updated = subscriptions.update(c.req.param("id"), patch);
-    if (!updated) throw new ApiError(404, "webhook.not_found", `no webhook with id ${c.req.param("id")}`);
+    if (!updated) throw new ApiError("webhook.not_found", `no webhook with id ${c.req.param("id")}`);
     if (patch.enabled) webhooks.worker.kick();
     return c.json(updated);
   });
@@ -130,19 +131,14 @@ export function webhookRoutes(webhooks: Webhooks) {
     const original = findDelivery(webhooks, sub.id, c.req.param("deliveryId"));
     if (original.status === "pending" || original.status === "in_flight") {
       throw new ApiError(
-        409,
         "webhook.delivery_pending",
         `delivery ${original.id} is still ${original.status}; it is retried on its schedule`,
       );
     }
     if (!sub.enabled) {
-      throw new ApiError(
-        409,
-        "webhook.disabled",
-        `webhook ${sub.id} is disabled; enable it before redelivering`,
-      );
+      throw new ApiError("webhook.disabled", `webhook ${sub.id} is disabled; enable it before redelivering`);
     }
-    const id = queue.redeliver(sub.id, original.eventId, webhooks.now());
+    const id = queue.redeliver(sub.id, original.eventId, webhooks.clock.now());
     webhooks.worker.kick();
     const { seq: _, ...view } = findDelivery(webhooks, sub.id, id);
     return c.json(view, 202);
@@ -153,10 +149,6 @@ export function webhookRoutes(webhooks: Webhooks) {
 function findDelivery(webhooks: Webhooks, webhookId: string, deliveryId: string) {
   const d = webhooks.queue.get(webhookId, deliveryId);
   if (!d)
-    throw new ApiError(
-      404,
-      "webhook.delivery_not_found",
-      `webhook ${webhookId} has no delivery ${deliveryId}`,
-    );
+    throw new ApiError("webhook.delivery_not_found", `webhook ${webhookId} has no delivery ${deliveryId}`);
   return d;
 }

@@ -2,6 +2,8 @@
 // subscription, so a slow receiver holds at most its own slots), sends them, and records the
 // outcome: success, a retry on the schedule, failure after the last attempt, or 410 -> disabled.
 
+import { realClock, type TimeSource } from "../../../lib/clock.ts";
+import type { Log } from "../../../lib/log.ts";
 import type { WebhookMetrics } from "../metrics.ts";
 import { type SendOptions, type SendResult, sendEvent } from "./deliver.ts";
 import type { DestinationPolicy, Resolve } from "./destination.ts";
@@ -15,9 +17,9 @@ export interface WorkerOptions {
   policy: DestinationPolicy;
   resolve: Resolve;
   metrics: WebhookMetrics;
-  log: (line: Record<string, unknown>) => void;
-  /** Epoch ms (injected for tests). */
-  now?: () => number;
+  log: Log;
+  /** The time (injected for tests). */
+  clock?: TimeSource;
   /** A number in [0, 1) for jitter (injected for tests). */
   random?: () => number;
   /** Attempts running at once, all subscriptions together (default 16). */
@@ -36,7 +38,7 @@ export interface WorkerOptions {
 }
 
 export class DeliveryWorker {
-  private readonly now: () => number;
+  private readonly clock: TimeSource;
   private readonly random: () => number;
   private readonly inFlight = new Map<number, Promise<void>>();
   private readonly perSub = new Map<string, number>();
@@ -45,7 +47,7 @@ export class DeliveryWorker {
   private scheduled = false;
 
   constructor(private readonly opts: WorkerOptions) {
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? realClock;
     this.random = opts.random ?? Math.random;
   }
 
@@ -103,7 +105,7 @@ export class DeliveryWorker {
     const maxIdle = this.opts.maxIdleMs ?? 30_000;
     const full = this.inFlight.size >= (this.opts.concurrency ?? 16);
     // When full, a finishing attempt kicks the loop; otherwise wake when the next one is due.
-    const delay = full || next === null ? maxIdle : Math.min(maxIdle, Math.max(0, next - this.now()));
+    const delay = full || next === null ? maxIdle : Math.min(maxIdle, Math.max(0, next - this.clock.now()));
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.loop(), delay);
     this.timer.unref();
@@ -113,7 +115,7 @@ export class DeliveryWorker {
     const started: Promise<void>[] = [];
     const total = this.opts.concurrency ?? 16;
     const cap = this.opts.perSubscription ?? 4;
-    const now = this.now();
+    const now = this.clock.now();
     // Round-robin over subscriptions so one with a deep backlog cannot take every slot.
     let subs = this.opts.queue.enabledSubscriptions();
     while (subs.length > 0 && this.inFlight.size < total) {
@@ -150,7 +152,7 @@ export class DeliveryWorker {
 
   private async attempt(d: ClaimedDelivery): Promise<void> {
     const { opts } = this;
-    const startedAt = this.now();
+    const startedAt = this.clock.now();
     const t0 = performance.now();
     const result = await (opts.send ?? sendEvent)({
       url: d.url,
@@ -175,7 +177,7 @@ export class DeliveryWorker {
     const next =
       ok || gone
         ? null
-        : nextAttemptAt(attempt, this.now(), this.random, opts.retryDelaysMs ?? RETRY_DELAYS_MS);
+        : nextAttemptAt(attempt, this.clock.now(), this.random, opts.retryDelaysMs ?? RETRY_DELAYS_MS);
     const record = {
       attempt,
       startedAt: new Date(startedAt).toISOString(),

@@ -8,11 +8,16 @@ interface Timer {
 }
 
 export class ManualClock implements Clock {
-  #now = 0;
+  #now: number;
   #next = 1;
   readonly #timers = new Map<number, Timer>();
   /** Every delay ever requested, in order (to check backoff). */
   readonly requested: number[] = [];
+
+  /** @param start the epoch ms the clock starts at. */
+  constructor(start = 0) {
+    this.#now = start;
+  }
 
   now(): number {
     return this.#now;
