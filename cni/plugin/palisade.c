@@ -131,6 +131,12 @@ static int agent_unavailable(const char *command, const struct plugin_config *cf
 			 path, why, path);
 }
 
+static int answer_too_large(const struct plugin_config *cfg)
+{
+	return cni_error(cfg->cni_version, CNI_ERR_IO, "answer from the palisade agent too large",
+			 "%s: more than 4 MiB of stdout", cfg->agent_socket);
+}
+
 /* Relays the agent's answer: its stdout bytes to our stdout, its exit code as ours. */
 static int relay_answer(const struct plugin_config *cfg, const struct exchange_result *r)
 {
@@ -139,6 +145,8 @@ static int relay_answer(const struct plugin_config *cfg, const struct exchange_r
 	if (framing_parse_answer(r->answer, r->answer_len, &exit_code, &offset) < 0)
 		return cni_error(cfg->cni_version, CNI_ERR_IO, "malformed answer from the palisade agent",
 				 "%s: the answer does not start with an exit code line", cfg->agent_socket);
+	if (r->answer_len - offset > FRAMING_MAX_ANSWER_STDOUT)
+		return answer_too_large(cfg);
 	if (io_write_all(STDOUT_FILENO, r->answer + offset, r->answer_len - offset) < 0) {
 		fprintf(stderr, "palisade: writing the agent's answer to stdout: %s\n", strerror(errno));
 		return 1;
@@ -172,8 +180,7 @@ static int forward(const char *command, const struct plugin_config *cfg, const c
 	case EXCHANGE_TIMEOUT:
 		return agent_unavailable(command, cfg, &r);
 	case EXCHANGE_TOO_LARGE:
-		return cni_error(cfg->cni_version, CNI_ERR_IO, "answer from the palisade agent too large",
-				 "%s: more than 4 MiB", cfg->agent_socket);
+		return answer_too_large(cfg);
 	case EXCHANGE_IO:
 	default:
 		return cni_error(cfg->cni_version, CNI_ERR_IO, "I/O failure talking to the palisade agent",
