@@ -6,9 +6,10 @@ import { createServer, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type CniAnswer, type CniRequest, decodeCniRequest, encodeCniAnswer } from "../wire/cni-socket.ts";
+import { PLUGIN_BUILD_PATH } from "./install.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const PLUGIN_BINARY = join(here, "build", "palisade");
+export const PLUGIN_BINARY = PLUGIN_BUILD_PATH;
 export const PLUGIN_SOURCE_DIR = join(here, "plugin");
 
 /** Builds cni/build/palisade when it is missing or older than a source file (cni/build.mjs). */
