@@ -129,13 +129,14 @@ describe("the palisade CNI plugin", () => {
     const agent = await startFakeAgent(real, () => ({ exitCode: 0, stdout: "ok" }));
     const decoyAgent = await startFakeAgent(decoy, () => ({ exitCode: 3, stdout: "decoy" }));
     try {
-      // The decoys come first; the real key is written with escapes (\/ and \u0061 for 'a').
+      // The decoys come first; the real key and path are written with escapes (\/, \u0053 for 'S',
+      // \u0061 for 'a'), which JSON says are the same strings.
       const escaped = JSON.stringify(real).replaceAll("/", "\\/").replace("agent-", "\\u0061gent-");
       const stdin =
         `{"cniVersion":"1.0.0","name":"n","type":"palisade",` +
         `"prevResult":{"agentSocket":${JSON.stringify(decoy)},"x":[{"agentSocket":${JSON.stringify(decoy)}}]},` +
         `"note":"\\"agentSocket\\":${JSON.stringify(decoy).replaceAll('"', '\\"')}",` +
-        `"agentSocket":${escaped}}`;
+        `"agent\\u0053ocket":${escaped}}`;
       JSON.parse(stdin); // the test's own input is valid JSON
       const run = await runPlugin({ CNI_COMMAND: "ADD" }, stdin);
       assert.equal(run.stdout, "ok");
@@ -158,11 +159,13 @@ describe("the palisade CNI plugin", () => {
       const nested = config({ cniVersion: "0.4.0", prevResult: { agentSocket: decoy } });
       const trailing = `${config({ cniVersion: "0.4.0", agentSocket: decoy })} {}`;
       const unterminated = `{"agentSocket":${JSON.stringify(decoy)},"cniVersion":"0.4.0"`;
+      const tooDeep = `{"cniVersion":"0.4.0","x":${"[".repeat(300)}${"]".repeat(300)},"agentSocket":${JSON.stringify(decoy)}}`;
       // Only a valid document's cniVersion is trusted for the error.
       for (const [stdin, version] of [
         [nested, "0.4.0"],
         [trailing, "1.0.0"],
         [unterminated, "1.0.0"],
+        [tooDeep, "1.0.0"], // nested deeper than the scanner's 256 levels: treated as invalid
       ] as const) {
         const run = await runPlugin({ CNI_COMMAND: "ADD" }, stdin);
         assert.equal(run.code, 1);
