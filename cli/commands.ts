@@ -2,6 +2,7 @@
 
 import { agentCommand } from "./agent.ts";
 import { applyCommand } from "./apply.ts";
+import { cniCommand } from "./cni.ts";
 import type { Command } from "./command.ts";
 import { deleteCommand } from "./delete.ts";
 import { demoCommand } from "./demo.ts";
@@ -20,6 +21,7 @@ export const commands: Command[] = [
   tokenCommand,
   agentCommand,
   upCommand,
+  cniCommand,
   demoCommand,
 ];
 

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 
-const roots = ["api", "agent", "db", "bpf", "cli", "wire", "lib", "test"];
+const roots = ["api", "agent", "db", "bpf", "cli", "cni", "wire", "lib", "test"];
 const args = process.argv.slice(2);
 const skipChecks = args.includes("--no-check");
 const filters = args.filter((a) => !a.startsWith("--"));
