@@ -4,12 +4,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { randomPrefix } from "../lib/netns/names.ts";
 import { NODE_NAME } from "../wire/names.ts";
 import { createClient } from "./client.ts";
 import { defineCommand, EXIT_FAILED, EXIT_OK } from "./command.ts";
 import { connect, connectionFlags } from "./connection.ts";
 import { play, type Target } from "./demo-play.ts";
-import { demoPrefix } from "./demo-pods.ts";
 import { CliError } from "./failure.ts";
 import { requireValue, UsageError } from "./flags.ts";
 import type { Io } from "./io.ts";
@@ -30,6 +30,11 @@ export interface DemoDeps {
 }
 
 class Interrupted extends Error {}
+
+/** `pdm` and 4 random characters: every name the demo creates starts with it (interface names stay under 15). */
+export function demoPrefix(): string {
+  return randomPrefix("pdm", 4);
+}
 
 export { policyDrops } from "./demo-play.ts";
 
