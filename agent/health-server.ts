@@ -2,18 +2,8 @@
 // (enforcing a revision the control plane confirmed).
 import { createServer, type Server } from "node:http";
 import type { Registry } from "prom-client";
+import { parseListen } from "../wire/listen.ts";
 import type { AgentState } from "./state.ts";
-
-export function parseListen(listen: string): { host: string; port: number } {
-  const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d{1,5})$/.exec(listen);
-  const port = m ? Number(m[2]) : Number.NaN;
-  if (!m || port > 65535) {
-    throw new Error(
-      `--metrics-listen must be host:port (e.g. 127.0.0.1:9474), got ${JSON.stringify(listen)}`,
-    );
-  }
-  return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
-}
 
 export interface HealthServer {
   url: string;
@@ -25,7 +15,7 @@ export async function startHealthServer(
   registry: Registry,
   status: () => { state: AgentState; reason: string; appliedRevision: number | null },
 ): Promise<HealthServer> {
-  const { host, port } = parseListen(listen);
+  const { host, port } = parseListen(listen, { flag: "--metrics-listen", example: "127.0.0.1:9474" });
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     const json = (code: number, body: unknown) => {

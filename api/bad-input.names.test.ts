@@ -2,7 +2,7 @@
 // refusals (multi-document YAML, bundle limits, missing namespaces): 4xx with stable codes.
 import assert from "node:assert/strict";
 import { beforeEach, describe, it } from "node:test";
-import { MAX_BUNDLE_DOCUMENTS } from "./apply/apply.routes.ts";
+import { MAX_BUNDLE_DOCUMENTS } from "./apply/intake.ts";
 import { seedRouteFixtures } from "./bad-input.cases.ts";
 import { MAX_ISSUES } from "./http/errors.ts";
 import { MAX_BODY_DEPTH } from "./http/nesting.ts";

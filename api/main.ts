@@ -6,6 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { openDatabase } from "../db/client.ts";
 import { jsonLog, type Log } from "../lib/log.ts";
+import { parseListen } from "../wire/listen.ts";
 import { createDeps, type Deps } from "./deps.ts";
 import { serveUpgrades } from "./http/upgrade.ts";
 import { createApp, createUpgradeApp } from "./server.ts";
@@ -35,14 +36,6 @@ export interface RunningServer {
   url: string;
   adminTokenFile?: string;
   close(): Promise<void>;
-}
-
-export function parseListen(listen: string): { host: string; port: number } {
-  const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d{1,5})$/.exec(listen);
-  const port = m ? Number(m[2]) : Number.NaN;
-  if (!m || port > 65535)
-    throw new Error(`--listen must be host:port (e.g. 127.0.0.1:7400), got ${JSON.stringify(listen)}`);
-  return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
 }
 
 /** Reads or creates the admin token file (mode 0600) beside the database. */

@@ -7,7 +7,18 @@ import { isNodeName } from "../wire/names.ts";
 import { defineCommand, EXIT_FAILED, EXIT_OK } from "./command.ts";
 import { requireValue, UsageError } from "./flags.ts";
 import { workingDirectory } from "./io.ts";
-import { createLogger, processServerDeps } from "./server.ts";
+import { createLogger } from "./log.ts";
+import {
+  BPFFS_FLAG,
+  DATAPATH_FLAG,
+  LOG_LEVEL_FLAG,
+  METRICS_LISTEN_FLAG,
+  NODE_FLAG,
+  REMOVE_ON_EXIT_FLAG,
+  SERVER_FLAG,
+  STATE_DIR_FLAG,
+} from "./shared-flags.ts";
+import { waitForStopSignal } from "./signals.ts";
 
 /** agent/main.ts's runAgent (a type-only import: the agent loads only when the command runs). */
 export type RunAgent = (opts: AgentOptions) => Promise<Pick<RunningAgent, "stop">>;
@@ -25,21 +36,8 @@ export function createAgentCommand(deps: AgentDeps) {
       summary: "run the node agent (enforces policy on this node's pod interfaces with eBPF)",
       args: [],
       flags: [
-        {
-          name: "server",
-          type: "string",
-          valueName: "URL",
-          description: "control plane URL",
-          default: "http://127.0.0.1:7400",
-          env: "PALISADE_SERVER",
-        },
-        {
-          name: "node",
-          type: "string",
-          valueName: "NAME",
-          description: "this node's name (DNS-1123 subdomain); required",
-          env: "PALISADE_NODE",
-        },
+        SERVER_FLAG,
+        { ...NODE_FLAG, description: "this node's name (DNS-1123 subdomain); required" },
         {
           name: "enroll-token",
           type: "string",
@@ -48,38 +46,17 @@ export function createAgentCommand(deps: AgentDeps) {
           env: "PALISADE_ENROLL_TOKEN",
         },
         {
-          name: "state-dir",
-          type: "string",
-          valueName: "DIR",
+          ...STATE_DIR_FLAG,
           description:
             "where the credential and applied revision are kept (default /var/lib/palisade/<node>)",
         },
         {
-          name: "bpffs",
-          type: "string",
-          valueName: "DIR",
+          ...BPFFS_FLAG,
           description: "bpffs directory for pinned maps and links (default /sys/fs/bpf/palisade/<node>)",
         },
-        {
-          name: "metrics-listen",
-          type: "string",
-          valueName: "HOST:PORT",
-          description: "address of /metrics, /healthz and /readyz",
-          default: "127.0.0.1:9474",
-        },
-        {
-          name: "datapath",
-          type: "string",
-          valueName: "KIND",
-          description: "bpf (the kernel) or memory (simulation)",
-          default: "bpf",
-          choices: ["bpf", "memory"],
-        },
-        {
-          name: "remove-on-exit",
-          type: "boolean",
-          description: "on stop, detach programs and remove pinned maps (default: keep enforcing)",
-        },
+        METRICS_LISTEN_FLAG,
+        { ...DATAPATH_FLAG, default: "bpf" },
+        REMOVE_ON_EXIT_FLAG,
         {
           name: "cni-socket",
           type: "string",
@@ -101,14 +78,8 @@ export function createAgentCommand(deps: AgentDeps) {
           description: "the CRI runtime's socket, asked for CNI pods' labels",
           default: "/run/containerd/containerd.sock",
         },
-        {
-          name: "log-level",
-          type: "string",
-          valueName: "LEVEL",
-          description: "least severe log line written",
-          default: "info",
-          choices: ["debug", "info", "warn", "error"],
-        },
+        // The agent reads its log level from the flag only (PALISADE_LOG_LEVEL is the server's).
+        { ...LOG_LEVEL_FLAG, env: undefined },
       ],
       description: [
         "The first start enrolls with --enroll-token and stores the node credential (mode 0600) in",
@@ -193,6 +164,6 @@ export const agentCommand = createAgentCommand({
     const { runAgent } = await import("../agent/main.ts");
     return runAgent;
   },
-  waitForStopSignal: processServerDeps.waitForStopSignal,
+  waitForStopSignal,
   now: () => new Date(),
 });

@@ -40,8 +40,6 @@ export interface CommandSpec {
 
 export interface Command {
   spec: CommandSpec;
-  /** False for commands registered before they are built: help says so, running exits 2. */
-  available: boolean;
   run: CommandFn;
   subcommands?: Command[];
 }
@@ -64,7 +62,6 @@ export function defineCommand(spec: CommandSpec, handler: Handler): Command {
   const fullSpec = { ...spec, flags: [...spec.flags, helpFlag] };
   const command: Command = {
     spec: fullSpec,
-    available: true,
     async run(argv, env, io) {
       try {
         const parsed = parseCommandLine(fullSpec, argv, env);

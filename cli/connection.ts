@@ -5,19 +5,12 @@ import { type ApiClient, createClient } from "./client.ts";
 import type { FlagSpec } from "./command.ts";
 import { type ParsedFlags, UsageError } from "./flags.ts";
 import { type Io, workingDirectory } from "./io.ts";
+import { DEFAULT_SERVER, SERVER_FLAG } from "./shared-flags.ts";
 
-export const DEFAULT_SERVER = "http://127.0.0.1:7400";
 export const LOCAL_ADMIN_TOKEN_FILE = "data/admin-token";
 
 export const connectionFlags: FlagSpec[] = [
-  {
-    name: "server",
-    type: "string",
-    valueName: "URL",
-    description: "control plane URL",
-    default: DEFAULT_SERVER,
-    env: "PALISADE_SERVER",
-  },
+  SERVER_FLAG,
   {
     name: "token",
     type: "string",

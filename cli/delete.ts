@@ -3,8 +3,8 @@ import { isRecord } from "./client.ts";
 import { defineCommand, EXIT_OK } from "./command.ts";
 import { connect, connectionFlags } from "./connection.ts";
 import { UsageError } from "./flags.ts";
-import { DEFAULT_NAMESPACE, namespaceFlag } from "./get.ts";
 import { displayKind, findKind, kindNames } from "./kinds.ts";
+import { DEFAULT_NAMESPACE, NAMESPACE_FLAG } from "./shared-flags.ts";
 import { text } from "./table.ts";
 
 export const deleteCommand = defineCommand(
@@ -15,7 +15,7 @@ export const deleteCommand = defineCommand(
       { name: "KIND", required: true },
       { name: "NAME", required: true },
     ],
-    flags: [namespaceFlag, ...connectionFlags],
+    flags: [NAMESPACE_FLAG, ...connectionFlags],
     description: "Sends DELETE to the object's route and prints the revision that removed it.",
     sections: [
       {

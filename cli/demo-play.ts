@@ -1,7 +1,7 @@
 // Owns the demo's scenario on a reachable control plane: three pods, a policy, one connection
 // allowed and one dropped, and the drop read back from the agent's metrics.
+import { createTopology, type Pod, type Topology } from "../lib/netns/topology.ts";
 import type { ApiClient } from "./client.ts";
-import { createDemoPods, type DemoPods } from "./demo-pods.ts";
 
 const PORT = 80;
 const DROP_LINE = /^palisade_agent_packets_total\{([^}]*)\} (\d+)$/gm;
@@ -37,6 +37,11 @@ async function syncWait(client: ApiClient, revision: number, node: string): Prom
   );
 }
 
+/** One TCP connect from inside `from` to `to`:PORT; true when the pod server greeted. */
+async function connects(from: Pod, to: Pod, timeoutMs: number): Promise<boolean> {
+  return (await from.prober.probe("tcp", to.ip, PORT, timeoutMs)).ok;
+}
+
 /** Pods, policy, the two connections and the counter; true when all show what they should. */
 export async function play(
   target: Target,
@@ -48,15 +53,11 @@ export async function play(
 ): Promise<boolean> {
   const { client } = target;
   const ns = `demo-${prefix}`;
-  let pods: DemoPods | undefined;
-  cleanups.push({ what: "the pods", run: () => pods?.remove() });
-  pods = await createDemoPods(prefix, ["frontend", "backend", "other"], PORT);
+  let pods: Topology | undefined;
+  cleanups.push({ what: "the pods", run: () => pods?.teardown() });
+  pods = await createTopology({ prefix, pods: ["frontend", "backend", "other"], serve: { tcp: [PORT] } });
   checkpoint();
-  const [frontend, backend, other] = pods.pods as [
-    DemoPods["pods"][0],
-    DemoPods["pods"][0],
-    DemoPods["pods"][0],
-  ];
+  const [frontend, backend, other] = pods.pods as [Pod, Pod, Pod];
   cleanups.push({
     what: `namespace ${ns}`,
     run: () => client.request("DELETE", `/v1/namespaces/${ns}`).catch(() => undefined),
@@ -95,8 +96,8 @@ export async function play(
   checkpoint();
   const before = await readDrops(target.metricsUrl);
   const [allowed, passed] = await Promise.all([
-    pods.connect(frontend, backend, PORT, 3000),
-    pods.connect(other, backend, PORT, 1000),
+    connects(frontend, backend, 3000),
+    connects(other, backend, 1000),
   ]);
   say(
     `  frontend -> backend:${PORT}  ${allowed ? "connected (allowed by the policy)" : "FAILED to connect"}`,

@@ -7,8 +7,7 @@ import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { describe, it } from "node:test";
 import { e2eSkipReason } from "../test/e2e/harness/skip.ts";
-import { createDemoCommand, EXIT_INTERRUPTED, policyDrops } from "./demo.ts";
-import { demoPrefix } from "./demo-pods.ts";
+import { createDemoCommand, demoPrefix, EXIT_INTERRUPTED, policyDrops } from "./demo.ts";
 import { loadStackParts, startLocalStack } from "./local-stack.ts";
 import { captureIo } from "./testing.ts";
 

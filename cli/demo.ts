@@ -4,16 +4,18 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { randomPrefix } from "../lib/netns/names.ts";
 import { NODE_NAME } from "../wire/names.ts";
 import { createClient } from "./client.ts";
 import { defineCommand, EXIT_FAILED, EXIT_OK } from "./command.ts";
-import { connect, connectionFlags, DEFAULT_SERVER } from "./connection.ts";
+import { connect, connectionFlags } from "./connection.ts";
 import { play, type Target } from "./demo-play.ts";
-import { demoPrefix } from "./demo-pods.ts";
 import { CliError } from "./failure.ts";
 import { requireValue, UsageError } from "./flags.ts";
 import type { Io } from "./io.ts";
 import { loadStackParts, localNodeName, type StackParts, startLocalStack } from "./local-stack.ts";
+import { DEFAULT_SERVER, NODE_FLAG } from "./shared-flags.ts";
+import { trapStopSignals } from "./signals.ts";
 
 export const EXIT_INTERRUPTED = 130;
 
@@ -29,6 +31,11 @@ export interface DemoDeps {
 
 class Interrupted extends Error {}
 
+/** `pdm` and 4 random characters: every name the demo creates starts with it (interface names stay under 15). */
+export function demoPrefix(): string {
+  return randomPrefix("pdm", 4);
+}
+
 export { policyDrops } from "./demo-play.ts";
 
 export function createDemoCommand(deps: DemoDeps) {
@@ -41,12 +48,9 @@ export function createDemoCommand(deps: DemoDeps) {
       flags: [
         ...connectionFlags,
         {
-          name: "node",
-          type: "string",
-          valueName: "NAME",
+          ...NODE_FLAG,
           description: "the node whose agent enforces the demo pods (as in palisade up)",
           defaultText: "the host name, lowercased and sanitized",
-          env: "PALISADE_NODE",
         },
         {
           name: "metrics",
@@ -190,15 +194,7 @@ async function reach(
 export const demoCommand = createDemoCommand({
   isRoot: () => process.getuid?.() === 0,
   loadParts: loadStackParts,
-  trapStopSignals(onSignal) {
-    const handler = (signal: NodeJS.Signals) => onSignal(signal);
-    process.on("SIGINT", handler);
-    process.on("SIGTERM", handler);
-    return () => {
-      process.off("SIGINT", handler);
-      process.off("SIGTERM", handler);
-    };
-  },
+  trapStopSignals,
   hostname,
   prefix: demoPrefix,
 });

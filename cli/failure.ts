@@ -7,6 +7,15 @@ export class CliError extends Error {
   override name = "CliError";
 }
 
+/** One line naming what failed and its code (EADDRINUSE, enrollment.token_invalid, ...). */
+export function explainError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && !error.message.includes(code)
+    ? `${error.message} (${code})`
+    : error.message;
+}
+
 export function reportFailure(error: unknown, io: Io): number {
   io.stderr.write(describeFailure(error));
   return 1;

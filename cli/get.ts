@@ -1,21 +1,11 @@
 // Owns `palisade get`: shows namespaces, endpoints, policies, the revision or tokens (table/json/yaml).
-import { defineCommand, EXIT_OK, type FlagSpec } from "./command.ts";
+import { defineCommand, EXIT_OK } from "./command.ts";
 import { connect, connectionFlags } from "./connection.ts";
 import { UsageError } from "./flags.ts";
 import { findKind, itemsOf, type Kind, kindNames } from "./kinds.ts";
 import { outputFlag, writeStructured } from "./output.ts";
+import { DEFAULT_NAMESPACE, NAMESPACE_FLAG } from "./shared-flags.ts";
 import { renderTable } from "./table.ts";
-
-export const DEFAULT_NAMESPACE = "default";
-
-export const namespaceFlag: FlagSpec = {
-  name: "namespace",
-  short: "n",
-  type: "string",
-  valueName: "NAMESPACE",
-  description: "namespace of endpoints and network policies",
-  default: DEFAULT_NAMESPACE,
-};
 
 export const getCommand = defineCommand(
   {
@@ -25,7 +15,7 @@ export const getCommand = defineCommand(
       { name: "KIND", required: true },
       { name: "NAME", required: false },
     ],
-    flags: [namespaceFlag, outputFlag(["table", "json", "yaml"], "table, json or yaml"), ...connectionFlags],
+    flags: [NAMESPACE_FLAG, outputFlag(["table", "json", "yaml"], "table, json or yaml"), ...connectionFlags],
     description: "Without NAME, lists every object of the kind (in --namespace for namespaced kinds).",
     sections: [
       {

@@ -5,7 +5,6 @@ import { renderCommandHelp } from "./help.ts";
 export function defineGroup(spec: Omit<CommandSpec, "args" | "flags">, subcommands: Command[]): Command {
   const group: Command = {
     spec: { ...spec, args: [{ name: "COMMAND", required: true }], flags: [helpFlag] },
-    available: true,
     subcommands,
     async run(argv, env, io) {
       const [word, ...rest] = argv;

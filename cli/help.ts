@@ -8,7 +8,6 @@ export function usageLine(spec: CommandSpec): string {
 
 export function renderCommandHelp(command: Command): string {
   const { spec } = command;
-  if (!command.available) return renderUnavailable(spec);
   const out = [`palisade ${spec.path}: ${spec.summary}`, "", `Usage: ${usageLine(spec)}`];
   if (spec.description) out.push("", spec.description);
   if (command.subcommands) {
@@ -26,25 +25,16 @@ export function renderCommandHelp(command: Command): string {
   return `${out.join("\n")}\n`;
 }
 
-export function renderUnavailable(spec: CommandSpec): string {
-  return `palisade ${spec.path}: not yet available in this build.\n${spec.summary}\n`;
-}
-
 export function renderOverview(commands: Command[], environment: [string, string][]): string {
-  const available = commands.filter((c) => c.available);
-  const pending = commands.filter((c) => !c.available);
   const out = [
     "palisade: network policy for containers and pods, enforced with eBPF, managed from one control plane",
     "",
     "Usage: palisade COMMAND [flags]",
     "",
     "Commands:",
-    ...alignPairs(available.map((c) => [c.spec.path, c.spec.summary])),
+    ...alignPairs(commands.map((c) => [c.spec.path, c.spec.summary])),
     "  help         show help for a command (palisade help COMMAND)",
   ];
-  if (pending.length > 0) {
-    out.push("", "Not yet available:", ...alignPairs(pending.map((c) => [c.spec.path, "not yet available"])));
-  }
   out.push("", "Environment:", ...alignPairs(environment));
   out.push("", "Run `palisade COMMAND --help` for a command's flags, defaults and environment variables.");
   return `${out.join("\n")}\n`;

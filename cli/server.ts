@@ -4,8 +4,12 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Log } from "../lib/log.ts";
 import { defineCommand, EXIT_FAILED, EXIT_OK } from "./command.ts";
+import { explainError } from "./failure.ts";
 import { requireValue, UsageError } from "./flags.ts";
-import { type Io, workingDirectory } from "./io.ts";
+import { workingDirectory } from "./io.ts";
+import { createLogger } from "./log.ts";
+import { DB_FLAG, LISTEN_FLAG, LOG_LEVEL_FLAG } from "./shared-flags.ts";
+import { waitForStopSignal } from "./signals.ts";
 
 /** The signature of `startServer` in api/main.ts, which this command codes against. */
 export type StartServer = (opts: {
@@ -23,18 +27,6 @@ export interface ServerDeps {
   now(): Date;
 }
 
-/** `--listen`, shared by the commands that run a control plane. */
-export const LISTEN_FLAG = {
-  name: "listen",
-  type: "string",
-  valueName: "HOST:PORT",
-  description: "address of the REST API (port 0 picks a free one)",
-  default: "127.0.0.1:7400",
-  env: "PALISADE_LISTEN",
-} as const;
-
-const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
-
 export function createServerCommand(deps: ServerDeps) {
   return defineCommand(
     {
@@ -43,23 +35,8 @@ export function createServerCommand(deps: ServerDeps) {
       args: [],
       flags: [
         LISTEN_FLAG,
-        {
-          name: "db",
-          type: "string",
-          valueName: "FILE",
-          description: "SQLite database file; its directory is created if missing",
-          default: "./data/palisade.db",
-          env: "PALISADE_DB",
-        },
-        {
-          name: "log-level",
-          type: "string",
-          valueName: "LEVEL",
-          description: "least severe log line written: debug, info, warn or error",
-          default: "info",
-          env: "PALISADE_LOG_LEVEL",
-          choices: LOG_LEVELS,
-        },
+        DB_FLAG,
+        { ...LOG_LEVEL_FLAG, description: "least severe log line written: debug, info, warn or error" },
       ],
       description: [
         "Writes one JSON log line per event to stdout. Stops gracefully on SIGINT or SIGTERM.",
@@ -87,7 +64,9 @@ export function createServerCommand(deps: ServerDeps) {
       try {
         startServer = await deps.loadStartServer();
       } catch (error) {
-        io.stderr.write(`palisade server: cannot load the control plane (api/main.ts): ${explain(error)}\n`);
+        io.stderr.write(
+          `palisade server: cannot load the control plane (api/main.ts): ${explainError(error)}\n`,
+        );
         return EXIT_FAILED;
       }
       let server: Awaited<ReturnType<StartServer>>;
@@ -96,7 +75,7 @@ export function createServerCommand(deps: ServerDeps) {
         const adminToken = env.PALISADE_ADMIN_TOKEN || undefined;
         server = await startServer({ listen, dbPath, ...(adminToken ? { adminToken } : {}), log });
       } catch (error) {
-        io.stderr.write(`palisade server: failed to start: ${explain(error)}\n`);
+        io.stderr.write(`palisade server: failed to start: ${explainError(error)}\n`);
         return EXIT_FAILED;
       }
       // startServer logs where it listens and, when the admin token comes from the file, where it is.
@@ -105,7 +84,7 @@ export function createServerCommand(deps: ServerDeps) {
       try {
         await server.close();
       } catch (error) {
-        io.stderr.write(`palisade server: failed to close cleanly: ${explain(error)}\n`);
+        io.stderr.write(`palisade server: failed to close cleanly: ${explainError(error)}\n`);
         return EXIT_FAILED;
       }
       log({ level: "info", msg: "stopped" });
@@ -125,43 +104,11 @@ function checkListen(value: string): string {
   return value;
 }
 
-function explain(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as { code?: unknown }).code;
-  return typeof code === "string" && !error.message.includes(code)
-    ? `${error.message} (${code})`
-    : error.message;
-}
-
-/** Writes lines at or above `threshold` as JSON; a line without `level` counts as info. */
-export function createLogger(threshold: string, io: Io, now: () => Date) {
-  const minimum = LOG_LEVELS.indexOf(threshold as (typeof LOG_LEVELS)[number]);
-  return (line: Record<string, unknown>): void => {
-    const level = typeof line.level === "string" ? line.level : "info";
-    const rank = LOG_LEVELS.indexOf(level as (typeof LOG_LEVELS)[number]);
-    if (rank !== -1 && rank < minimum) return;
-    io.stdout.write(`${JSON.stringify({ time: now().toISOString(), ...line, level })}\n`);
-  };
-}
-
-export const processServerDeps: ServerDeps = {
+export const serverCommand = createServerCommand({
   async loadStartServer() {
     const { startServer } = await import("../api/main.ts");
     return startServer;
   },
-  waitForStopSignal() {
-    return new Promise((resolveSignal) => {
-      const stop = (signal: NodeJS.Signals) => {
-        process.off("SIGINT", stop);
-        process.off("SIGTERM", stop);
-        // A second signal while closing means "now": the default handlers end the process.
-        resolveSignal(signal);
-      };
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
-    });
-  },
+  waitForStopSignal,
   now: () => new Date(),
-};
-
-export const serverCommand = createServerCommand(processServerDeps);
+});

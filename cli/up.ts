@@ -5,6 +5,7 @@ import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
 import { isNodeName } from "../wire/names.ts";
 import { defineCommand, EXIT_FAILED, EXIT_OK } from "./command.ts";
+import { explainError } from "./failure.ts";
 import { requireValue, UsageError } from "./flags.ts";
 import { workingDirectory } from "./io.ts";
 import {
@@ -15,7 +16,19 @@ import {
   type StackParts,
   startLocalStack,
 } from "./local-stack.ts";
-import { createLogger, LISTEN_FLAG, processServerDeps } from "./server.ts";
+import { createLogger } from "./log.ts";
+import {
+  BPFFS_FLAG,
+  DATAPATH_FLAG,
+  DB_FLAG,
+  LISTEN_FLAG,
+  LOG_LEVEL_FLAG,
+  METRICS_LISTEN_FLAG,
+  NODE_FLAG,
+  REMOVE_ON_EXIT_FLAG,
+  STATE_DIR_FLAG,
+} from "./shared-flags.ts";
+import { waitForStopSignal } from "./signals.ts";
 
 export interface UpDeps {
   loadParts(): Promise<StackParts>;
@@ -33,65 +46,18 @@ export function createUpCommand(deps: UpDeps) {
       args: [],
       flags: [
         LISTEN_FLAG,
+        { ...DB_FLAG, description: "SQLite database file; the admin token is written beside it" },
+        { ...NODE_FLAG, defaultText: "the host name, lowercased and sanitized" },
+        { ...STATE_DIR_FLAG, defaultText: "<db dir>/agents/<node>" },
+        { ...BPFFS_FLAG, defaultText: "/sys/fs/bpf/palisade/<node>" },
+        { ...METRICS_LISTEN_FLAG, description: "address of the agent's /metrics, /healthz and /readyz" },
         {
-          name: "db",
-          type: "string",
-          valueName: "FILE",
-          description: "SQLite database file; the admin token is written beside it",
-          default: "./data/palisade.db",
-          env: "PALISADE_DB",
-        },
-        {
-          name: "node",
-          type: "string",
-          valueName: "NAME",
-          description: "this node's name (DNS-1123 subdomain)",
-          defaultText: "the host name, lowercased and sanitized",
-          env: "PALISADE_NODE",
-        },
-        {
-          name: "state-dir",
-          type: "string",
-          valueName: "DIR",
-          description: "the agent's credential and applied revision",
-          defaultText: "<db dir>/agents/<node>",
-        },
-        {
-          name: "bpffs",
-          type: "string",
-          valueName: "DIR",
-          description: "bpffs directory for pinned maps and links",
-          defaultText: "/sys/fs/bpf/palisade/<node>",
-        },
-        {
-          name: "metrics-listen",
-          type: "string",
-          valueName: "HOST:PORT",
-          description: "address of the agent's /metrics, /healthz and /readyz",
-          default: "127.0.0.1:9474",
-        },
-        {
-          name: "datapath",
-          type: "string",
-          valueName: "KIND",
+          ...DATAPATH_FLAG,
           description: "bpf (the kernel) or memory (enforcement simulated)",
           defaultText: "bpf as root with the BPF objects built, else memory",
-          choices: ["bpf", "memory"],
         },
-        {
-          name: "remove-on-exit",
-          type: "boolean",
-          description: "on stop, detach programs and remove pinned maps (default: keep enforcing)",
-        },
-        {
-          name: "log-level",
-          type: "string",
-          valueName: "LEVEL",
-          description: "least severe log line written",
-          default: "info",
-          env: "PALISADE_LOG_LEVEL",
-          choices: ["debug", "info", "warn", "error"],
-        },
+        REMOVE_ON_EXIT_FLAG,
+        LOG_LEVEL_FLAG,
       ],
       description: [
         "Starts `palisade server` and `palisade agent` for this node in one process. The agent enrolls",
@@ -143,7 +109,7 @@ export function createUpCommand(deps: UpDeps) {
           await deps.loadParts(),
         );
       } catch (error) {
-        io.stderr.write(`palisade up: failed to start: ${explainStartFailure(error)}\n`);
+        io.stderr.write(`palisade up: failed to start: ${explainError(error)}\n`);
         return EXIT_FAILED;
       }
       const tokenAt = stack.adminTokenFile ?? "PALISADE_ADMIN_TOKEN (from the environment)";
@@ -172,17 +138,8 @@ export function createUpCommand(deps: UpDeps) {
 
 export const upCommand = createUpCommand({
   loadParts: loadStackParts,
-  waitForStopSignal: processServerDeps.waitForStopSignal,
+  waitForStopSignal,
   defaultDatapath,
   hostname,
   now: () => new Date(),
 });
-
-/** One line naming what failed and its code (EADDRINUSE, enrollment.token_invalid, ...). */
-export function explainStartFailure(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as { code?: unknown }).code;
-  return typeof code === "string" && !error.message.includes(code)
-    ? `${error.message} (${code})`
-    : error.message;
-}

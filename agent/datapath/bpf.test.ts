@@ -3,7 +3,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { kernelTestSkipReason } from "../../bpf/lib/features.ts";
 import { POLICY_OBJECT } from "../../bpf/lib/native.ts";
-import { runPrefix, tempPinDir, tempVeth } from "../../bpf/lib/testing/kernel.ts";
+import { tempPinDir, tempVeth } from "../../bpf/lib/testing/kernel.ts";
+import { runPrefix } from "../../lib/netns/names.ts";
 import { BpfAgentDatapath } from "./bpf.ts";
 import { datapathCases } from "./datapath.case.ts";
 

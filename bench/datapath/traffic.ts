@@ -10,8 +10,9 @@ import { BpfDatapath } from "../../bpf/lib/datapath.ts";
 import { applyEndpoints, applyIpcache, applyPolicies } from "../../bpf/lib/datapath-maps.ts";
 import { kernelTestSkipReason } from "../../bpf/lib/features.ts";
 import { native } from "../../bpf/lib/native.ts";
-import { createTopology, type Pod, type Topology } from "../../bpf/lib/testing/topology.ts";
 import { endpoint } from "../../bpf/lib/verdict-fixtures.ts";
+import { runPrefix } from "../../lib/netns/names.ts";
+import { createTopology, type Pod, type Topology } from "../../lib/netns/topology.ts";
 import { PROTO } from "../../wire/entries.ts";
 import { policyEntries, prng } from "./entries.ts";
 
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
   if (skip) throw new Error(skip);
   need("iperf3", "iperf3");
   need("iptables-restore", "iptables");
-  const t = createTopology(2);
+  const t = await createTopology({ prefix: runPrefix("b"), pods: ["a", "b"], serve: {} });
   let server: ChildProcess | undefined;
   let dp: BpfDatapath | undefined;
   try {

@@ -3,6 +3,8 @@
 // dropped as the policy says; the attachment outlives the handle that made it; detach restores.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { runPrefix } from "../../lib/netns/names.ts";
+import { createTopology, type Pod, type Topology } from "../../lib/netns/topology.ts";
 import { PROTO } from "../../wire/entries.ts";
 import type { DropEvent } from "./codecs/events.ts";
 import { REASONS } from "./codecs/reasons.ts";
@@ -12,7 +14,6 @@ import { kernelTestSkipReason } from "./features.ts";
 import { native } from "./native.ts";
 import { readCounter, subscribeDropEvents } from "./stats.ts";
 import { tempPinDir } from "./testing/kernel.ts";
-import { createTopology, type Topology } from "./testing/topology.ts";
 import { allow, endpoint } from "./verdict-fixtures.ts";
 
 const TCP_OPEN = 8080;
@@ -28,8 +29,11 @@ describe("real traffic between namespace pods", { skip: kernelTestSkipReason() }
 
   before(async () => {
     pins = tempPinDir();
-    topo = createTopology(2);
-    for (const pod of topo.pods) await topo.serve(pod, UDP, [TCP_OPEN, TCP_CLOSED]);
+    topo = await createTopology({
+      prefix: runPrefix("k"),
+      pods: ["a", "b"],
+      serve: { tcp: [TCP_OPEN, TCP_CLOSED], udp: [UDP] },
+    });
   });
   after(() => {
     // Deleting the veths ends their attachments; removing the pin dir drops the maps and links.
@@ -42,11 +46,14 @@ describe("real traffic between namespace pods", { skip: kernelTestSkipReason() }
   });
 
   const [a, b] = [() => topo.pods[0]!, () => topo.pods[1]!];
+  /** One TCP connect (the server's greeting arrives) or UDP echo from inside `from`. */
+  const probe = async (from: Pod, proto: "tcp" | "udp", ip: string, port: number) =>
+    (await from.prober.probe(proto, ip, port, 1500)).ok;
 
   it("without programs, the pods reach each other over TCP and UDP", async () => {
-    assert.equal(await topo.probe(a(), "tcp", b().ip, TCP_OPEN), true);
-    assert.equal(await topo.probe(a(), "udp", b().ip, UDP), true);
-    assert.equal(await topo.probe(b(), "tcp", a().ip, TCP_CLOSED), true);
+    assert.equal(await probe(a(), "tcp", b().ip, TCP_OPEN), true);
+    assert.equal(await probe(a(), "udp", b().ip, UDP), true);
+    assert.equal(await probe(b(), "tcp", a().ip, TCP_CLOSED), true);
   });
 
   it("an isolated pod drops new connections until a policy entry is added live, and replies pass", async () => {
@@ -75,8 +82,8 @@ describe("real traffic between namespace pods", { skip: kernelTestSkipReason() }
     const events: DropEvent[] = [];
     const reader = subscribeDropEvents(c, (e) => events.push(...e));
     try {
-      assert.equal(await topo.probe(a(), "tcp", b().ip, TCP_OPEN), false, "B is isolated with no rule");
-      assert.equal(await topo.probe(a(), "udp", b().ip, UDP), false);
+      assert.equal(await probe(a(), "tcp", b().ip, TCP_OPEN), false, "B is isolated with no rule");
+      assert.equal(await probe(a(), "udp", b().ip, UDP), false);
       await applyPolicies(c, {
         upsert: [
           allow(32, "ingress", ID_A, PROTO.TCP, TCP_OPEN, 16, 77, 0),
@@ -84,10 +91,10 @@ describe("real traffic between namespace pods", { skip: kernelTestSkipReason() }
         ],
       });
       // A's ingress is isolated too: B's replies reach A only through A's conntrack entry.
-      assert.equal(await topo.probe(a(), "tcp", b().ip, TCP_OPEN), true);
-      assert.equal(await topo.probe(a(), "udp", b().ip, UDP), true);
-      assert.equal(await topo.probe(a(), "tcp", b().ip, TCP_CLOSED), false, "port without an entry");
-      assert.equal(await topo.probe(b(), "tcp", a().ip, TCP_OPEN), false, "A is isolated");
+      assert.equal(await probe(a(), "tcp", b().ip, TCP_OPEN), true);
+      assert.equal(await probe(a(), "udp", b().ip, UDP), true);
+      assert.equal(await probe(a(), "tcp", b().ip, TCP_CLOSED), false, "port without an entry");
+      assert.equal(await probe(b(), "tcp", a().ip, TCP_OPEN), false, "A is isolated");
       reader.consume();
       assert.ok(readCounter(c, 0, REASONS.DROP_POLICY_DENIED).packets > 0n);
       assert.ok(readCounter(c, 0, REASONS.PASS_POLICY).packets > 0n);
@@ -105,8 +112,8 @@ describe("real traffic between namespace pods", { skip: kernelTestSkipReason() }
   it("the attachment keeps enforcing after the handle that made it is closed", async () => {
     dp?.close();
     dp = undefined;
-    assert.equal(await topo.probe(a(), "tcp", b().ip, TCP_OPEN), true);
-    assert.equal(await topo.probe(a(), "tcp", b().ip, TCP_CLOSED), false);
+    assert.equal(await probe(a(), "tcp", b().ip, TCP_OPEN), true);
+    assert.equal(await probe(a(), "tcp", b().ip, TCP_CLOSED), false);
   });
 
   it("detaching restores unfiltered traffic", async () => {
@@ -123,8 +130,8 @@ describe("real traffic between namespace pods", { skip: kernelTestSkipReason() }
     } finally {
       again.close();
     }
-    assert.equal(await topo.probe(a(), "tcp", b().ip, TCP_CLOSED), true);
-    assert.equal(await topo.probe(b(), "udp", a().ip, UDP), true);
+    assert.equal(await probe(a(), "tcp", b().ip, TCP_CLOSED), true);
+    assert.equal(await probe(b(), "udp", a().ip, UDP), true);
   });
 
   it("legacy tc filters enforce the same policy, and detach cleanly", async () => {
@@ -135,10 +142,10 @@ describe("real traffic between namespace pods", { skip: kernelTestSkipReason() }
     try {
       for (const pod of topo.pods)
         assert.equal(legacy.attach(pod.hostIf, { mode: "legacy" }).fromPod.kind, "legacy");
-      assert.equal(await topo.probe(a(), "tcp", b().ip, TCP_OPEN), true);
-      assert.equal(await topo.probe(a(), "tcp", b().ip, TCP_CLOSED), false);
+      assert.equal(await probe(a(), "tcp", b().ip, TCP_OPEN), true);
+      assert.equal(await probe(a(), "tcp", b().ip, TCP_CLOSED), false);
       for (const pod of topo.pods) legacy.detach(pod.hostIf);
-      assert.equal(await topo.probe(a(), "tcp", b().ip, TCP_CLOSED), true);
+      assert.equal(await probe(a(), "tcp", b().ip, TCP_CLOSED), true);
     } finally {
       legacy.close();
     }

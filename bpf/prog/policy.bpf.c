@@ -3,7 +3,7 @@
  * policy) and to_pod (tc egress: the pod's ingress policy). One object serves every endpoint;
  * the endpoint is found by the interface index of the packet.
  *
- * Verdict algorithm (bpf/lib/model/verdict.ts is the same algorithm in TypeScript):
+ * Verdict algorithm (bpf/lib/model/memory-datapath.ts is the same algorithm in TypeScript):
  *   1. endpoint by skb->ifindex; none -> drop UNKNOWN_ENDPOINT (never fail open)
  *   2. parse; malformed -> drop with its reason; ARP, neighbour discovery -> pass deliberately
  *   3. conntrack hit (unexpired) for this endpoint -> pass CONNTRACK

@@ -4,9 +4,7 @@ import { createHash } from "node:crypto";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { MAX_BUNDLE_DOCUMENTS } from "../../apply/apply.routes.ts";
-import { bundleToWrites } from "../../apply/bundle.ts";
-import { readDocuments } from "../../http/body.ts";
+import { readBundle } from "../../apply/intake.ts";
 import { ApiError } from "../../http/errors.ts";
 import type { CommitOrigin } from "../../store/origin.ts";
 import type { Store } from "../../store/store.ts";
@@ -58,7 +56,7 @@ export function hookRoutes(webhooks: Webhooks, store: Store) {
           ? undefined
           : answerReplay(c, webhooks, receiver.id, verified.messageId, bodyHash);
       if (replay) return replay;
-      const writes = await bundleOf(c);
+      const writes = await readBundle(c, { scope: "hook", onUnreadable: unreadableHookBody });
       const origin: CommitOrigin = {
         kind: "hook",
         receiverId: receiver.id,
@@ -171,24 +169,7 @@ function answerReplay(
   });
 }
 
-/** The body as store writes; any parse or validation problem is the sender's (nothing applied). */
-async function bundleOf(c: Context) {
-  let docs: unknown[];
-  try {
-    docs = await readDocuments(c, { yaml: true });
-  } catch (err) {
-    if (err instanceof ApiError)
-      throw new ApiError("hook.invalid_body", err.message, { details: { cause: err.code }, cause: err });
-    throw err;
-  }
-  if (docs.length > MAX_BUNDLE_DOCUMENTS) {
-    throw new ApiError(
-      "hook.too_many_documents",
-      `a bundle holds at most ${MAX_BUNDLE_DOCUMENTS} documents, got ${docs.length}`,
-    );
-  }
-  const { writes, issues } = bundleToWrites(docs);
-  if (issues.length > 0) throw ApiError.invalid("hook", issues);
-  if (writes.length === 0) throw new ApiError("hook.empty", "the bundle holds no documents");
-  return writes;
+/** A body that does not parse is the sender's problem: one hook code, the reader's code as cause. */
+function unreadableHookBody(err: ApiError): ApiError {
+  return new ApiError("hook.invalid_body", err.message, { details: { cause: err.code }, cause: err });
 }

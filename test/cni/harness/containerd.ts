@@ -4,12 +4,13 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { onCleanup, sh } from "../../e2e/harness/cleanup.ts";
+import { onCleanup } from "../../e2e/harness/cleanup.ts";
 import { containerdConfig } from "./containerd-config.ts";
 import { CriClient } from "./cri.ts";
 import { pidsWithArg, terminateSync, unmountUnder } from "./host-state.ts";
 import { IMAGE_REF, imageTar } from "./image.ts";
 import { type RunDirs, subdir } from "./run-dirs.ts";
+import { sh } from "./sh.ts";
 
 export const CRI_NAMESPACE = "k8s.io";
 

@@ -14,7 +14,8 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { onCleanup, sh } from "../../e2e/harness/cleanup.ts";
+import { onCleanup } from "../../e2e/harness/cleanup.ts";
+import { sh } from "./sh.ts";
 
 /** The name both runtimes know the image by once imported. */
 export const IMAGE_REF = "localhost/palisade-test:1";

@@ -5,8 +5,9 @@
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { onCleanup, sh } from "../../e2e/harness/cleanup.ts";
+import { onCleanup } from "../../e2e/harness/cleanup.ts";
 import type { RunDirs } from "./run-dirs.ts";
+import { sh } from "./sh.ts";
 
 export interface ConflistSpec {
   /** Network name: podman's `--network NAME`, host-local's data subdirectory. */

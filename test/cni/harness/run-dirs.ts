@@ -4,7 +4,8 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { onCleanup, runPrefix } from "../../e2e/harness/cleanup.ts";
+import { runPrefix } from "../../../lib/netns/names.ts";
+import { onCleanup } from "../../e2e/harness/cleanup.ts";
 import { unmountUnder } from "./host-state.ts";
 
 /** Where Debian's containernetworking-plugins puts the reference plugins. */

@@ -3,9 +3,10 @@
 // c in each labelled pod=<name>; every pod serving 80 and 81 on TCP and UDP (named ports
 // serve-<port>-<tcp|udp>).
 // Each expectation is written from the Kubernetes documentation, never read back from the system.
+
+import type { Proto } from "../../../lib/netns/prober.ts";
 import type { Cluster } from "../harness/cluster.ts";
 import { assertConnectivity, type Check } from "../harness/probe.ts";
-import type { Proto } from "../harness/prober.ts";
 import { Reachability } from "../harness/reachability.ts";
 
 export const NAMESPACES = ["x", "y", "z"];

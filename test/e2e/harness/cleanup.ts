@@ -1,6 +1,5 @@
 // Owns teardown that always runs: a stack of synchronous cleanups run by the suite's `after`, and
 // also on SIGINT/SIGTERM and on process exit, so an interrupted run leaves no netns, link or pin.
-import { spawnSync } from "node:child_process";
 
 const stack: { label: string; run: () => void }[] = [];
 let hooked = false;
@@ -43,19 +42,4 @@ export function onCleanup(label: string, run: () => void): () => void {
 /** Runs every registered cleanup now (latest first). */
 export function cleanupAll(): void {
   runAll();
-}
-
-/** Runs a command, throwing with its stderr when it fails. */
-export function sh(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${(r.stderr ?? "").trim()}`);
-  return r.stdout;
-}
-
-/** A short per-run prefix for names (Linux ifnames are at most 15 characters). */
-export function runPrefix(tag = "e"): string {
-  const rand = Math.floor(Math.random() * 36 ** 3)
-    .toString(36)
-    .padStart(3, "0");
-  return `p${tag}${(process.pid % 1296).toString(36).padStart(2, "0")}${rand}`;
 }

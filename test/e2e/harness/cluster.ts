@@ -5,10 +5,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runPrefix } from "../../../lib/netns/names.ts";
+import type { Prober } from "../../../lib/netns/prober.ts";
+import { createTopology, type Pod, type Topology } from "../../../lib/netns/topology.ts";
 import { type Api, createApi } from "./api.ts";
 import { onCleanup } from "./cleanup.ts";
 import { type PalisadeProcess, startPalisade } from "./processes.ts";
-import { createTopology, type Topology, type TopoPod } from "./topology.ts";
 
 export interface ClusterSpec {
   /** Namespace name -> labels (kubernetes.io/metadata.name is added by the server). */
@@ -26,16 +28,24 @@ export interface NamedPort {
   protocol: "TCP" | "UDP";
 }
 
-export interface ClusterPod extends TopoPod {
+/** A topology pod as the cluster knows it: `name` is the pod's name in `namespace`. */
+export interface ClusterPod extends Omit<Pod, "name"> {
+  namespace: string;
+  name: string;
+  /** `namespace/name`. */
+  key: string;
   labels: Record<string, string>;
   /** The endpoint's named ports (default: serve-<port>-<tcp|udp> for every served port). */
   ports: NamedPort[];
   node: string;
 }
 
+/** The section-7 topology of a cluster, with a prober in the host's namespace. */
+export type ClusterTopology = Topology & { hostProber: Prober };
+
 export interface Cluster {
   api: Api;
-  topo: Topology;
+  topo: ClusterTopology;
   pods: ClusterPod[];
   pod(key: string): ClusterPod;
   server: PalisadeProcess;
@@ -79,23 +89,34 @@ async function freePort(): Promise<number> {
 
 export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), "palisade-e2e-"));
-  const topo = await createTopology(
-    spec.pods.map((p) => ({ namespace: p.namespace, name: p.name })),
-    spec.ports,
-    spec.prefix ? { prefix: spec.prefix } : {},
-  );
+  // Pod x/a lives in network namespace <prefix>-x-a; every port is served on TCP and UDP.
+  const topo = (await createTopology({
+    prefix: spec.prefix ?? runPrefix("e"),
+    pods: spec.pods.map((p) => `${p.namespace}-${p.name}`),
+    serve: { tcp: spec.ports, udp: spec.ports },
+    hostProber: true,
+    track: onCleanup,
+  })) as ClusterTopology;
   const bpffsRoot = `/sys/fs/bpf/palisade-e2e-${topo.prefix}`;
   const releaseDirs = onCleanup(`dirs ${topo.prefix}`, () => {
     rmSync(bpffsRoot, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
   });
-  const pods: ClusterPod[] = topo.pods.map((tp, i) =>
-    Object.assign(tp, {
-      labels: { ...spec.pods[i]!.labels },
-      node: spec.pods[i]!.node,
+  const pods: ClusterPod[] = topo.pods.map(({ netns, hostIf, ip, prober }, i) => {
+    const { namespace, name, labels, node } = spec.pods[i]!;
+    return {
+      namespace,
+      name,
+      key: `${namespace}/${name}`,
+      netns,
+      hostIf,
+      ip,
+      prober,
+      labels: { ...labels },
+      node,
       ports: namedPorts(spec.ports),
-    }),
-  );
+    };
+  });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const api = createApi(url, ADMIN);

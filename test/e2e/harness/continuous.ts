@@ -1,8 +1,9 @@
 // Owns continuous probing across a disruption: rounds of concurrent probes that must stay blocked
 // (any success is a leak) and that must keep connecting, until stopped; it reports counts and the
 // first few offending probes.
+
+import type { Proto } from "../../../lib/netns/prober.ts";
 import type { ClusterPod } from "./cluster.ts";
-import type { Proto } from "./prober.ts";
 
 export interface Flow {
   from: ClusterPod;

@@ -2,8 +2,8 @@
 // (TCP connect or UDP echo from inside the source pod), a cell expected to connect that timed out
 // is probed once more (load on 2 cores can delay an accept), a cell expected blocked never is.
 import assert from "node:assert/strict";
+import type { Proto } from "../../../lib/netns/prober.ts";
 import type { ClusterPod } from "./cluster.ts";
-import type { Proto } from "./prober.ts";
 import { Reachability, renderMatrix } from "./reachability.ts";
 
 export interface Check {

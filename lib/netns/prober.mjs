@@ -1,4 +1,4 @@
-// Test pod prober (runs inside a pod's network namespace, one per source pod): reads JSON lines
+// The pod prober (runs inside a pod's network namespace, one per source pod): reads JSON lines
 // {"id", "proto": "tcp"|"udp", "ip", "port", "timeoutMs"} on stdin, runs them concurrently, and
 // writes {"id", "ok", "why"} per probe. TCP passes when the server's greeting arrives; UDP when the
 // echo comes back. Also holds long-lived TCP connections: {"id", "op": "open"|"ping"|"close", ...}.
