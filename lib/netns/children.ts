@@ -3,10 +3,19 @@
 // killed by the topology's teardown.
 import { type ChildProcess, spawn } from "node:child_process";
 
-/** Runs `node script ...args` in network namespace `netns` (undefined: this host's namespace). */
+/**
+ * Runs `node script ...args` in network namespace `netns`: a name under /run/netns, a path (a
+ * runtime's pod namespace, entered with nsenter), or undefined for this host's namespace.
+ */
 export function startNode(netns: string | undefined, script: string, args: string[] = []): ChildProcess {
   const argv = [process.execPath, script, ...args];
-  const [cmd, ...rest] = netns === undefined ? argv : ["ip", "netns", "exec", netns, ...argv];
+  const enter =
+    netns === undefined
+      ? []
+      : netns.startsWith("/")
+        ? ["nsenter", `--net=${netns}`]
+        : ["ip", "netns", "exec", netns];
+  const [cmd, ...rest] = [...enter, ...argv];
   return spawn(cmd!, rest, { stdio: ["pipe", "pipe", "inherit"] });
 }
 

@@ -10,7 +10,7 @@ import { ifname } from "./names.ts";
 import { Prober } from "./prober.ts";
 import { freeSubnet } from "./subnet.ts";
 
-const POD_SERVER = fileURLToPath(new URL("./pod-server.mjs", import.meta.url));
+export const POD_SERVER = fileURLToPath(new URL("./pod-server.mjs", import.meta.url));
 
 export interface Pod {
   name: string;
