@@ -10,6 +10,7 @@ import {
 import {
   CniInstallError,
   type CniPlacement,
+  DEFAULT_CONF_DIR,
   defaultBinDir,
   installCni,
   PLUGIN_BUILD_PATH,
@@ -40,7 +41,7 @@ const cniFlags: FlagSpec[] = [
     type: "string",
     valueName: "DIR",
     description: "CNI network configuration directory",
-    default: "/etc/cni/net.d",
+    default: DEFAULT_CONF_DIR,
   },
   {
     name: "network",

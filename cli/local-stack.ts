@@ -27,6 +27,8 @@ export interface LocalStackOptions {
   datapath: "bpf" | "memory";
   removeOnExit: boolean;
   log: Log;
+  /** Serve the CNI plugin (`palisade up --cni`). */
+  cni?: AgentOptions["cni"];
 }
 
 export interface LocalStack {
@@ -131,6 +133,7 @@ export async function startLocalStack(o: LocalStackOptions, parts: StackParts): 
       datapath: o.datapath,
       removeOnExit: o.removeOnExit,
       log: o.log,
+      ...(o.cni ? { cni: o.cni } : {}),
     });
     let stopping: Promise<void> | undefined;
     return {

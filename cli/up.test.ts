@@ -1,7 +1,7 @@
 // Tests `palisade up` in process with the real control plane and agent: it starts both, enrolls
 // the agent by itself, shows the node connected, and stops both on a signal.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -12,16 +12,23 @@ import { createUpCommand } from "./up.ts";
 
 function harness(
   datapath: { datapath: "bpf" | "memory"; why: string } = { datapath: "memory", why: "test" },
+  cniSocket = "/nonexistent/cni.sock",
 ) {
   let stop: (signal: string) => void = () => {};
+  const installs: number[] = [];
   const command = createUpCommand({
     loadParts: loadStackParts,
+    installCni: () => {
+      installs.push(1);
+      return { binary: "/test/bin/palisade", conflist: "/test/net.d/10-palisade.conflist" };
+    },
+    cniSocket,
     waitForStopSignal: () => new Promise((resolve) => (stop = resolve)),
     defaultDatapath: async () => datapath,
     hostname: () => "Build_Box.Example.COM",
     now: () => new Date(0),
   });
-  return { command, signal: (s = "SIGINT") => stop(s) };
+  return { command, installs, signal: (s = "SIGINT") => stop(s) };
 }
 
 function lines(out: string): Record<string, unknown>[] {
@@ -101,6 +108,14 @@ describe("palisade up", () => {
     }
   });
 
+  it("refuses --cni on the memory datapath, installing nothing", async () => {
+    const h = harness();
+    const io = captureIo();
+    assert.equal(await h.command.run(["--cni", "--datapath", "memory"], {}, io), 2);
+    assert.match(io.err(), /--cni needs the bpf datapath/);
+    assert.deepEqual(h.installs, []);
+  });
+
   it("refuses a malformed --node with a usage error", async () => {
     const io = captureIo();
     assert.equal(await harness().command.run(["--node", "Bad_Name"], {}, io), 2);
@@ -127,7 +142,7 @@ describe("palisade up", () => {
     }
   });
 
-  it("as root with the BPF objects built, defaults to the bpf datapath; --remove-on-exit removes it", {
+  it("as root with the BPF objects built, defaults to the bpf datapath; --cni installs and serves the plugin; --remove-on-exit removes it", {
     skip: e2eSkipReason(),
   }, async () => {
     const { defaultDatapath } = await import("./local-stack.ts");
@@ -135,11 +150,13 @@ describe("palisade up", () => {
     assert.equal(chosen.datapath, "bpf");
     const dir = mkdtempSync(join(tmpdir(), "palisade-up-"));
     const bpffs = `/sys/fs/bpf/palisade-up-test-${process.pid}`;
-    const h = harness(chosen);
+    const socket = join(dir, "cni.sock");
+    const h = harness(chosen, socket);
     const io = captureIo({ cwd: dir });
     try {
       const done = h.command.run(
         [
+          "--cni",
           "--listen",
           "127.0.0.1:0",
           "--metrics-listen",
@@ -161,6 +178,9 @@ describe("palisade up", () => {
         "node connected",
       );
       assert.ok(existsSync(join(bpffs, "maps")), "maps pinned under --bpffs");
+      assert.deepEqual(h.installs, [1], "--cni installed the plugin and conflist");
+      assert.match(io.err(), /CNI plugin at \/test\/bin\/palisade/);
+      assert.equal(statSync(socket).mode & 0o777, 0o600, "the agent serves CNI, root only");
       assert.doesNotMatch(io.out(), /enforcement is simulated/);
       h.signal("SIGTERM");
       assert.equal(await done, 0);

@@ -3,6 +3,9 @@
 // unless --remove-on-exit).
 import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
+import { NETWORK_DEFAULTS } from "../cni/conflist.ts";
+import { DEFAULT_CONF_DIR, defaultBinDir, installCni } from "../cni/install.ts";
+import { DEFAULT_CNI_SOCKET } from "../wire/cni-socket.ts";
 import { isNodeName } from "../wire/names.ts";
 import { defineCommand, EXIT_FAILED, EXIT_OK } from "./command.ts";
 import { explainError } from "./failure.ts";
@@ -32,6 +35,10 @@ import { waitForStopSignal } from "./signals.ts";
 
 export interface UpDeps {
   loadParts(): Promise<StackParts>;
+  /** `--cni`: puts the plugin and its conflist in place (what `palisade cni install` does). */
+  installCni(): { binary: string; conflist: string };
+  /** The agent's CNI socket with `--cni` (the plugin config's `agentSocket`). */
+  cniSocket: string;
   waitForStopSignal(): Promise<string>;
   defaultDatapath(): Promise<{ datapath: "bpf" | "memory"; why: string }>;
   hostname(): string;
@@ -57,6 +64,12 @@ export function createUpCommand(deps: UpDeps) {
           defaultText: "bpf as root with the BPF objects built, else memory",
         },
         REMOVE_ON_EXIT_FLAG,
+        {
+          name: "cni",
+          type: "boolean",
+          description:
+            "also install the palisade CNI plugin and a bridge + host-local + palisade conflist (as `palisade cni install` with its defaults) and serve it",
+        },
         LOG_LEVEL_FLAG,
       ],
       description: [
@@ -90,8 +103,20 @@ export function createUpCommand(deps: UpDeps) {
             msg: `datapath memory: enforcement is simulated, nothing is filtered in the kernel (${chosen.why}); run as root with the BPF objects built for the bpf datapath`,
           });
       }
+      const cni = parsed.switches.has("cni");
+      if (cni && datapath !== "bpf") {
+        throw new UsageError(
+          "--cni needs the bpf datapath: pods must be enforced in the kernel (run as root)",
+        );
+      }
       let stack: LocalStack;
       try {
+        if (cni) {
+          const placed = deps.installCni();
+          say(
+            `CNI plugin at ${placed.binary}, network in ${placed.conflist} (palisade cni uninstall removes them)`,
+          );
+        }
         const adminToken = env.PALISADE_ADMIN_TOKEN || undefined;
         stack = await startLocalStack(
           {
@@ -105,6 +130,7 @@ export function createUpCommand(deps: UpDeps) {
             datapath,
             removeOnExit: parsed.switches.has("remove-on-exit"),
             log,
+            ...(cni ? { cni: { socket: deps.cniSocket } } : {}),
           },
           await deps.loadParts(),
         );
@@ -138,6 +164,8 @@ export function createUpCommand(deps: UpDeps) {
 
 export const upCommand = createUpCommand({
   loadParts: loadStackParts,
+  installCni: () => installCni({ binDir: defaultBinDir(), confDir: DEFAULT_CONF_DIR }, NETWORK_DEFAULTS),
+  cniSocket: DEFAULT_CNI_SOCKET,
   waitForStopSignal,
   defaultDatapath,
   hostname,

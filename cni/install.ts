@@ -29,6 +29,8 @@ export const PLUGIN_MARKER = "palisade.dev/cni-plugin: forwards CNI to the palis
 export const PLUGIN_BUILD_PATH = join(dirname(fileURLToPath(import.meta.url)), "build", "palisade");
 /** The runtime execs the plugin named by the conflist's `type`, looked up in the bin dir. */
 export const PLUGIN_FILE_NAME = "palisade";
+/** Where containerd, CRI-O and podman read CNI network configurations by default. */
+export const DEFAULT_CONF_DIR = "/etc/cni/net.d";
 
 /** Debian's containernetworking-plugins use /usr/lib/cni; upstream and most runtimes /opt/cni/bin. */
 export function defaultBinDir(exists: (path: string) => boolean = existsSync): string {
