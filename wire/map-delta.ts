@@ -111,9 +111,14 @@ export function isEmptyDelta(d: MapDelta<unknown>): boolean {
 export function applyMapDelta<T>(entries: readonly T[], delta: MapDelta<T>, key: (e: T) => string): T[] {
   const out = new Map<string, T>();
   for (const e of entries) out.set(key(e), e);
-  for (const e of delta.remove) out.delete(key(e));
-  for (const e of delta.upsert) out.set(key(e), e);
+  applyMapDeltaTo(out, delta, key);
   return [...out.values()];
+}
+
+/** Applies a delta to a map of entries by key, in place (removals first, then upserts). */
+export function applyMapDeltaTo<T>(map: Map<string, T>, delta: MapDelta<T>, key: (e: T) => string): void {
+  for (const e of delta.remove) map.delete(key(e));
+  for (const e of delta.upsert) map.set(key(e), e);
 }
 
 /** Composes consecutive deltas of one map into one: the last operation on a key wins. */

@@ -8,7 +8,8 @@ import { parseArgs } from "node:util";
 import { nodeDelta } from "../../api/policy/compiler/change-set.ts";
 import { type ApplyResult, PolicyEngine } from "../../api/policy/compiler/engine.ts";
 import type { Change } from "../../api/policy/compiler/object-change.ts";
-import { endpointKey, ipcacheKey, type MapDelta, type NodeState, policyKey } from "../../wire/entries.ts";
+import { endpointKey, ipcacheKey, type NodeState, policyKey } from "../../wire/entries.ts";
+import { applyMapDeltaTo } from "../../wire/map-delta.ts";
 import { generateCluster, loadChanges, scaledParams } from "./generate.ts";
 import { changeScenarios } from "./scenarios.ts";
 
@@ -81,16 +82,11 @@ function snapshotOf(m: Mirror): NodeState {
 
 function applyToMirrors(mirrors: Map<string, Mirror>, r: ApplyResult): void {
   for (const [node, m] of mirrors) {
-    applyDelta(m.ipcache, r.changes.ipcache, KEYS.ipcache);
+    applyMapDeltaTo(m.ipcache, r.changes.ipcache, KEYS.ipcache);
     const d = nodeDelta(r.changes, node);
-    applyDelta(m.endpoints, d.endpoints, KEYS.endpoints);
-    applyDelta(m.policies, d.policies, KEYS.policies);
+    applyMapDeltaTo(m.endpoints, d.endpoints, KEYS.endpoints);
+    applyMapDeltaTo(m.policies, d.policies, KEYS.policies);
   }
-}
-
-function applyDelta<T>(map: Map<string, T>, delta: MapDelta<T>, key: (e: T) => string): void {
-  for (const e of delta.remove) map.delete(key(e));
-  for (const e of delta.upsert) map.set(key(e), e);
 }
 
 /** The node's state as text lines, with identities as label sets and policy sets as interfaces. */

@@ -1,7 +1,7 @@
 // Choosing the test /24 (lib/netns/subnet.ts): always inside 198.18.0.0/15, never one in use.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { pickSubnet } from "./subnet.ts";
+import { freeSubnet, pickSubnet } from "./subnet.ts";
 
 describe("pickSubnet", () => {
   it("starts from the seed, so side-by-side suites start apart", () => {
@@ -30,5 +30,13 @@ describe("pickSubnet", () => {
   it("fails when every candidate is taken", () => {
     const all = Array.from({ length: 512 }, (_, n) => `198.${18 + (n >> 8)}.${n & 255}.`).join("\n");
     assert.throws(() => pickSubnet(all, 1), /no free \/24 in 198\.18\.0\.0\/15/);
+  });
+});
+
+describe("freeSubnet", () => {
+  it("never hands out one subnet twice in a process, though no bridge holds it yet", () => {
+    const a = freeSubnet().cidr;
+    const b = freeSubnet().cidr;
+    assert.notEqual(a, b);
   });
 });

@@ -32,7 +32,13 @@ export function pickSubnet(routes: string, seed: number, random: () => number = 
   throw new Error("no free /24 in 198.18.0.0/15 for the test bridge");
 }
 
-/** A /24 of 198.18.0.0/15 unused on this host. */
+/** Subnets this process handed out: a bridge may come up only later (CNI creates it on first ADD). */
+const handedOut = new Set<string>();
+
+/** A /24 of 198.18.0.0/15 unused on this host and not handed out before by this process. */
 export function freeSubnet(): Subnet {
-  return pickSubnet(ip(["-4", "route", "show", "table", "all"]), process.pid);
+  const taken = [ip(["-4", "route", "show", "table", "all"]), ...handedOut].join("\n");
+  const s = pickSubnet(taken, process.pid + handedOut.size);
+  handedOut.add(s.cidr.slice(0, -4));
+  return s;
 }

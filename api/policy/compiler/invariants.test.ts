@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { endpointKey, ipcacheKey, type MapDelta, type NodeState, policyKey } from "../../../wire/entries.ts";
+import { endpointKey, ipcacheKey, type NodeState, policyKey } from "../../../wire/entries.ts";
+import { applyMapDeltaTo } from "../../../wire/map-delta.ts";
 import type { Endpoint, LabelSelector, NetworkPolicy, PolicyPeer, PolicyPort } from "../model.ts";
 import { nodeDelta } from "./change-set.ts";
 import { PolicyEngine } from "./engine.ts";
@@ -170,11 +171,6 @@ function normalize(state: NodeState) {
   };
 }
 
-function applyDelta<T>(map: Map<string, T>, delta: MapDelta<T>, key: (e: T) => string): void {
-  for (const e of delta.remove) map.delete(key(e));
-  for (const e of delta.upsert) map.set(key(e), e);
-}
-
 function sorted(map: Map<string, unknown>) {
   return [...map.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
 }
@@ -216,10 +212,10 @@ describe("compiler invariants", () => {
             const result = engine.apply([c]);
             for (const node of ["n1", "n2"]) {
               const m = mirror(node);
-              applyDelta(m.ipcache, result.changes.ipcache, ipcacheKey);
+              applyMapDeltaTo(m.ipcache, result.changes.ipcache, ipcacheKey);
               const d = nodeDelta(result.changes, node);
-              applyDelta(m.endpoints, d.endpoints, endpointKey);
-              applyDelta(m.policies, d.policies, policyKey);
+              applyMapDeltaTo(m.endpoints, d.endpoints, endpointKey);
+              applyMapDeltaTo(m.policies, d.policies, policyKey);
             }
           }
           const full = new PolicyEngine({

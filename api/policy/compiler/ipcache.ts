@@ -2,7 +2,7 @@
 // and bringing the keys a batch may have changed up to date.
 import { hostPrefix, mustParseCidr, prefixContains } from "../../../wire/cidr.ts";
 import { IDENTITY_WORLD, type IpcacheEntry, type MapDelta } from "../../../wire/entries.ts";
-import { diffMaps } from "./delta.ts";
+import { diffMaps } from "../../../wire/map-delta.ts";
 import type { ObjectIndex } from "./objects.ts";
 import type { PrefixRegistry } from "./prefixes.ts";
 import type { EndpointRec } from "./types.ts";

@@ -1,8 +1,8 @@
 // Owns each node's compiled state (local endpoints and the policy sets they use), the per-node
 // deltas of one apply, and the capacity check against the node's map sizes.
 import type { EndpointEntry, IpcacheEntry, MapDelta, MapSizes, NodeState } from "../../../wire/entries.ts";
+import { diffMaps } from "../../../wire/map-delta.ts";
 import { type ChangeSet, emptyChangeSet, type NodeChange } from "./change-set.ts";
-import { diffMaps } from "./delta.ts";
 import { EngineError } from "./errors.ts";
 import { entriesBefore, setDelta } from "./set-changes.ts";
 import type { EndpointRec, PolicySet } from "./types.ts";

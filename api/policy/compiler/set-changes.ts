@@ -1,7 +1,7 @@
 // Owns in-place updates of a policy set's entries during one apply: each changed key's first old
 // value is remembered, so the set's delta and its entries before the apply can be derived cheaply.
 import type { MapDelta, PolicyEntry } from "../../../wire/entries.ts";
-import { sameEntry } from "./delta.ts";
+import { sameEntry } from "../../../wire/map-delta.ts";
 import { addTo, removeFrom } from "./keyed-sets.ts";
 import type { PolicySet } from "./types.ts";
 

@@ -5,9 +5,9 @@
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { freeSubnet } from "../../../lib/netns/subnet.ts";
 import { onCleanup } from "../../e2e/harness/cleanup.ts";
 import type { RunDirs } from "./run-dirs.ts";
-import { sh } from "./sh.ts";
 
 export interface ConflistSpec {
   /** Network name: podman's `--network NAME`, host-local's data subdirectory. */
@@ -52,24 +52,6 @@ export function writeConflist(confDir: string, spec: ConflistSpec): string {
   return path;
 }
 
-const taken = new Set<string>();
-
-/**
- * A /24 in 198.18.0.0/15 that no route on this host uses and this process has not handed out,
- * picked at random so runs side by side (and a crashed earlier run) do not collide.
- */
-export function freeSubnet(random: () => number = Math.random): string {
-  const routes = sh("ip", ["-4", "route", "show", "table", "all"]);
-  for (let i = 0; i < 200; i++) {
-    const n = 1 + Math.floor(random() * 510);
-    const net = `198.${18 + (n >> 8)}.${n & 255}.`;
-    if ((n & 255) === 0 || taken.has(net) || routes.includes(net)) continue;
-    taken.add(net);
-    return `${net}0/24`;
-  }
-  throw new Error("no free /24 in 198.18.0.0/15 for a CNI test bridge");
-}
-
 export interface TestNetwork extends ConflistSpec {
   gateway: string;
   conflistPath: string;
@@ -85,7 +67,7 @@ export function createTestNetwork(
   const name = `${dirs.prefix}${opts.suffix ?? ""}`;
   const bridge = `${name}br`;
   if (bridge.length > 15) throw new Error(`bridge name ${bridge} is longer than 15 characters`);
-  const subnet = freeSubnet();
+  const subnet = freeSubnet().cidr;
   const spec: ConflistSpec = { name, bridge, subnet, ipamDir: dirs.ipamDir, plugins: opts.plugins ?? [] };
   const conflistPath = writeConflist(opts.confDir ?? dirs.confDir, spec);
   const remove = onCleanup(`cni bridge ${bridge}`, () => {
