@@ -1,4 +1,4 @@
-// Real traffic between namespace pods through a bridge (ARCHITECTURE section 7): the programs are
+// Real traffic between namespace pods through a bridge (docs/architecture.md section 6): the programs are
 // attached to the pods' host veths, maps are updated live, and TCP and UDP are allowed and
 // dropped as the policy says; the attachment outlives the handle that made it; detach restores.
 import assert from "node:assert/strict";

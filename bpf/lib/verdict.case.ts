@@ -1,4 +1,4 @@
-// The shared verdict suite: every verdict path of ARCHITECTURE section 6, run against the real
+// The shared verdict suite: every verdict path of docs/architecture.md section 5, run against the real
 // programs (verdict.bpf.test.ts) and the in-memory model (model/verdict.model.test.ts).
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";

@@ -1,4 +1,4 @@
-// Owns the network-namespace topology of ARCHITECTURE section 7, for kernel tests, the e2e
+// Owns the network-namespace topology of docs/architecture.md section 6, for kernel tests, the e2e
 // harness and `palisade demo`: a bridge holding the gateway of a free /24 of 198.18.0.0/15, and
 // pods = network namespaces with one veth (host end on the bridge, only the connected route, no
 // default route) that run the pod server and a prober. Test traffic never leaves these devices.

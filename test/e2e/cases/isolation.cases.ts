@@ -153,7 +153,7 @@ export const ISOLATION_CASES: ConformanceCase[] = [
     },
   },
   {
-    name: "traffic from the node itself still reaches pods isolated for ingress (identity host, ARCHITECTURE section 6)",
+    name: "traffic from the node itself still reaches pods isolated for ingress (identity host, docs/architecture.md section 5)",
     multiNode: true,
     async run(t) {
       await t.policy("x", "deny-ingress", { podSelector: {}, policyTypes: ["Ingress"] });
