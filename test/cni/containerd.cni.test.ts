@@ -4,22 +4,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type Containerd, startContainerd } from "./harness/containerd.ts";
+import { eventually } from "./harness/eventually.ts";
 import { startTcpServer, tcpProbe } from "./harness/netns.ts";
 import { createRunDirs, type RunDirs } from "./harness/run-dirs.ts";
 import { cniSkipReason } from "./harness/skip.ts";
 import { type CniStack, startCniStack } from "./harness/stack.ts";
 
 const PORT = 8080;
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("palisade CNI under containerd (CRI)", { skip: cniSkipReason("containerd") }, () => {
   let dirs: RunDirs;

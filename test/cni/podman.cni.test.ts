@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { eventually } from "./harness/eventually.ts";
 import { startTcpServer, tcpProbe } from "./harness/netns.ts";
 import { type Podman, startPodman } from "./harness/podman.ts";
 import { createRunDirs, type RunDirs } from "./harness/run-dirs.ts";
@@ -12,16 +13,6 @@ import { cniSkipReason } from "./harness/skip.ts";
 import { type CniStack, startCniStack } from "./harness/stack.ts";
 
 const PORT = 8080;
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("palisade CNI under podman", { skip: cniSkipReason("podman") }, () => {
   let dirs: RunDirs;

@@ -32,7 +32,7 @@ let service: grpc.ServiceClientConstructor | undefined;
 
 function runtimeService(): grpc.ServiceClientConstructor {
   if (!service) {
-    const def = protoLoader.loadSync(fileURLToPath(new URL("./cri-status.proto", import.meta.url)), {
+    const def = protoLoader.loadSync(fileURLToPath(new URL("./cri.proto", import.meta.url)), {
       keepCase: true,
       enums: String,
       longs: String,

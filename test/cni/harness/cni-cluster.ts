@@ -15,6 +15,7 @@ import {
   namedPorts,
 } from "../../e2e/harness/cluster.ts";
 import type { Containerd } from "./containerd.ts";
+import { eventually } from "./eventually.ts";
 import type { Podman } from "./podman.ts";
 import type { CniStack } from "./stack.ts";
 
@@ -27,16 +28,6 @@ interface Placed {
   pod: ClusterPod;
   /** The endpoint's name (podman: the container's). */
   endpoint: string;
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 export async function startCniCluster(stack: CniStack, runtime: Runtime, ports: number[]): Promise<Cluster> {
@@ -89,10 +80,14 @@ export async function startCniCluster(stack: CniStack, runtime: Runtime, ports: 
   try {
     for (const ns of NAMESPACES) for (const name of POD_NAMES) await startPod(ns, name);
     // Labels and ports arrive from the runtime after each ADD.
-    await eventually("every pod's labels", async () => {
-      const eps = await stack.endpoints();
-      return eps.length === placed.length && eps.every((e) => !e.labelsPending) ? true : undefined;
-    });
+    await eventually(
+      "every pod's labels",
+      async () => {
+        const eps = await stack.endpoints();
+        return eps.length === placed.length && eps.every((e) => !e.labelsPending) ? true : undefined;
+      },
+      20_000,
+    );
     await api.syncWait(await api.revision());
   } catch (e) {
     children.killAll();

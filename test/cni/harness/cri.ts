@@ -1,11 +1,12 @@
 // Owns the CRI client: drives containerd's RuntimeService over gRPC the way kubelet does
 // (RunPodSandbox with metadata, labels and annotations; status; stop; remove), using the proto
-// subset in cri.proto. Results are plain objects; the pod's netns path comes from the verbose status.
+// subset in agent/cni/runtimes/cri.proto (one copy, the agent's). Results are plain objects; the
+// pod's netns path comes from the verbose status.
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 
-const PROTO = fileURLToPath(new URL("./cri.proto", import.meta.url));
+const PROTO = fileURLToPath(new URL("../../../agent/cni/runtimes/cri.proto", import.meta.url));
 /** A generous per-call deadline: the first sandbox on a cold containerd is slow under load. */
 const CALL_TIMEOUT_MS = 60_000;
 

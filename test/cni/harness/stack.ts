@@ -3,10 +3,10 @@
 // whose conflist chains palisade after bridge + host-local. Runtimes (containerd, podman) are
 // started by the test on the same run dirs, after the stack (the conflist must exist first).
 import { existsSync, rmSync, symlinkSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { type Api, createApi } from "../../e2e/harness/api.ts";
 import { onCleanup } from "../../e2e/harness/cleanup.ts";
+import { freePort } from "../../e2e/harness/cluster.ts";
 import { type PalisadeProcess, startPalisade } from "../../e2e/harness/processes.ts";
 import { createTestNetwork, type TestNetwork } from "./network.ts";
 import type { RunDirs } from "./run-dirs.ts";
@@ -49,14 +49,6 @@ export interface StackOptions {
   podman?: () => string;
   /** The plugin config's default namespace (podman containers without the label). */
   namespace?: string;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
 }
 
 export async function startCniStack(dirs: RunDirs, o: StackOptions = {}): Promise<CniStack> {

@@ -79,7 +79,8 @@ export function namedPorts(ports: number[]): NamedPort[] {
   );
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port free on loopback now (for a process that binds it next). */
+export async function freePort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
   const port = (s.address() as { port: number }).port;
