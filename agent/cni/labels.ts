@@ -100,7 +100,14 @@ export class LabelResolver {
           body,
           moved ? `${ep.namespace}/${ep.name}` : undefined,
         );
-        this.#o.log({ level: "info", msg: "cni labels written", namespace, name: ep.name, revision });
+        this.#o.log({
+          level: "info",
+          msg: "cni labels written",
+          containerId: id.slice(0, 12),
+          namespace,
+          name: ep.name,
+          revision,
+        });
         return;
       }
       await sleep(delay);
