@@ -230,5 +230,8 @@ describe("agent CNI socket", () => {
     assert.equal(down.exitCode, 1);
     assert.equal(JSON.parse(down.stdout).code, 11);
     assert.match(JSON.parse(down.stdout).msg, /not reachable/);
+    // The pod can still go: DEL succeeds and leaves the record to the collector.
+    const del = await callSocket(socket, cniRequest({ command: "DEL", containerId: "c-late" }));
+    assert.equal(del.exitCode, 0, del.stdout);
   });
 });

@@ -67,6 +67,7 @@ export async function startCni(o: CniOptions, d: CniDeps): Promise<{ close(): Pr
     enforcement: d.enforcement,
     isBridge: host.isBridge,
     onAdded: (ref, endpoint) => resolver.track(ref, endpoint),
+    onDeleting: (containerId) => resolver.cancel(containerId),
     log,
     ...(o.enforceTimeoutMs ? { enforceTimeoutMs: o.enforceTimeoutMs } : {}),
   });

@@ -40,6 +40,8 @@ export interface LabelResolverOptions {
 export class LabelResolver {
   readonly #o: LabelResolverOptions;
   readonly #running = new Set<string>();
+  /** Containers whose DEL started while their labels were being resolved: never written again. */
+  readonly #deleted = new Set<string>();
   #stopped = false;
 
   constructor(o: LabelResolverOptions) {
@@ -55,7 +57,15 @@ export class LabelResolver {
       .catch((e) =>
         this.#o.log({ level: "warn", msg: "cni labels not written", containerId: id, error: String(e) }),
       )
-      .finally(() => this.#running.delete(id));
+      .finally(() => {
+        this.#running.delete(id);
+        this.#deleted.delete(id);
+      });
+  }
+
+  /** A DEL started for the container: a resolution under way must not write it back. */
+  cancel(containerId: string): void {
+    if (this.#running.has(containerId)) this.#deleted.add(containerId);
   }
 
   stop(): void {
@@ -76,9 +86,9 @@ export class LabelResolver {
     }
     const sleep = this.#o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     for (const delay of this.#o.pollMs ?? LABEL_POLL_MS) {
-      if (this.#stopped) return;
+      if (this.#stopped || this.#deleted.has(id)) return;
       const d = await adapter.describe(id).catch(() => null);
-      if (d?.state === "gone") return;
+      if (d?.state === "gone" || this.#deleted.has(id)) return;
       if (d?.state === "running") {
         const { [NAMESPACE_LABEL]: nsLabel, [PORTS_KEY]: _ports, ...labels } = d.labels;
         const namespace = d.namespace ?? nsLabel ?? ep.namespace;

@@ -26,6 +26,8 @@ export interface CniServiceOptions {
   isBridge: (name: string) => boolean;
   /** Told after a successful ADD: finds the pod's labels and writes them. */
   onAdded: (ref: PodRef, endpoint: StoredEndpoint) => void;
+  /** Told when a DEL starts: whatever still works on the container must stop writing it. */
+  onDeleting: (containerId: string) => void;
   log: Log;
   /** How long ADD waits for enforcement before failing with "try again later". */
   enforceTimeoutMs?: number;
@@ -134,9 +136,17 @@ export class CniService {
   }
 
   private async del(inv: Invocation): Promise<string> {
-    // DEL of an unknown container succeeds (CNI spec): there is nothing left to remove.
-    const found = await this.find(inv.containerId);
-    if (found) await this.o.api.delete(found.namespace, found.name);
+    this.o.onDeleting(inv.containerId);
+    try {
+      // DEL of an unknown container succeeds (CNI spec): there is nothing left to remove.
+      const found = await this.find(inv.containerId);
+      if (found) await this.o.api.delete(found.namespace, found.name);
+    } catch (e) {
+      if (!(e instanceof CniError && e.code === CNI_CODE.tryAgainLater)) throw e;
+      // The control plane is away: the pod goes anyway (a DEL that fails blocks its removal); the
+      // collector deletes the record once it answers again, since the pod's veth is gone by then.
+      this.o.log({ level: "warn", msg: "cni DEL left the endpoint to the collector", error: e.message });
+    }
     return "";
   }
 
