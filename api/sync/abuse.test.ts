@@ -42,7 +42,10 @@ describe("sync stream abuse", () => {
     assert.equal(closed.code, CLOSE.PROTOCOL);
     assert.match(closed.reason, /nack for revision \d+, which this stream was not sent or answered already/);
     assert.equal((await plane.api("GET", "/v1/nodes/liar")).body.lastError, null);
-    await sleep(200);
+    const deadline = Date.now() + 5000;
+    while (!events("liar").some((e) => e.type === "node.disconnected") && Date.now() < deadline)
+      await sleep(20);
+    await sleep(100);
     assert.deepEqual(
       events("liar").map((e) => e.type),
       ["node.connected", "node.disconnected"],
