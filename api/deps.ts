@@ -8,6 +8,7 @@ import { type ApiMetrics, createMetrics } from "./metrics.ts";
 import { NodesRepository } from "./nodes/nodes.repository.ts";
 import { countObjects } from "./store/reads.ts";
 import { Store, type StoreOptions } from "./store/store.ts";
+import type { NodeEventLimits } from "./sync/event-limiter.ts";
 import { SyncHub } from "./sync/hub.ts";
 import { createSyncMetrics } from "./sync/metrics.ts";
 import { type WebhookOptions, Webhooks } from "./webhooks/service.ts";
@@ -28,6 +29,7 @@ export interface DepsOptions {
   adminToken: string;
   log: Deps["log"];
   heartbeatSeconds?: number;
+  nodeEvents?: NodeEventLimits;
   store?: Omit<StoreOptions, "onCommit">;
   /** Webhook delivery and inbound options (allowed networks, clock, worker bounds). */
   webhooks?: WebhookOptions;
@@ -70,6 +72,7 @@ export function createDeps(database: OpenedDatabase, opts: DepsOptions): Deps {
     metrics: syncMetrics,
     log: opts.log,
     heartbeatSeconds: opts.heartbeatSeconds,
+    nodeEvents: opts.nodeEvents,
     onEvent: (event) => webhooks?.emit(event),
   });
   return {

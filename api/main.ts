@@ -10,6 +10,7 @@ import { parseListen } from "../wire/listen.ts";
 import { createDeps, type Deps } from "./deps.ts";
 import { serveUpgrades } from "./http/upgrade.ts";
 import { createApp, createUpgradeApp } from "./server.ts";
+import type { NodeEventLimits } from "./sync/event-limiter.ts";
 import { parseAllowNetworks } from "./webhooks/outbound/destination.ts";
 import type { WebhookOptions } from "./webhooks/service.ts";
 
@@ -23,6 +24,8 @@ export interface ServerOptions {
   log?: Log;
   /** Seconds between heartbeats to agents (default 10). */
   heartbeatSeconds?: number;
+  /** Per-node limit of node.connected/disconnected/nack events (default 10 at once, 10 a minute). */
+  nodeEvents?: NodeEventLimits;
   /**
    * Networks (CIDRs) webhook deliveries may reach besides public addresses, e.g. ["10.0.0.0/8"];
    * default: PALISADE_WEBHOOK_ALLOW_NETWORKS (comma-separated), else none.
@@ -66,6 +69,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     adminToken,
     log,
     heartbeatSeconds: opts.heartbeatSeconds,
+    nodeEvents: opts.nodeEvents,
     webhooks: {
       ...opts.webhooks,
       allowNetworks:

@@ -3,7 +3,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { routePath } from "hono/route";
-import { SYNC_STREAM_PATH } from "../wire/sync.ts";
+import { CLOSE, SYNC_STREAM_PATH } from "../wire/sync.ts";
 import { applyRoutes } from "./apply/apply.routes.ts";
 import { bearerAuth } from "./auth/middleware.ts";
 import { tokenRoutes } from "./auth/tokens.routes.ts";
@@ -77,6 +77,8 @@ export function createApp(deps: Deps) {
     "/v1/enroll",
     enrollRoutes(deps.enrollment, (node) => {
       deps.log({ level: "info", msg: "node enrolled", node });
+      // A re-enrolled node's old credential is gone: its stream stops now, as on deletion.
+      deps.hub.disconnect(node, CLOSE.REVOKED, "the node was re-enrolled");
       deps.webhooks.emit({ type: "node.enrolled", revision: deps.store.revision(), data: { node } });
     }),
   );

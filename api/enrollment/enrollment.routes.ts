@@ -48,12 +48,9 @@ export function enrollRoutes(
   const app = new Hono();
   app.post("/", async (c) => {
     const client = clientAddress(c);
-    if (!limiter.allowed(client)) {
-      throw new ApiError(
-        "enrollment.rate_limited",
-        "too many failed enrollment attempts from this address; retry later",
-      );
-    }
+    // A lockout refuses only failures: a valid token is still accepted from a locked-out address,
+    // so one client failing behind a shared address (NAT, proxy) cannot lock out the others.
+    const lockedOut = !limiter.allowed(client);
     try {
       const body = parseRequest("enroll", enrollRequestSchema, await readBody(c));
       const result = repo.enroll(body.token, body.node, body.agentVersion);
@@ -61,7 +58,12 @@ export function enrollRoutes(
       return c.json(result);
     } catch (err) {
       limiter.fail(client);
-      throw err;
+      if (!lockedOut) throw err;
+      throw new ApiError(
+        "enrollment.rate_limited",
+        "too many failed enrollment attempts from this address; retry later",
+        { cause: err },
+      );
     }
   });
   return app;

@@ -8,6 +8,7 @@ import { CLOSE, type ServerMessage } from "../../wire/sync.ts";
 import type { EnrollmentRepository } from "../enrollment/enrollment.repository.ts";
 import type { NodesRepository } from "../nodes/nodes.repository.ts";
 import type { CommitResult, Store } from "../store/store.ts";
+import { NodeEventLimiter, type NodeEventLimits, type NodeEventType } from "./event-limiter.ts";
 import type { SyncMetrics } from "./metrics.ts";
 import { nodeDeltaOf, Session, type SessionHost } from "./session.ts";
 
@@ -27,12 +28,23 @@ export interface HubOptions {
    * when every connected node has acknowledged a revision (once per advance). Must not throw.
    */
   onEvent?: (event: HubEvent) => void;
+  /**
+   * Per node, the node.connected/disconnected and node.nack events (and their log lines) its stream
+   * may cause; what is held back is coalesced into the next one delivered (`data.suppressed`).
+   */
+  nodeEvents?: NodeEventLimits;
 }
 
 export interface HubEvent {
   type: "node.connected" | "node.disconnected" | "node.nack" | "revision.enforced";
   revision: number;
   data: Record<string, unknown>;
+}
+
+/** A node event and its log line, delivered or held back together. */
+interface NodeEvent {
+  event: HubEvent;
+  line: Record<string, unknown>;
 }
 
 interface Waiter {
@@ -47,6 +59,7 @@ export class SyncHub {
   private readonly timer: NodeJS.Timeout;
   private readonly host: SessionHost;
   private readonly commitTimes = new Map<number, number>();
+  private readonly limiter: NodeEventLimiter<NodeEvent>;
   /** The highest revision reported as enforced by every connected node. */
   private enforcedRevision = 0;
   readonly heartbeatSeconds: number;
@@ -55,6 +68,11 @@ export class SyncHub {
     this.heartbeatSeconds = opts.heartbeatSeconds ?? 10;
     const clock = opts.clock ?? realClock;
     const { store, nodes, metrics } = opts;
+    this.limiter = new NodeEventLimiter<NodeEvent>(
+      opts.nodeEvents ?? {},
+      (type) => metrics.eventsDropped.inc({ type }),
+      clock,
+    );
     this.host = {
       heartbeatSeconds: this.heartbeatSeconds,
       currentRevision: () => store.revision(),
@@ -80,16 +98,18 @@ export class SyncHub {
           features: hello.features,
           lastSeenAt: isoTime(clock),
         });
-        opts.log({
-          level: "info",
-          msg: "agent connected",
-          node: s.node,
-          appliedRevision: hello.appliedRevision,
-        });
-        this.emit({
-          type: "node.connected",
-          revision: store.revision(),
-          data: { node: s.node, appliedRevision: hello.appliedRevision, agentVersion: hello.agentVersion },
+        this.nodeEvent(s.node, "node.connected", {
+          event: {
+            type: "node.connected",
+            revision: store.revision(),
+            data: { node: s.node, appliedRevision: hello.appliedRevision, agentVersion: hello.agentVersion },
+          },
+          line: {
+            level: "info",
+            msg: "agent connected",
+            node: s.node,
+            appliedRevision: hello.appliedRevision,
+          },
         });
         this.checkEnforced();
       },
@@ -104,8 +124,10 @@ export class SyncHub {
       onNack: (s, revision, error) => {
         metrics.nacks.inc();
         nodes.update(s.node, { lastError: `revision ${revision}: ${error.code}: ${error.message}` });
-        opts.log({ level: "warn", msg: "agent refused a revision", node: s.node, revision, error });
-        this.emit({ type: "node.nack", revision, data: { node: s.node, error } });
+        this.nodeEvent(s.node, "node.nack", {
+          event: { type: "node.nack", revision, data: { node: s.node, error } },
+          line: { level: "warn", msg: "agent refused a revision", node: s.node, revision, error },
+        });
       },
       onStatus: (s, status) => nodes.update(s.node, { ...status, lastSeenAt: isoTime(clock) }),
       onRotate: (s) => opts.enrollment.rotateCredential(s.node),
@@ -136,14 +158,19 @@ export class SyncHub {
       if (current) this.sessions.delete(node);
       this.opts.metrics.connected.set(this.sessions.size);
       this.settleWaiters();
-      this.opts.log({ level: "info", msg: "agent disconnected", node });
+      const line = { level: "info", msg: "agent disconnected", node };
       if (current && session.helloed) {
-        this.emit({
-          type: "node.disconnected",
-          revision: this.opts.store.revision(),
-          data: { node, code, reason: reason.toString(), appliedRevision: session.appliedRevision },
+        this.nodeEvent(node, "node.disconnected", {
+          event: {
+            type: "node.disconnected",
+            revision: this.opts.store.revision(),
+            data: { node, code, reason: reason.toString(), appliedRevision: session.appliedRevision },
+          },
+          line,
         });
         this.checkEnforced();
+      } else {
+        this.opts.log(line);
       }
     });
   }
@@ -200,6 +227,19 @@ export class SyncHub {
     for (const s of this.sessions.values()) s.close(CLOSE.GOING_AWAY, "server shutting down");
   }
 
+  /** Logs and emits an event a node's stream caused, within that node's limit. */
+  private nodeEvent(node: string, type: NodeEventType, e: NodeEvent): void {
+    const admitted = this.limiter.offer(node, type, e);
+    if (admitted) this.deliver(admitted.event, admitted.suppressed);
+  }
+
+  private deliver({ event, line }: NodeEvent, suppressed: number): void {
+    // The count of the events this one stands for; absent when none was dropped.
+    const extra = suppressed > 0 ? { suppressed } : {};
+    this.opts.log({ ...line, ...extra });
+    this.emit({ ...event, data: { ...event.data, ...extra } });
+  }
+
   private emit(event: HubEvent): void {
     try {
       this.opts.onEvent?.(event);
@@ -243,5 +283,6 @@ export class SyncHub {
 
   private tick(): void {
     for (const s of [...this.sessions.values()]) s.tick(this.opts.maxUnanswered ?? 3);
+    for (const { event, suppressed } of this.limiter.flush()) this.deliver(event, suppressed);
   }
 }

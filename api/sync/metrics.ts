@@ -8,6 +8,7 @@ export interface SyncMetrics {
   acks: Counter;
   nacks: Counter;
   fanoutSeconds: Histogram;
+  eventsDropped: Counter<"type">;
 }
 
 /** `nodes()` lists connected nodes with their applied revision, for the per-node gauges. */
@@ -60,6 +61,12 @@ export function createSyncMetrics(
       registers,
     }),
     nacks: new Counter({ name: "palisade_sync_nacks_total", help: "Revisions refused by agents", registers }),
+    eventsDropped: new Counter({
+      name: "palisade_sync_events_dropped_total",
+      help: "Node events (and their log lines) dropped by the per-node limit; the next one delivered counts them",
+      labelNames: ["type"],
+      registers,
+    }),
     fanoutSeconds: new Histogram({
       name: "palisade_sync_fanout_seconds",
       help: "Time from a commit to each agent's acknowledgement",

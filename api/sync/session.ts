@@ -20,6 +20,8 @@ import type { ChangeSet } from "../policy/compiler/engine.ts";
 export const HIGH_WATER_BYTES = 16 << 20;
 /** A stream that was behind gets its snapshot once its buffer is below this. */
 export const LOW_WATER_BYTES = 1 << 20;
+/** Revisions a stream may leave unanswered; past it the oldest is forgotten (its answer then closes the stream). */
+export const MAX_AWAITING = 1024;
 
 export interface SessionHost {
   heartbeatSeconds: number;
@@ -41,6 +43,12 @@ export class Session {
   sentRevision: number | null = null;
   appliedRevision: number | null = null;
   behind = false;
+  /**
+   * Revisions sent (a delta's toRevision, a snapshot's revision) and not answered yet, oldest first.
+   * An agent answers each once and in order, so an answer names one of these or is refused: a node
+   * cannot nack (and raise events for) revisions it was never sent.
+   */
+  private readonly awaiting: number[] = [];
   private heartbeatSeq = 0;
   private unanswered = 0;
   readonly connectedAt = Date.now();
@@ -68,7 +76,8 @@ export class Session {
         return;
       case "ack":
         // An ack must name a revision this stream was sent; a late one never moves it backwards.
-        if (this.sentRevision === null || msg.revision > this.sentRevision) {
+        if (!this.answered(msg.revision)) {
+          if (this.appliedRevision !== null && msg.revision <= this.appliedRevision) return;
           this.close(CLOSE.PROTOCOL, `ack for revision ${msg.revision}, which was never sent`);
           return;
         }
@@ -77,6 +86,13 @@ export class Session {
         this.host.onAck(this, msg.revision);
         return;
       case "nack":
+        if (!this.answered(msg.revision)) {
+          this.close(
+            CLOSE.PROTOCOL,
+            `nack for revision ${msg.revision}, which this stream was not sent or answered already`,
+          );
+          return;
+        }
         // The agent kept its last good state: the next commit brings it a snapshot (a level-triggered
         // retry) rather than a delta it cannot place.
         this.sentRevision = null;
@@ -166,6 +182,20 @@ export class Session {
     return true;
   }
 
+  /** Takes `revision` and every older one off the awaiting list; false when it was not on it. */
+  private answered(revision: number): boolean {
+    const i = this.awaiting.indexOf(revision);
+    if (i < 0) return false;
+    this.awaiting.splice(0, i + 1);
+    return true;
+  }
+
+  private sent(revision: number): void {
+    this.sentRevision = revision;
+    this.awaiting.push(revision);
+    if (this.awaiting.length > MAX_AWAITING) this.awaiting.shift();
+  }
+
   close(code: number, reason: string): void {
     this.host.log({ level: "warn", msg: "closing agent stream", node: this.node, code, reason });
     try {
@@ -195,14 +225,14 @@ export class Session {
       return;
     }
     this.send({ type: "delta", fromRevision: from, toRevision: to, delta });
-    this.sentRevision = to;
+    this.sent(to);
     this.host.counters.deltas();
   }
 
   private sendSnapshot(): void {
     const snap = this.host.snapshot(this.node);
     this.send(snap);
-    if (snap.type === "snapshot") this.sentRevision = snap.revision;
+    if (snap.type === "snapshot") this.sent(snap.revision);
     this.host.counters.snapshots();
   }
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { type ServerMessage, SYNC_PROTOCOL_VERSION, SYNC_STREAM_PATH } from "../../wire/sync.ts";
-import { type RunningServer, startServer } from "../main.ts";
+import { type RunningServer, type ServerOptions, startServer } from "../main.ts";
 
 export const ADMIN = "sync-test-admin-token";
 
@@ -17,13 +17,17 @@ export interface TestPlane {
   close(): Promise<void>;
 }
 
-export async function startPlane(opts: { heartbeatSeconds?: number } = {}): Promise<TestPlane> {
+export async function startPlane(
+  opts: Pick<ServerOptions, "heartbeatSeconds" | "webhookAllowNetworks" | "nodeEvents"> = {},
+): Promise<TestPlane> {
   const dir = mkdtempSync(join(tmpdir(), "palisade-sync-"));
   const server = await startServer({
     listen: "127.0.0.1:0",
     dbPath: join(dir, "p.db"),
     adminToken: ADMIN,
     heartbeatSeconds: opts.heartbeatSeconds ?? 30,
+    webhookAllowNetworks: opts.webhookAllowNetworks,
+    nodeEvents: opts.nodeEvents,
     log: () => {},
   });
   const api: TestPlane["api"] = async (method, path, body, token = ADMIN) => {
