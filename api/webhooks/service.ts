@@ -15,6 +15,8 @@ import { type EventDraft, eventsOfCommit } from "./outbound/events.ts";
 import { DeliveryQueue } from "./outbound/queue.ts";
 import { SubscriptionRepository } from "./outbound/subscriptions.repository.ts";
 import { DeliveryWorker, type WorkerOptions } from "./outbound/worker.ts";
+import { sealStoredSecrets } from "./sealed-secrets.ts";
+import { processSecretBox, type SecretBox } from "./secret-box.ts";
 
 export interface WebhookOptions {
   /** Networks (CIDRs) deliveries may reach besides public addresses, e.g. ["10.0.0.0/8"]. */
@@ -27,6 +29,11 @@ export interface WebhookOptions {
   random?: () => number;
   /** Random bytes for ids and secrets. */
   randomBytes?: (n: number) => Buffer;
+  /**
+   * Seals the secrets stored in the database (the server passes the key it loaded beside the
+   * database or from PALISADE_SECRET_KEY; default: a key that lives as long as the process).
+   */
+  secretBox?: SecretBox;
   /** Start the delivery loop at once (default true); tests may drive `worker.tick()` instead. */
   startWorker?: boolean;
   /** Largest inbound hook body (default 1 MiB). */
@@ -84,8 +91,14 @@ export class Webhooks {
     const bytes = opts.randomBytes ?? randomBytes;
     this.policy = new DestinationPolicy(opts.allowNetworks ?? []);
     this.resolve = opts.resolve ?? systemResolve;
-    this.subscriptions = new SubscriptionRepository(database.db, this.clock, bytes);
-    this.receivers = new ReceiverRepository(database.db, database.sqlite, this.clock, bytes);
+    const box = opts.secretBox ?? processSecretBox();
+    // Before anything reads a secret: a missing key stops the start here, with the key's id.
+    const sealed = sealStoredSecrets(database.sqlite, box);
+    if (sealed.sealed + sealed.resealed > 0) {
+      log({ level: "info", msg: "webhook secrets sealed with the current key", keyId: box.keyId, ...sealed });
+    }
+    this.subscriptions = new SubscriptionRepository(database.db, this.clock, bytes, box);
+    this.receivers = new ReceiverRepository(database.db, database.sqlite, this.clock, bytes, box);
     this.queue = new DeliveryQueue(database.sqlite, bytes);
     this.metrics = createWebhookMetrics(registry, () => this.queue.depth());
     this.maxHookBodyBytes = opts.maxHookBodyBytes ?? 1 << 20;

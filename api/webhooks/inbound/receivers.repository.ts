@@ -1,5 +1,5 @@
-// Owns inbound receivers (secret shown once, stored to verify HMACs) and their receipts: the
-// message ids already applied with the answer given, so a replay gets the same answer.
+// Owns inbound receivers (secret shown once, stored sealed to verify HMACs) and their receipts:
+// the message ids already applied with the answer given, so a replay gets the same answer.
 
 import { randomBytes } from "node:crypto";
 import type Database from "better-sqlite3";
@@ -7,6 +7,8 @@ import { eq } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
 import { webhookReceivers } from "../../../db/schema.ts";
 import { realClock, type TimeSource } from "../../../lib/clock.ts";
+import { RECEIVER_SECRET, secretContext } from "../sealed-secrets.ts";
+import { processSecretBox, type SecretBox } from "../secret-box.ts";
 import { generateGithubSecret, generateSecret } from "../signing.ts";
 
 export type ReceiverKind = "standard" | "github";
@@ -34,6 +36,7 @@ export class ReceiverRepository {
     sqlite: Database.Database,
     private readonly clock: TimeSource = realClock,
     private readonly random: (n: number) => Buffer = randomBytes,
+    private readonly box: SecretBox = processSecretBox(),
   ) {
     this.s = {
       receipt: sqlite.prepare(
@@ -50,7 +53,8 @@ export class ReceiverRepository {
     const id = `whr_${this.random(8).toString("hex")}`;
     const secret = kind === "github" ? generateGithubSecret(this.random) : generateSecret(this.random);
     const createdAt = new Date(this.clock.now()).toISOString();
-    this.db.insert(webhookReceivers).values({ id, kind, description, secret, createdAt }).run();
+    const sealed = this.box.seal(secret, secretContext(RECEIVER_SECRET, id));
+    this.db.insert(webhookReceivers).values({ id, kind, description, secret: sealed, createdAt }).run();
     return { id, kind, description, createdAt, path: `/v1/hooks/${id}`, secret };
   }
 
@@ -61,7 +65,8 @@ export class ReceiverRepository {
   /** The receiver with its secret (for verification only; never answered). */
   withSecret(id: string): (Receiver & { secret: string }) | undefined {
     const row = this.db.select().from(webhookReceivers).where(eq(webhookReceivers.id, id)).get();
-    return row ? { ...toReceiver(row), secret: row.secret } : undefined;
+    if (!row) return undefined;
+    return { ...toReceiver(row), secret: this.box.open(row.secret, secretContext(RECEIVER_SECRET, id)) };
   }
 
   delete(id: string): boolean {
