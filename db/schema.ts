@@ -200,6 +200,10 @@ export const webhookReceivers = sqliteTable("webhook_receivers", {
   description: text("description").notNull(),
   secret: text("secret").notNull(),
   createdAt: text("created_at").notNull(),
+  /** The `palisade.dev/generation` of the last bundle applied (null: none carried one yet). */
+  generation: integer("generation"),
+  /** The signed `webhook-timestamp` (Unix s) of the last message applied (standard receivers). */
+  signedAt: integer("signed_at"),
 });
 
 /** Inbound message ids already applied, with the answer given, so a replay gets the same one. */

@@ -6,6 +6,7 @@ import type { Registry } from "prom-client";
 import type { OpenedDatabase } from "../../db/client.ts";
 import { realClock, type TimeSource } from "../../lib/clock.ts";
 import type { Log } from "../../lib/log.ts";
+import { ApiError } from "../http/errors.ts";
 import type { CommitOrigin } from "../store/origin.ts";
 import type { CommitResult } from "../store/store.ts";
 import { ReceiverRepository } from "./inbound/receivers.repository.ts";
@@ -129,7 +130,13 @@ export class Webhooks {
   /** The store's inTransaction hook: events of the commit, and the receipt of an inbound hook. */
   inTransaction(result: CommitResult, origin: CommitOrigin): void {
     this.queue.enqueue(eventsOfCommit(result, origin), this.clock.now());
-    if (origin.kind === "hook" && origin.messageId !== null) {
+    if (origin.kind !== "hook") return;
+    const order = { generation: origin.generation, signedAt: origin.signedAt };
+    if (!this.receivers.advance(origin.receiverId, order)) {
+      // The route checked the order just before committing; this guards the record itself.
+      throw new ApiError("hook.generation_stale", "a newer bundle was applied meanwhile; nothing applied");
+    }
+    if (origin.messageId !== null) {
       this.receivers.record(origin.receiverId, origin.messageId, {
         bodyHash: origin.bodyHash,
         status: 200,

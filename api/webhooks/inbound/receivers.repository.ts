@@ -10,6 +10,7 @@ import { realClock, type TimeSource } from "../../../lib/clock.ts";
 import { RECEIVER_SECRET, secretContext } from "../sealed-secrets.ts";
 import { processSecretBox, type SecretBox } from "../secret-box.ts";
 import { generateGithubSecret, generateSecret } from "../signing.ts";
+import type { IncomingOrder, ReceiverOrder } from "./generation.ts";
 
 export type ReceiverKind = "standard" | "github";
 
@@ -46,6 +47,14 @@ export class ReceiverRepository {
         "INSERT INTO webhook_receipts (receiver_id, message_id, body_hash, received_at, status, answer) VALUES (?, ?, ?, ?, ?, ?)",
       ),
       prune: sqlite.prepare("DELETE FROM webhook_receipts WHERE received_at < ?"),
+      order: sqlite.prepare("SELECT generation, signed_at AS signedAt FROM webhook_receivers WHERE id = ?"),
+      // Moves the marks forward only: no row changes when the generation is not greater.
+      advance: sqlite.prepare(
+        `UPDATE webhook_receivers SET
+           generation = coalesce(@generation, generation),
+           signed_at = CASE WHEN @signedAt IS NULL THEN signed_at ELSE max(coalesce(signed_at, 0), @signedAt) END
+         WHERE id = @id AND (@generation IS NULL OR generation IS NULL OR generation < @generation)`,
+      ),
     };
   }
 
@@ -87,6 +96,19 @@ export class ReceiverRepository {
       receipt.status,
       receipt.answer,
     );
+  }
+
+  /** What the receiver applied last (its generation and signed timestamp). */
+  order(id: string): ReceiverOrder {
+    return (this.s.order.get(id) as ReceiverOrder | undefined) ?? { generation: null, signedAt: null };
+  }
+
+  /**
+   * Records an applied message's generation and timestamp as the receiver's newest (run inside
+   * the commit's transaction); false when its generation is no longer greater (nothing written).
+   */
+  advance(id: string, incoming: IncomingOrder): boolean {
+    return this.s.advance.run({ id, ...incoming }).changes > 0;
   }
 
   /** Forgets receipts older than `retentionMs`. */
