@@ -4,14 +4,16 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
-import { openDatabase } from "../db/client.ts";
+import { type OpenedDatabase, openDatabase } from "../db/client.ts";
 import { jsonLog, type Log } from "../lib/log.ts";
 import { parseListen } from "../wire/listen.ts";
 import { createDeps, type Deps } from "./deps.ts";
 import { serveUpgrades } from "./http/upgrade.ts";
+import { type LoadedKeys, loadSecretKeys } from "./secret-keys.ts";
 import { createApp, createUpgradeApp } from "./server.ts";
 import type { NodeEventLimits } from "./sync/event-limiter.ts";
 import { parseAllowNetworks } from "./webhooks/outbound/destination.ts";
+import { hasSealedSecrets } from "./webhooks/sealed-secrets.ts";
 import type { WebhookOptions } from "./webhooks/service.ts";
 
 export interface ServerOptions {
@@ -32,12 +34,19 @@ export interface ServerOptions {
    */
   webhookAllowNetworks?: string[];
   /** Further webhook options (tests: clock, worker bounds). */
-  webhooks?: Omit<WebhookOptions, "allowNetworks">;
+  webhooks?: Omit<WebhookOptions, "allowNetworks" | "secretBox">;
+  /**
+   * The environment the secret key comes from (PALISADE_SECRET_KEY; default process.env); without
+   * it the key is read from (or created as) <db dir>/secret-key.
+   */
+  env?: Record<string, string | undefined>;
 }
 
 export interface RunningServer {
   url: string;
   adminTokenFile?: string;
+  /** The key file sealing webhook secrets (absent when the key came from PALISADE_SECRET_KEY). */
+  secretKeyFile?: string;
   close(): Promise<void>;
 }
 
@@ -50,9 +59,24 @@ export function ensureAdminToken(dbPath: string): { token: string; file: string 
   return { token, file };
 }
 
+/** Opens the database and loads the key of its sealed secrets (creating it only for a database without any). */
+export function openWithKeys(
+  dbPath: string,
+  env: Record<string, string | undefined>,
+): { database: OpenedDatabase; keys: LoadedKeys } {
+  const database = openDatabase(dbPath);
+  try {
+    return { database, keys: loadSecretKeys(dbPath, { env, mayCreate: !hasSealedSecrets(database.sqlite) }) };
+  } catch (err) {
+    database.close();
+    throw err;
+  }
+}
+
 /** The control plane's dependencies over the database file at `dbPath`. */
 export function buildDeps(dbPath: string, adminToken: string, log: Deps["log"]): Deps {
-  return createDeps(openDatabase(dbPath), { adminToken, log });
+  const { database, keys } = openWithKeys(dbPath, process.env);
+  return createDeps(database, { adminToken, log, webhooks: { secretBox: keys.box } });
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
@@ -65,17 +89,26 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ({ token: adminToken, file: adminTokenFile } = ensureAdminToken(opts.dbPath));
   }
   const started = performance.now();
-  const deps = createDeps(openDatabase(opts.dbPath), {
-    adminToken,
-    log,
-    heartbeatSeconds: opts.heartbeatSeconds,
-    nodeEvents: opts.nodeEvents,
-    webhooks: {
-      ...opts.webhooks,
-      allowNetworks:
-        opts.webhookAllowNetworks ?? parseAllowNetworks(process.env.PALISADE_WEBHOOK_ALLOW_NETWORKS),
-    },
-  });
+  const { database, keys } = openWithKeys(opts.dbPath, opts.env ?? process.env);
+  let deps: Deps;
+  try {
+    deps = createDeps(database, {
+      adminToken,
+      log,
+      heartbeatSeconds: opts.heartbeatSeconds,
+      nodeEvents: opts.nodeEvents,
+      webhooks: {
+        ...opts.webhooks,
+        secretBox: keys.box,
+        allowNetworks:
+          opts.webhookAllowNetworks ?? parseAllowNetworks(process.env.PALISADE_WEBHOOK_ALLOW_NETWORKS),
+      },
+    });
+  } catch (err) {
+    // E.g. a stored secret no configured key opens: stop here, the database closed.
+    database.close();
+    throw err;
+  }
   const app = createApp(deps);
   const server = await new Promise<ReturnType<typeof serve>>((resolvePromise, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolvePromise(s));
@@ -93,10 +126,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     revision: deps.store.revision(),
     loadMs: Math.round(performance.now() - started),
     ...(adminTokenFile ? { adminTokenFile } : {}),
+    ...(keys.file ? { secretKeyFile: keys.file, secretKeyCreated: keys.created } : {}),
+    secretKeyId: keys.box.keyId,
   });
   return {
     url,
     adminTokenFile,
+    secretKeyFile: keys.file,
     close: () =>
       new Promise<void>((resolveClose) => {
         deps.hub.close();

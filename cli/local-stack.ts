@@ -113,7 +113,7 @@ async function enrollmentToken(
 }
 
 export async function startLocalStack(o: LocalStackOptions, parts: StackParts): Promise<LocalStack> {
-  if (o.dbPath !== ":memory:") mkdirSync(dirname(o.dbPath), { recursive: true });
+  if (o.dbPath !== ":memory:") mkdirSync(dirname(o.dbPath), { recursive: true, mode: 0o700 });
   const server = await parts.startServer({
     listen: o.listen,
     dbPath: o.dbPath,

@@ -71,7 +71,7 @@ export function createServerCommand(deps: ServerDeps) {
       }
       let server: Awaited<ReturnType<StartServer>>;
       try {
-        if (dbPath !== ":memory:") mkdirSync(dirname(dbPath), { recursive: true });
+        if (dbPath !== ":memory:") mkdirSync(dirname(dbPath), { recursive: true, mode: 0o700 });
         const adminToken = env.PALISADE_ADMIN_TOKEN || undefined;
         server = await startServer({ listen, dbPath, ...(adminToken ? { adminToken } : {}), log });
       } catch (error) {

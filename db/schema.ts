@@ -115,7 +115,10 @@ export const nodes = sqliteTable("nodes", {
   credentialRotatedAt: text("credential_rotated_at"),
 });
 
-/** Outbound webhook subscriptions. The signing secret is stored as is: HMAC needs it to sign. */
+/**
+ * Outbound webhook subscriptions. The signing secrets are sealed (api/webhooks/secret-box.ts):
+ * HMAC needs the secret itself, so it cannot be hashed, and the key is kept outside the database.
+ */
 export const webhooks = sqliteTable("webhooks", {
   id: text("id").primaryKey(),
   url: text("url").notNull(),
@@ -190,13 +193,17 @@ export const webhookAttempts = sqliteTable(
   (t) => [index("webhook_attempts_delivery").on(t.deliverySeq)],
 );
 
-/** Inbound receivers. The secret is stored as is: verifying an HMAC needs it. */
+/** Inbound receivers. The secret is sealed as the subscriptions' are: verifying an HMAC needs it. */
 export const webhookReceivers = sqliteTable("webhook_receivers", {
   id: text("id").primaryKey(),
   kind: text("kind", { enum: ["standard", "github"] }).notNull(),
   description: text("description").notNull(),
   secret: text("secret").notNull(),
   createdAt: text("created_at").notNull(),
+  /** The `palisade.dev/generation` of the last bundle applied (null: none carried one yet). */
+  generation: integer("generation"),
+  /** The signed `webhook-timestamp` (Unix s) of the last message applied (standard receivers). */
+  signedAt: integer("signed_at"),
 });
 
 /** Inbound message ids already applied, with the answer given, so a replay gets the same one. */

@@ -19,7 +19,15 @@ export interface IntakeOptions {
 }
 
 /** The request's bundle as store writes (namespaces first); throws the route's ApiError otherwise. */
-export async function readBundle(c: Context, { scope, onUnreadable }: IntakeOptions): Promise<ObjectWrite[]> {
+export async function readBundle(c: Context, opts: IntakeOptions): Promise<ObjectWrite[]> {
+  return (await readBundleDocuments(c, opts)).writes;
+}
+
+/** As readBundle, with the documents as parsed too (a hook reads the bundle's generation from them). */
+export async function readBundleDocuments(
+  c: Context,
+  { scope, onUnreadable }: IntakeOptions,
+): Promise<{ docs: unknown[]; writes: ObjectWrite[] }> {
   let docs: unknown[];
   try {
     docs = await readDocuments(c, { yaml: true });
@@ -36,5 +44,5 @@ export async function readBundle(c: Context, { scope, onUnreadable }: IntakeOpti
   const { writes, issues } = bundleToWrites(docs);
   if (issues.length > 0) throw ApiError.invalid(scope, issues);
   if (writes.length === 0) throw new ApiError(`${scope}.empty`, "the bundle holds no documents");
-  return writes;
+  return { docs, writes };
 }

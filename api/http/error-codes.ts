@@ -88,6 +88,15 @@ export const ERROR_CODES = {
   "hook.timestamp_stale": { status: 401, meaning: "`webhook-timestamp` more than 5 minutes off" },
   "hook.signature_invalid": { status: 401, meaning: "no signature matches" },
   "hook.id_reused": { status: 409, meaning: "a seen message id with another body" },
+  // Issue 10 section 4: bundles are ordered by a signed generation (replays under a new id refused).
+  "hook.generation_stale": {
+    status: 409,
+    meaning: "the bundle is not newer than the last one the receiver applied",
+  },
+  "hook.generation_missing": {
+    status: 422,
+    meaning: "the bundle lacks the `palisade.dev/generation` it needs",
+  },
   "hook.body_too_large": { status: 413, meaning: "hook body over 1 MiB" },
   "hook.too_many_documents": { status: 413, meaning: "more than 5,000 documents" },
   "hook.invalid_body": { status: 400, meaning: "unparsable or empty body (`details.cause` names why)" },

@@ -7,5 +7,16 @@ export type CommitOrigin =
   | { kind: "object" }
   /** A bundle applied by POST /v1/apply. */
   | { kind: "apply" }
-  /** A bundle applied by POST /v1/hooks/{receiverId}; messageId is null when the sender named none. */
-  | { kind: "hook"; receiverId: string; messageId: string | null; bodyHash: string };
+  /**
+   * A bundle applied by POST /v1/hooks/{receiverId}; messageId is null when the sender named none;
+   * generation and signedAt (the bundle's palisade.dev/generation, a standard message's signed
+   * timestamp) are recorded as the receiver's newest, null when absent.
+   */
+  | {
+      kind: "hook";
+      receiverId: string;
+      messageId: string | null;
+      bodyHash: string;
+      generation: number | null;
+      signedAt: number | null;
+    };

@@ -6,6 +6,7 @@ import type { Registry } from "prom-client";
 import type { OpenedDatabase } from "../../db/client.ts";
 import { realClock, type TimeSource } from "../../lib/clock.ts";
 import type { Log } from "../../lib/log.ts";
+import { ApiError } from "../http/errors.ts";
 import type { CommitOrigin } from "../store/origin.ts";
 import type { CommitResult } from "../store/store.ts";
 import { ReceiverRepository } from "./inbound/receivers.repository.ts";
@@ -15,6 +16,8 @@ import { type EventDraft, eventsOfCommit } from "./outbound/events.ts";
 import { DeliveryQueue } from "./outbound/queue.ts";
 import { SubscriptionRepository } from "./outbound/subscriptions.repository.ts";
 import { DeliveryWorker, type WorkerOptions } from "./outbound/worker.ts";
+import { sealStoredSecrets } from "./sealed-secrets.ts";
+import { processSecretBox, type SecretBox } from "./secret-box.ts";
 
 export interface WebhookOptions {
   /** Networks (CIDRs) deliveries may reach besides public addresses, e.g. ["10.0.0.0/8"]. */
@@ -27,6 +30,11 @@ export interface WebhookOptions {
   random?: () => number;
   /** Random bytes for ids and secrets. */
   randomBytes?: (n: number) => Buffer;
+  /**
+   * Seals the secrets stored in the database (the server passes the key it loaded beside the
+   * database or from PALISADE_SECRET_KEY; default: a key that lives as long as the process).
+   */
+  secretBox?: SecretBox;
   /** Start the delivery loop at once (default true); tests may drive `worker.tick()` instead. */
   startWorker?: boolean;
   /** Largest inbound hook body (default 1 MiB). */
@@ -84,8 +92,14 @@ export class Webhooks {
     const bytes = opts.randomBytes ?? randomBytes;
     this.policy = new DestinationPolicy(opts.allowNetworks ?? []);
     this.resolve = opts.resolve ?? systemResolve;
-    this.subscriptions = new SubscriptionRepository(database.db, this.clock, bytes);
-    this.receivers = new ReceiverRepository(database.db, database.sqlite, this.clock, bytes);
+    const box = opts.secretBox ?? processSecretBox();
+    // Before anything reads a secret: a missing key stops the start here, with the key's id.
+    const sealed = sealStoredSecrets(database.sqlite, box);
+    if (sealed.sealed + sealed.resealed > 0) {
+      log({ level: "info", msg: "webhook secrets sealed with the current key", keyId: box.keyId, ...sealed });
+    }
+    this.subscriptions = new SubscriptionRepository(database.db, this.clock, bytes, box);
+    this.receivers = new ReceiverRepository(database.db, database.sqlite, this.clock, bytes, box);
     this.queue = new DeliveryQueue(database.sqlite, bytes);
     this.metrics = createWebhookMetrics(registry, () => this.queue.depth());
     this.maxHookBodyBytes = opts.maxHookBodyBytes ?? 1 << 20;
@@ -116,7 +130,13 @@ export class Webhooks {
   /** The store's inTransaction hook: events of the commit, and the receipt of an inbound hook. */
   inTransaction(result: CommitResult, origin: CommitOrigin): void {
     this.queue.enqueue(eventsOfCommit(result, origin), this.clock.now());
-    if (origin.kind === "hook" && origin.messageId !== null) {
+    if (origin.kind !== "hook") return;
+    const order = { generation: origin.generation, signedAt: origin.signedAt };
+    if (!this.receivers.advance(origin.receiverId, order)) {
+      // The route checked the order just before committing; this guards the record itself.
+      throw new ApiError("hook.generation_stale", "a newer bundle was applied meanwhile; nothing applied");
+    }
+    if (origin.messageId !== null) {
       this.receivers.record(origin.receiverId, origin.messageId, {
         bodyHash: origin.bodyHash,
         status: 200,

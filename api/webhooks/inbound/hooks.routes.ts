@@ -1,15 +1,17 @@
 // Owns POST /v1/hooks/{receiverId}: a signed policy bundle from CI or GitOps, verified (signature,
-// timestamp window, replay) before anything is parsed, then applied all or nothing as one revision.
+// timestamp window, replay) before anything is parsed, ordered (never older than the last bundle
+// applied, see generation.ts), then applied all or nothing as one revision.
 import { createHash } from "node:crypto";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { readBundle } from "../../apply/intake.ts";
+import { readBundleDocuments } from "../../apply/intake.ts";
 import { ApiError } from "../../http/errors.ts";
 import type { CommitOrigin } from "../../store/origin.ts";
 import type { Store } from "../../store/store.ts";
 import { hookAnswer, type Webhooks } from "../service.ts";
 import { verifyGithubSignature, verifyStandardSignature } from "../signing.ts";
+import { bundleGeneration, orderRefusal } from "./generation.ts";
 import type { Receiver } from "./receivers.repository.ts";
 
 /** Inbound message ids longer than this are refused (they are stored). */
@@ -56,12 +58,22 @@ export function hookRoutes(webhooks: Webhooks, store: Store) {
           ? undefined
           : answerReplay(c, webhooks, receiver.id, verified.messageId, bodyHash);
       if (replay) return replay;
-      const writes = await readBundle(c, { scope: "hook", onUnreadable: unreadableHookBody });
+      const { docs, writes } = await readBundleDocuments(c, {
+        scope: "hook",
+        onUnreadable: unreadableHookBody,
+      });
+      const { generation, issues } = bundleGeneration(docs);
+      if (issues.length > 0) throw ApiError.invalid("hook", issues);
+      const incoming = { generation, signedAt: verified.signedAt };
+      // No await from here to the commit: the order checked is the order the commit records.
+      const refusal = orderRefusal(receiver.kind, webhooks.receivers.order(receiver.id), incoming);
+      if (refusal) throw refusal;
       const origin: CommitOrigin = {
         kind: "hook",
         receiverId: receiver.id,
         messageId: verified.messageId,
         bodyHash,
+        ...incoming,
       };
       try {
         const result = store.commit(writes, { origin });
@@ -82,6 +94,8 @@ export function hookRoutes(webhooks: Webhooks, store: Store) {
 
 interface Verified {
   messageId: string | null;
+  /** The signed webhook-timestamp (standard receivers), null when the scheme signs none. */
+  signedAt: number | null;
   ping: boolean;
 }
 
@@ -130,7 +144,7 @@ function verifyStandard(
   if (!verifyStandardSignature(receiver.secret, id!, Number(timestamp), raw, signature!)) {
     throw new ApiError("hook.signature_invalid", "no v1 signature in webhook-signature matches the body");
   }
-  return { messageId: id!, ping: false };
+  return { messageId: id!, signedAt: Number(timestamp), ping: false };
 }
 
 /** GitHub style: X-Hub-Signature-256 over the body; X-GitHub-Delivery, when sent, is the message id. */
@@ -144,7 +158,7 @@ function verifyGithub(c: Context, receiver: Receiver & { secret: string }, raw: 
   if (delivery !== null && delivery.length > MAX_MESSAGE_ID) {
     throw new ApiError("hook.id_invalid", `X-GitHub-Delivery holds at most ${MAX_MESSAGE_ID} characters`);
   }
-  return { messageId: delivery, ping: c.req.header("x-github-event") === "ping" };
+  return { messageId: delivery, signedAt: null, ping: c.req.header("x-github-event") === "ping" };
 }
 
 /** The first answer again when this message id was applied before; 409 when its body differs. */

@@ -252,6 +252,10 @@ describe("GitHub-style receivers", () => {
   it("applies a bundle signed with X-Hub-Signature-256 and dedupes by X-GitHub-Delivery", async () => {
     const t = webhookTestApp();
     const r = await receiver(t, "github");
+    // A GitHub-style receiver needs the bundle's generation (issue 10: the delivery id is unsigned).
+    const ns = namespace("ci") as ReturnType<typeof namespace> & { metadata: Record<string, unknown> };
+    ns.metadata.annotations = { "palisade.dev/generation": "1" };
+    const bundle = JSON.stringify([ns, denyAll("ci", "deny")]);
     const headers = { "x-hub-signature-256": sign(r.secret, bundle), "x-github-delivery": "d-1" };
     const res = await t.call("POST", `/v1/hooks/${r.id}`, bundle, { token: null, headers });
     assert.equal(res.status, 200, JSON.stringify(res.body));

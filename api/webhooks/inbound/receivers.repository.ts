@@ -1,5 +1,5 @@
-// Owns inbound receivers (secret shown once, stored to verify HMACs) and their receipts: the
-// message ids already applied with the answer given, so a replay gets the same answer.
+// Owns inbound receivers (secret shown once, stored sealed to verify HMACs) and their receipts:
+// the message ids already applied with the answer given, so a replay gets the same answer.
 
 import { randomBytes } from "node:crypto";
 import type Database from "better-sqlite3";
@@ -7,7 +7,10 @@ import { eq } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
 import { webhookReceivers } from "../../../db/schema.ts";
 import { realClock, type TimeSource } from "../../../lib/clock.ts";
+import { RECEIVER_SECRET, secretContext } from "../sealed-secrets.ts";
+import { processSecretBox, type SecretBox } from "../secret-box.ts";
 import { generateGithubSecret, generateSecret } from "../signing.ts";
+import type { IncomingOrder, ReceiverOrder } from "./generation.ts";
 
 export type ReceiverKind = "standard" | "github";
 
@@ -34,6 +37,7 @@ export class ReceiverRepository {
     sqlite: Database.Database,
     private readonly clock: TimeSource = realClock,
     private readonly random: (n: number) => Buffer = randomBytes,
+    private readonly box: SecretBox = processSecretBox(),
   ) {
     this.s = {
       receipt: sqlite.prepare(
@@ -43,6 +47,14 @@ export class ReceiverRepository {
         "INSERT INTO webhook_receipts (receiver_id, message_id, body_hash, received_at, status, answer) VALUES (?, ?, ?, ?, ?, ?)",
       ),
       prune: sqlite.prepare("DELETE FROM webhook_receipts WHERE received_at < ?"),
+      order: sqlite.prepare("SELECT generation, signed_at AS signedAt FROM webhook_receivers WHERE id = ?"),
+      // Moves the marks forward only: no row changes when the generation is not greater.
+      advance: sqlite.prepare(
+        `UPDATE webhook_receivers SET
+           generation = coalesce(@generation, generation),
+           signed_at = CASE WHEN @signedAt IS NULL THEN signed_at ELSE max(coalesce(signed_at, 0), @signedAt) END
+         WHERE id = @id AND (@generation IS NULL OR generation IS NULL OR generation < @generation)`,
+      ),
     };
   }
 
@@ -50,7 +62,8 @@ export class ReceiverRepository {
     const id = `whr_${this.random(8).toString("hex")}`;
     const secret = kind === "github" ? generateGithubSecret(this.random) : generateSecret(this.random);
     const createdAt = new Date(this.clock.now()).toISOString();
-    this.db.insert(webhookReceivers).values({ id, kind, description, secret, createdAt }).run();
+    const sealed = this.box.seal(secret, secretContext(RECEIVER_SECRET, id));
+    this.db.insert(webhookReceivers).values({ id, kind, description, secret: sealed, createdAt }).run();
     return { id, kind, description, createdAt, path: `/v1/hooks/${id}`, secret };
   }
 
@@ -61,7 +74,8 @@ export class ReceiverRepository {
   /** The receiver with its secret (for verification only; never answered). */
   withSecret(id: string): (Receiver & { secret: string }) | undefined {
     const row = this.db.select().from(webhookReceivers).where(eq(webhookReceivers.id, id)).get();
-    return row ? { ...toReceiver(row), secret: row.secret } : undefined;
+    if (!row) return undefined;
+    return { ...toReceiver(row), secret: this.box.open(row.secret, secretContext(RECEIVER_SECRET, id)) };
   }
 
   delete(id: string): boolean {
@@ -82,6 +96,19 @@ export class ReceiverRepository {
       receipt.status,
       receipt.answer,
     );
+  }
+
+  /** What the receiver applied last (its generation and signed timestamp). */
+  order(id: string): ReceiverOrder {
+    return (this.s.order.get(id) as ReceiverOrder | undefined) ?? { generation: null, signedAt: null };
+  }
+
+  /**
+   * Records an applied message's generation and timestamp as the receiver's newest (run inside
+   * the commit's transaction); false when its generation is no longer greater (nothing written).
+   */
+  advance(id: string, incoming: IncomingOrder): boolean {
+    return this.s.advance.run({ id, ...incoming }).changes > 0;
   }
 
   /** Forgets receipts older than `retentionMs`. */

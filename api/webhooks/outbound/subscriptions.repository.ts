@@ -1,11 +1,13 @@
-// Owns webhook subscriptions: create (secret shown once), list, get, update, delete, secret
-// rotation with a grace period, and disabling (e.g. on 410 Gone).
+// Owns webhook subscriptions: create (secret shown once, stored sealed), list, get, update,
+// delete, secret rotation with a grace period, and disabling (e.g. on 410 Gone).
 
 import { randomBytes } from "node:crypto";
 import { eq } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
 import { webhooks } from "../../../db/schema.ts";
 import { realClock, type TimeSource } from "../../../lib/clock.ts";
+import { secretContext, WEBHOOK_PREVIOUS_SECRET, WEBHOOK_SECRET } from "../sealed-secrets.ts";
+import { processSecretBox, type SecretBox } from "../secret-box.ts";
 import { generateSecret } from "../signing.ts";
 
 export interface Subscription {
@@ -33,6 +35,7 @@ export class SubscriptionRepository {
     private readonly db: Db,
     private readonly clock: TimeSource = realClock,
     private readonly random: (n: number) => Buffer = randomBytes,
+    private readonly box: SecretBox = processSecretBox(),
   ) {}
 
   create(input: SubscriptionInput): Subscription & { secret: string } {
@@ -47,7 +50,7 @@ export class SubscriptionRepository {
         description: input.description,
         events: JSON.stringify(input.events),
         enabled: input.enabled,
-        secret,
+        secret: this.box.seal(secret, secretContext(WEBHOOK_SECRET, id)),
         createdAt: at,
         updatedAt: at,
       })
@@ -69,7 +72,9 @@ export class SubscriptionRepository {
     const row = this.db.select().from(webhooks).where(eq(webhooks.id, id)).get();
     if (!row) return [];
     const grace = row.previousSecret && (row.previousSecretExpiresAt ?? 0) > this.clock.now();
-    return grace ? [row.secret, row.previousSecret!] : [row.secret];
+    const current = this.box.open(row.secret, secretContext(WEBHOOK_SECRET, id));
+    if (!grace) return [current];
+    return [current, this.box.open(row.previousSecret!, secretContext(WEBHOOK_PREVIOUS_SECRET, id))];
   }
 
   update(id: string, patch: Partial<SubscriptionInput>): Subscription | undefined {
@@ -104,8 +109,12 @@ export class SubscriptionRepository {
     this.db
       .update(webhooks)
       .set({
-        secret,
-        previousSecret: row.secret,
+        secret: this.box.seal(secret, secretContext(WEBHOOK_SECRET, id)),
+        // Sealed again: a value opens only in the column it was sealed for.
+        previousSecret: this.box.seal(
+          this.box.open(row.secret, secretContext(WEBHOOK_SECRET, id)),
+          secretContext(WEBHOOK_PREVIOUS_SECRET, id),
+        ),
         previousSecretExpiresAt: expires,
         updatedAt: new Date(now).toISOString(),
       })
