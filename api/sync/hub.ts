@@ -111,6 +111,8 @@ export class SyncHub {
             appliedRevision: hello.appliedRevision,
           },
         });
+        // A node that comes back already at a waited-for revision sends no ack for it.
+        this.settleWaiters();
         this.checkEnforced();
       },
       onAck: (s, revision) => {
