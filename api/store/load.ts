@@ -5,7 +5,9 @@ import type { Db } from "../../db/client.ts";
 import { allocations, endpoints, meta, namespaces, networkPolicies } from "../../db/schema.ts";
 import type { MapSizes } from "../../wire/entries.ts";
 import type { AllocationChange } from "../policy/allocator.ts";
+import type { StoredAllocation } from "../policy/compiler/assignments.ts";
 import { PolicyEngine } from "../policy/compiler/engine.ts";
+import { currentIdentityKey } from "../policy/compiler/identity-key.ts";
 import type { Change } from "../policy/compiler/object-change.ts";
 
 export const REVISION_KEY = "revision";
@@ -26,7 +28,8 @@ export function loadEngine(
         .get()?.value ?? 0,
     ]),
   );
-  const engine = new PolicyEngine({ mapSizes, allocations: db.select().from(allocations).all(), highWater });
+  const { loaded, rewritten } = upgradeKeys(db.select().from(allocations).all());
+  const engine = new PolicyEngine({ mapSizes, allocations: loaded, highWater });
   const changes: Change[] = [
     ...db
       .select()
@@ -45,5 +48,25 @@ export function loadEngine(
       .map((r): Change => ({ kind: "policy", op: "upsert", id: r.id, value: JSON.parse(r.spec) })),
   ];
   engine.apply(changes);
-  return { engine, purged: engine.purgeUnusedAllocations() };
+  return { engine, purged: [...rewritten, ...engine.purgeUnusedAllocations()] };
+}
+
+/**
+ * Identity keys stored before they were digests (the canonical label JSON, as long as the labels)
+ * are loaded under their digest with the same id, so identities stay stable; `rewritten` moves
+ * their rows to the new key (old row deleted first: ids are unique per kind).
+ */
+function upgradeKeys(stored: StoredAllocation[]): {
+  loaded: StoredAllocation[];
+  rewritten: AllocationChange[];
+} {
+  const rewritten: AllocationChange[] = [];
+  const loaded = stored.map((a) => {
+    if (a.kind !== "identity") return a;
+    const key = currentIdentityKey(a.key);
+    if (key === a.key) return a;
+    rewritten.push({ kind: a.kind, key: a.key, id: null }, { kind: a.kind, key, id: a.id });
+    return { ...a, key };
+  });
+  return { loaded, rewritten };
 }

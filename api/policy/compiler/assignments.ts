@@ -3,7 +3,7 @@
 import { FIRST_LABEL_IDENTITY } from "../../../wire/entries.ts";
 import { type AllocationChange, Allocator } from "../allocator.ts";
 import type { Endpoint } from "../model.ts";
-import { labelsKey } from "../selectors.ts";
+import { identityKey as identityKeyOf } from "./identity-key.ts";
 import { addTo, removeFrom } from "./keyed-sets.ts";
 import type { NodeTable } from "./nodes.ts";
 import type { ObjectIndex } from "./objects.ts";
@@ -141,7 +141,7 @@ export class Assignments {
   private assign(rec: EndpointRec, w: Work): void {
     const ep = rec.endpoint;
     const ns = this.objects.namespaces.get(ep.namespace)!;
-    const identityKey = JSON.stringify([ep.namespace, labelsKey(ns.labels), labelsKey(ep.labels)]);
+    const identityKey = identityKeyOf(ep.namespace, ns.labels, ep.labels);
     const { id, created } = this.identityAlloc.acquire(identityKey);
     if (created) {
       const info = { id, namespace: ep.namespace, namespaceLabels: ns.labels, labels: ep.labels };

@@ -19,7 +19,7 @@ import {
 import type { ChangeSet } from "./change-set.ts";
 import { EngineError } from "./errors.ts";
 import { updateIpcache } from "./ipcache.ts";
-import { type CompiledState, NodeTable } from "./nodes.ts";
+import { type CompiledState, capacityError, NodeTable } from "./nodes.ts";
 import type { Change } from "./object-change.ts";
 import { ObjectIndex } from "./objects.ts";
 import { compilePolicy, type PolicyUses, releasePolicy } from "./policies.ts";
@@ -62,7 +62,7 @@ export class PolicyEngine implements CompiledState {
     const loaded = { allocations: opts.allocations, highWater: opts.highWater };
     this.assignments = new Assignments({ ...shared, ...loaded, nodes: this.nodes });
     this.sets = this.assignments.sets;
-    this.parts = { ...shared, assignments: this.assignments };
+    this.parts = { ...shared, assignments: this.assignments, maxSetEntries: this.nodes.sizes.policies };
   }
 
   /** Releases loaded allocations that nothing uses (call once after the first, full apply). */
@@ -82,6 +82,10 @@ export class PolicyEngine implements CompiledState {
   apply(changes: Change[]): ApplyResult {
     const w = newWork();
     for (const c of changes) this.applyOne(c, w);
+    // Every registered prefix is an ipcache entry on every node: refuse before building sets.
+    if (this.prefixes.size > this.nodes.sizes.ipcache) {
+      throw capacityError("ipcache", "every node", this.prefixes.size, this.nodes.sizes.ipcache);
+    }
     for (const key of w.touched) this.assignments.reassign(key, w);
     propagateNamedEgress(this.parts, w);
     const setsRecomputed = recomputeSets(this.parts, w);

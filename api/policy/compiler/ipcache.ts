@@ -1,9 +1,10 @@
 // Owns the ipcache: what each key should hold (an endpoint address, a policy prefix, or nothing),
 // and bringing the keys a batch may have changed up to date.
-import { hostPrefix, mustParseCidr, prefixContains } from "../../../wire/cidr.ts";
+import { hostPrefix, mustParseCidr } from "../../../wire/cidr.ts";
 import { IDENTITY_WORLD, type IpcacheEntry, type MapDelta } from "../../../wire/entries.ts";
 import { diffMaps } from "../../../wire/map-delta.ts";
 import type { ObjectIndex } from "./objects.ts";
+import { PrefixIndex } from "./prefix-index.ts";
 import type { PrefixRegistry } from "./prefixes.ts";
 import type { EndpointRec } from "./types.ts";
 import type { Work } from "./work.ts";
@@ -63,10 +64,11 @@ function changedKeys({ objects, prefixes }: IpcacheParts, w: Work): Set<string> 
   const changedPrefixes = prefixes.drainChanged();
   for (const cidr of changedPrefixes) keys.add(cidr);
   if (changedPrefixes.size > 0) {
-    const changed = [...changedPrefixes].map(mustParseCidr);
+    // One lookup per prefix length in use, not one comparison per changed prefix, per address.
+    const changed = new PrefixIndex<true>();
+    for (const cidr of changedPrefixes) changed.set(mustParseCidr(cidr), true);
     for (const cidr of objects.addressOwners.keys()) {
-      const host = mustParseCidr(cidr);
-      if (changed.some((p) => prefixContains(p, host))) keys.add(cidr);
+      if (changed.containsAny(mustParseCidr(cidr))) keys.add(cidr);
     }
   }
   return keys;

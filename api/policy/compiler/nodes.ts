@@ -218,7 +218,7 @@ export function endpointEntry(rec: EndpointRec, set: PolicySet): EndpointEntry {
   };
 }
 
-function capacityError(map: string, where: string, needed: number, size: number): EngineError {
+export function capacityError(map: string, where: string, needed: number, size: number): EngineError {
   return new EngineError(
     "capacity.exceeded",
     `the change needs ${needed} ${map} entries on ${where}, but the map holds ${size}`,

@@ -6,10 +6,12 @@ import { FIRST_PREFIX_IDENTITY } from "../../../wire/entries.ts";
 import { Allocator } from "../allocator.ts";
 import type { IPBlock } from "../model.ts";
 import { addUser, dropUser } from "./keyed-sets.ts";
+import { PrefixIndex } from "./prefix-index.ts";
 
 interface CachedBlock {
   cidr: Prefix;
-  except: Prefix[];
+  /** The excepts, indexed so that "is this prefix inside an except" costs one lookup per length. */
+  except: PrefixIndex<true>;
   selected: Set<number>;
   users: Set<string>;
 }
@@ -17,14 +19,23 @@ interface CachedBlock {
 export class PrefixRegistry {
   readonly allocator: Allocator;
   private readonly prefixes = new Map<string, { id: number; prefix: Prefix }>();
-  /** Registered prefixes by family and length, for longest-prefix lookups. */
-  private readonly byLength = new Map<string, Map<string, number>>();
+  /** Registered prefixes, for longest-prefix lookups. */
+  private readonly registered = new PrefixIndex<number>();
   private readonly blocks = new Map<string, CachedBlock>();
+  /** Blocks by their cidr, so a prefix finds the blocks that may select it without a scan. */
+  private readonly blocksByCidr = new PrefixIndex<Set<CachedBlock>>();
+  /** Blocks by each of their excepts, so a prefix finds the blocks that exclude it. */
+  private readonly blocksByExcept = new PrefixIndex<Set<CachedBlock>>();
   /** Prefixes registered or released since the last drain (for ipcache updates). */
   private changed = new Set<string>();
 
   constructor(persisted: Iterable<[string, number]> = [], highWater = 0) {
     this.allocator = new Allocator({ kind: "prefix", first: FIRST_PREFIX_IDENTITY, persisted, highWater });
+  }
+
+  /** How many prefixes are registered (each is an ipcache entry on every node). */
+  get size(): number {
+    return this.prefixes.size;
   }
 
   /** Takes a reference on a canonical prefix; returns the users of blocks that now select it. */
@@ -33,10 +44,13 @@ export class PrefixRegistry {
     if (created) {
       const prefix = mustParseCidr(cidr);
       this.prefixes.set(cidr, { id, prefix });
-      this.lengthBucket(prefix, true)!.set(bytesKey(prefix), id);
+      this.registered.set(prefix, id);
       this.changed.add(cidr);
-      for (const block of this.blocks.values()) {
-        if (blockSelects(block, prefix)) {
+      const excluded = new Set<CachedBlock>();
+      for (const blocks of this.blocksByExcept.containing(prefix)) for (const b of blocks) excluded.add(b);
+      for (const blocks of this.blocksByCidr.containing(prefix)) {
+        for (const block of blocks) {
+          if (excluded.has(block)) continue;
           block.selected.add(id);
           for (const u of block.users) affected.add(u);
         }
@@ -49,12 +63,12 @@ export class PrefixRegistry {
     const held = this.prefixes.get(cidr);
     if (!this.allocator.release(cidr) || !held) return;
     this.prefixes.delete(cidr);
-    const bucket = this.lengthBucket(held.prefix, false);
-    bucket?.delete(bytesKey(held.prefix));
-    if (bucket?.size === 0) this.byLength.delete(lengthKey(held.prefix));
+    this.registered.delete(held.prefix);
     this.changed.add(cidr);
-    for (const block of this.blocks.values()) {
-      if (block.selected.delete(held.id)) for (const u of block.users) affected.add(u);
+    for (const blocks of this.blocksByCidr.containing(held.prefix)) {
+      for (const block of blocks) {
+        if (block.selected.delete(held.id)) for (const u of block.users) affected.add(u);
+      }
     }
   }
 
@@ -64,19 +78,28 @@ export class PrefixRegistry {
     addUser(this.blocks, key, user, () => {
       const cached: CachedBlock = {
         cidr: mustParseCidr(block.cidr),
-        except: block.except.map(mustParseCidr),
+        except: new PrefixIndex(),
         selected: new Set(),
         users: new Set(),
       };
+      for (const text of block.except) cached.except.set(mustParseCidr(text), true);
       for (const { id, prefix } of this.prefixes.values())
         if (blockSelects(cached, prefix)) cached.selected.add(id);
+      addAt(this.blocksByCidr, cached.cidr, cached);
+      for (const text of block.except) addAt(this.blocksByExcept, mustParseCidr(text), cached);
       return cached;
     });
     return key;
   }
 
   unuseBlock(key: string, user: string): void {
+    const cached = this.blocks.get(key);
     dropUser(this.blocks, key, user);
+    if (!cached || this.blocks.has(key)) return;
+    removeAt(this.blocksByCidr, cached.cidr, cached);
+    for (const text of key.slice(key.indexOf("!") + 1).split(",")) {
+      if (text !== "") removeAt(this.blocksByExcept, mustParseCidr(text), cached);
+    }
   }
 
   selected(blockKey: string): ReadonlySet<number> {
@@ -95,14 +118,7 @@ export class PrefixRegistry {
 
   /** The identity of the longest registered prefix containing `host`, or 0. */
   longestMatch(host: Prefix): number {
-    const maxLen = host.bytes.length * 8;
-    for (let len = maxLen; len >= 0; len--) {
-      const bucket = this.byLength.get(`${host.family}/${len}`);
-      if (!bucket) continue;
-      const id = bucket.get(bytesKey(host, len));
-      if (id !== undefined) return id;
-    }
-    return 0;
+    return this.registered.containing(host)[0] ?? 0;
   }
 
   all(): IterableIterator<[string, { id: number; prefix: Prefix }]> {
@@ -114,29 +130,20 @@ export class PrefixRegistry {
     this.changed = new Set();
     return out;
   }
-
-  private lengthBucket(prefix: Prefix, create: boolean): Map<string, number> | undefined {
-    const key = lengthKey(prefix);
-    let bucket = this.byLength.get(key);
-    if (!bucket && create) this.byLength.set(key, (bucket = new Map()));
-    return bucket;
-  }
 }
 
-function lengthKey(p: Prefix): string {
-  return `${p.family}/${p.prefixLen}`;
+function addAt(index: PrefixIndex<Set<CachedBlock>>, at: Prefix, block: CachedBlock): void {
+  let blocks = index.get(at);
+  if (!blocks) index.set(at, (blocks = new Set()));
+  blocks.add(block);
 }
 
-/** The first `len` bits of an address as a string key (defaults to the prefix's own length). */
-function bytesKey(p: Prefix, len = p.prefixLen): string {
-  const out: number[] = [];
-  for (let i = 0; i < p.bytes.length && i * 8 < len; i++) {
-    const bits = Math.min(8, len - i * 8);
-    out.push(p.bytes[i]! & ((0xff << (8 - bits)) & 0xff));
-  }
-  return out.join(".");
+function removeAt(index: PrefixIndex<Set<CachedBlock>>, at: Prefix, block: CachedBlock): void {
+  const blocks = index.get(at);
+  blocks?.delete(block);
+  if (blocks?.size === 0) index.delete(at);
 }
 
 function blockSelects(block: CachedBlock, prefix: Prefix): boolean {
-  return prefixContains(block.cidr, prefix) && !block.except.some((e) => prefixContains(e, prefix));
+  return prefixContains(block.cidr, prefix) && !block.except.containsAny(prefix);
 }

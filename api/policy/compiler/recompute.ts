@@ -3,6 +3,7 @@
 import { hostPrefix, mustParseCidr } from "../../../wire/cidr.ts";
 import type { Assignments } from "./assignments.ts";
 import { addTo } from "./keyed-sets.ts";
+import { capacityError } from "./nodes.ts";
 import type { ObjectIndex } from "./objects.ts";
 import { policyUsesIdentity } from "./policies.ts";
 import type { PrefixRegistry } from "./prefixes.ts";
@@ -18,6 +19,8 @@ export interface RecomputeParts {
   assignments: Assignments;
   selectors: SelectorCache;
   prefixes: PrefixRegistry;
+  /** The policy map's size: the most entries one set may hold. */
+  maxSetEntries: number;
 }
 
 /** Visits the ids of the sets whose identity the policy's podSelector selects. */
@@ -150,6 +153,16 @@ function setContext(parts: RecomputeParts): SetContext {
     },
     hostPrefixId: () => {
       throw new Error("hostPrefixId used outside a set recompute");
+    },
+    maxEntries: parts.maxSetEntries,
+    refuse: (setId, needed) => {
+      const node = assignments.sets.get(setId)?.nodes.keys().next().value;
+      throw capacityError(
+        "policies",
+        node === undefined ? "every node" : `node ${node}`,
+        needed,
+        parts.maxSetEntries,
+      );
     },
   };
 }

@@ -24,6 +24,13 @@ export interface SetContext {
   endpointsInBlock(blockKey: string): Iterable<[EndpointRec, string]>;
   /** Takes a reference on the host prefix of an address; returns its prefix identity. */
   hostPrefixId(ip: string): number;
+  /**
+   * The most entries one set may hold: every entry of a set is in the policy map of each node
+   * hosting a member, so a set above this is refused before it is built any further.
+   */
+  maxEntries: number;
+  /** Throws the capacity error for a set that needs `needed` entries. */
+  refuse(setId: number, needed: number): never;
 }
 
 export interface SetResult {
@@ -84,7 +91,9 @@ function addIngressRule(job: RuleJob): void {
   const { rule, ctx, only } = job;
   // Named ports of an ingress rule name ports of the destination: this set's own endpoints.
   const specs = portSpecs(rule.ports, (p) => resolveNamed(p, job.set.ports));
-  for (const remote of remoteIdentities(rule, ctx, only)) {
+  const remotes = remoteIdentities(rule, ctx, only);
+  checkRuleSize(job, remotes.size, specs);
+  for (const remote of remotes) {
     for (const spec of specs) add(job, "ingress", remote, spec);
   }
 }
@@ -93,7 +102,9 @@ function addEgressRule(job: RuleJob): void {
   const { rule, ctx, only } = job;
   const numeric = portSpecs(rule.ports, () => []);
   const named = rule.ports.filter((p) => typeof p.port === "string");
-  for (const remote of remoteIdentities(rule, ctx, only)) {
+  const remotes = remoteIdentities(rule, ctx, only);
+  checkRuleSize(job, remotes.size, numeric);
+  for (const remote of remotes) {
     for (const spec of numeric) add(job, "egress", remote, spec);
   }
   if (named.length === 0 || only) return;
@@ -134,6 +145,18 @@ function addEgressRule(job: RuleJob): void {
       }
     }
   }
+}
+
+/**
+ * One rule alone makes remotes x distinct port specs entries (no two share a key): when that is
+ * over the set's capacity, refuse before building any of them. This is what keeps a hostile rule
+ * (thousands of prefixes times a hundred ports) from costing seconds and gigabytes to refuse.
+ */
+function checkRuleSize(job: RuleJob, remotes: number, specs: PortSpec[]): void {
+  if (remotes * specs.length <= job.ctx.maxEntries) return;
+  const distinct = new Set(specs.map((s) => `${s.protocol}/${s.port}/${s.prefixLen}`)).size;
+  const needed = remotes * distinct;
+  if (needed > job.ctx.maxEntries) job.ctx.refuse(job.set.id, needed);
 }
 
 function remoteIdentities(rule: CompiledRule, ctx: SetContext, only?: ReadonlySet<number>): Set<number> {
@@ -193,5 +216,7 @@ function add(job: RuleJob, direction: Direction, remoteIdentity: number, spec: P
   };
   const key = policyKey(entry);
   // Policies are additive: the first (lowest policy id, then rule) keeps the attribution.
-  if (!job.out.entries.has(key)) job.out.entries.set(key, entry);
+  if (job.out.entries.has(key)) return;
+  job.out.entries.set(key, entry);
+  if (job.out.entries.size > job.ctx.maxEntries) job.ctx.refuse(job.set.id, job.out.entries.size);
 }

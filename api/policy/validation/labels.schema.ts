@@ -9,6 +9,7 @@ import {
   limits,
   patterns,
 } from "./formats.ts";
+import { checkLabelLimits, objectLimits } from "./object-limits.ts";
 import { always, type Ctx, formattedString, isRecord, report, reportProblems } from "./refinements.ts";
 
 const QUALIFIED_NAME_MAX = limits.dns1123Subdomain + 1 + limits.qualifiedNamePart;
@@ -34,10 +35,12 @@ function checkKeys(check: (key: string) => FormatProblem[]) {
 
 export const labelsSchema = z
   .record(z.string(), labelValueSchema)
+  .superRefine(checkLabelLimits, always)
   .superRefine(checkKeys(checkQualifiedName), always)
   .meta({
     propertyNames: { type: "string", pattern: patterns.qualifiedName, maxLength: QUALIFIED_NAME_MAX },
-    description: "Labels: qualified-name keys, values of at most 63 characters.",
+    maxProperties: objectLimits.labels,
+    description: `Labels: qualified-name keys, values of at most 63 characters; at most ${objectLimits.labels} labels and ${objectLimits.labelBytes} bytes.`,
   });
 
 /** Annotation keys are qualified names compared case-insensitively, as in Kubernetes. */

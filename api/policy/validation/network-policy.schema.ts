@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { labelSelectorSchema } from "./labels.schema.ts";
 import { namespacedMetadataSchema } from "./metadata.schema.ts";
+import { maxItems, objectLimits } from "./object-limits.ts";
 import { peerSchema } from "./peers.schema.ts";
 import { policyPortSchema } from "./ports.schema.ts";
 import { always, type Ctx, report } from "./refinements.ts";
@@ -11,20 +12,30 @@ export const NETWORK_POLICY_API_VERSION = "networking.k8s.io/v1";
 
 const portsSchema = z
   .array(policyPortSchema)
+  .superRefine(maxItems(objectLimits.ports, "too_many_ports", "ports"), always)
   .nullish()
-  .meta({ description: "Absent or empty: every port and protocol." });
+  .meta({ description: "Absent or empty: every port and protocol.", maxItems: objectLimits.ports });
 
-const peersDescription = "Absent or empty: every peer. Several peers are ORed.";
+const peersSchema = z
+  .array(peerSchema)
+  .superRefine(maxItems(objectLimits.peers, "too_many_peers", "peers"), always)
+  .nullish()
+  .meta({
+    description: "Absent or empty: every peer. Several peers are ORed.",
+    maxItems: objectLimits.peers,
+  });
 
-export const ingressRuleSchema = z.strictObject({
-  ports: portsSchema,
-  from: z.array(peerSchema).nullish().meta({ description: peersDescription }),
-});
+export const ingressRuleSchema = z.strictObject({ ports: portsSchema, from: peersSchema });
 
-export const egressRuleSchema = z.strictObject({
-  ports: portsSchema,
-  to: z.array(peerSchema).nullish().meta({ description: peersDescription }),
-});
+export const egressRuleSchema = z.strictObject({ ports: portsSchema, to: peersSchema });
+
+function rulesSchema<T extends z.ZodType>(rule: T) {
+  return z
+    .array(rule)
+    .superRefine(maxItems(objectLimits.rules, "too_many_rules", "rules"), always)
+    .nullish()
+    .meta({ maxItems: objectLimits.rules });
+}
 
 const policyTypes = ["Ingress", "Egress"] as const;
 
@@ -49,8 +60,8 @@ export const policyTypesSchema = z.array(z.enum(policyTypes)).superRefine(checkP
 export const networkPolicySpecSchema = z.strictObject({
   podSelector: labelSelectorSchema,
   policyTypes: policyTypesSchema.nullish(),
-  ingress: z.array(ingressRuleSchema).nullish(),
-  egress: z.array(egressRuleSchema).nullish(),
+  ingress: rulesSchema(ingressRuleSchema),
+  egress: rulesSchema(egressRuleSchema),
 });
 
 /**

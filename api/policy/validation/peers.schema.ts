@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { type Prefix, parseCidr, parseIp, prefixContains } from "../../../wire/cidr.ts";
 import { labelSelectorSchema } from "./labels.schema.ts";
+import { maxItems, objectLimits } from "./object-limits.ts";
 import { always, type Ctx, isAbsent, isRecord, report } from "./refinements.ts";
 
 /** True for addresses in ::ffff:0:0/96, which Kubernetes' strict IP validation refuses. */
@@ -64,7 +65,11 @@ function checkIpBlock(block: unknown, ctx: Ctx): void {
 export const ipBlockSchema = z
   .strictObject({
     cidr: z.string().meta({ description: "A CIDR; host bits may be set and are cleared." }),
-    except: z.array(z.string()).nullish().meta({ description: "CIDRs strictly inside cidr." }),
+    except: z
+      .array(z.string())
+      .superRefine(maxItems(objectLimits.excepts, "too_many_excepts", "excepts"), always)
+      .nullish()
+      .meta({ description: "CIDRs strictly inside cidr.", maxItems: objectLimits.excepts }),
   })
   .superRefine(checkIpBlock, always);
 
