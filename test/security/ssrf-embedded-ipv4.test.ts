@@ -57,6 +57,9 @@ const cases: [address: string, allow: string[], want: Want][] = [
   ["2001:0:5db8:d822::5601:5601", ["0.0.0.0/0", "::/0"], "metadata"],
   ["2001:0:a00:1::a247:27dc", [], "non_public"],
   ["2001:0:5db8:d822::a247:27dc", [], true],
+  // A scoped address is judged by its bytes.
+  ["fe80::1%eth0", [], "link_local"],
+  ["64:ff9b::a9fe:a9fe%eth0", ["::/0"], "metadata"],
   // The IPv6 metadata address in other spellings.
   ["FD00:EC2:0:0:0:0:0:254", ["::/0"], "metadata"],
   ["fd00:ec2::254", ["fd00::/8"], "metadata"],

@@ -135,7 +135,8 @@ export class DestinationPolicy {
    * them (`::/0` does not make `64:ff9b::7f00:1` reachable; allowing `127.0.0.0/8` does).
    */
   check(rawAddress: string): AddressVerdict {
-    const parsed = parseIp(rawAddress);
+    // A scoped address (`fe80::1%eth0`) carries its zone after `%`: the bytes come before it.
+    const parsed = parseIp(rawAddress.replace(/%.*$/, ""));
     const carried = parsed?.family === 6 ? carriedIpv4(parsed.bytes) : [];
     if (carried.length === 0) return this.judge(rawAddress, false);
     let worst: AddressVerdict = { allowed: true };
