@@ -196,10 +196,11 @@ export function openApiDocument(): object {
       "/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver": { post: op("Deliver an event again (admin)") },
       "/v1/webhook-receivers": {
         get: op("List inbound receivers (admin)"),
-        post: op(
-          "Create an inbound receiver; its secret is shown once (admin)",
-          json(ref("CreateReceiverRequest")),
-        ),
+        post: {
+          ...op("Create an inbound receiver; its secret is shown once (admin)"),
+          // Optional: no body or an empty one means {} (the defaults).
+          requestBody: { required: false, content: json(ref("CreateReceiverRequest")) },
+        },
       },
       "/v1/webhook-receivers/{id}": {
         get: op("One receiver (admin)"),

@@ -11,6 +11,7 @@ import type { Deps } from "./deps.ts";
 import { endpointRoutes } from "./endpoints/endpoints.routes.ts";
 import { enrollmentTokenRoutes, enrollRoutes } from "./enrollment/enrollment.routes.ts";
 import { evaluateRoutes } from "./evaluate/evaluate.routes.ts";
+import { unreadableBodyIs400 } from "./http/body.ts";
 import { ApiError, errorResponse, handleError } from "./http/errors.ts";
 import type { UpgradeBindings } from "./http/upgrade.ts";
 import { namespaceRoutes } from "./namespaces/namespaces.routes.ts";
@@ -35,6 +36,7 @@ export function createApp(deps: Deps) {
     deps.metrics.requests.inc(labels);
     deps.metrics.requestSeconds.observe(labels, (performance.now() - started) / 1000);
   });
+  app.use(unreadableBodyIs400());
   const limitBody = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () => {

@@ -9,6 +9,12 @@ import { isoTime, realClock, type TimeSource } from "../../lib/clock.ts";
 
 export type Scope = "admin" | "read";
 
+/**
+ * `lastUsedAt` is written at most once per this interval per token: a token that calls the API
+ * many times a second costs one small write a minute, not one per request.
+ */
+export const LAST_USED_RESOLUTION_MS = 60_000;
+
 export interface TokenInfo {
   id: string;
   description: string;
@@ -66,7 +72,20 @@ export class TokenRepository {
     const row = this.db.select().from(apiTokens).where(eq(apiTokens.id, match[1]!)).get();
     if (!row || row.revokedAt !== null) return null;
     if (!timingSafeEqual(Buffer.from(row.secretHash, "hex"), sha256(presented))) return null;
+    this.recordUse(row.id, row.lastUsedAt);
     return row.scope;
+  }
+
+  /** Writes `lastUsedAt` when the stored one is over a minute old (or ahead of the clock). */
+  private recordUse(id: string, stored: string | null): void {
+    const now = this.clock.now();
+    const last = stored === null ? Number.NaN : Date.parse(stored);
+    if (now - last < LAST_USED_RESOLUTION_MS && now >= last) return;
+    this.db
+      .update(apiTokens)
+      .set({ lastUsedAt: new Date(now).toISOString() })
+      .where(eq(apiTokens.id, id))
+      .run();
   }
 }
 

@@ -1,5 +1,6 @@
-// Owns reading request bodies: JSON, or YAML where a route accepts it, with clear 400s.
-import type { Context } from "hono";
+// Owns reading request bodies: JSON, or YAML where a route accepts it, with clear 400s, and the
+// one place a body that cannot be read (aborted, malformed chunked encoding) becomes a 400.
+import type { Context, MiddlewareHandler } from "hono";
 import { parseAllDocuments } from "yaml";
 import { ApiError } from "./errors.ts";
 import { checkJsonDepth, checkYamlDepth } from "./nesting.ts";
@@ -9,12 +10,56 @@ function isYaml(c: Context): boolean {
   return /yaml/i.test(type);
 }
 
+function unreadable(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const why = err instanceof Error ? err.message : String(err);
+  return new ApiError("request.unreadable", `could not read the request body: ${why}`, { cause: err });
+}
+
+/**
+ * Makes every read of the request body (the body limit's, a route's) fail with a 400
+ * `request.unreadable` when the client aborts the body or its chunked encoding is malformed,
+ * instead of the stream's own error, which would be answered, logged and counted as a 500.
+ */
+export function unreadableBodyIs400(): MiddlewareHandler {
+  return async function readableBody(c, next) {
+    const body = c.req.raw.body;
+    if (body) {
+      const reader = body.getReader();
+      const guarded = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          let chunk: ReadableStreamReadResult<Uint8Array>;
+          try {
+            chunk = await reader.read();
+          } catch (err) {
+            throw unreadable(err);
+          }
+          if (chunk.done) controller.close();
+          else controller.enqueue(chunk.value);
+        },
+        cancel: (reason) => reader.cancel(reason),
+      });
+      c.req.raw = new Request(c.req.raw, { body: guarded, duplex: "half" } as RequestInit);
+    }
+    return next();
+  };
+}
+
 async function readText(c: Context): Promise<string> {
   try {
     return await c.req.text();
   } catch (err) {
-    throw new ApiError("request.unreadable", `could not read the request body: ${String(err)}`);
+    throw unreadable(err);
   }
+}
+
+/**
+ * One JSON document, or `empty` when the body is absent or blank: for routes whose body is
+ * optional (`POST /v1/webhook-receivers`).
+ */
+export async function readOptionalBody(c: Context, empty: unknown): Promise<unknown> {
+  const text = await readText(c);
+  return text.trim() === "" ? empty : parseJson(text);
 }
 
 /** One JSON (or, when `yaml` and the content type says so, one YAML) document. */

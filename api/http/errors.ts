@@ -62,7 +62,19 @@ export function errorResponse(c: Context, err: ApiError): Response {
 
 /** Maps any error to the error answer; unexpected ones are logged and answered 500 without internals. */
 export function handleError(err: Error, c: Context, log: Log): Response {
-  if (err instanceof ApiError) return errorResponse(c, err);
+  if (err instanceof ApiError) {
+    // The client's fault (it aborted, or sent a broken encoding), but worth a line: no stack.
+    if (err.code === "request.unreadable") {
+      log({
+        level: "warn",
+        msg: "request body unreadable",
+        method: c.req.method,
+        path: c.req.path,
+        error: err.message,
+      });
+    }
+    return errorResponse(c, err);
+  }
   const status = (err as { status?: number }).status;
   if (status === 413) return errorResponse(c, new ApiError("request.too_large", err.message, { cause: err }));
   log({

@@ -1,7 +1,7 @@
 // Owns /v1/webhook-receivers (admin): inbound receivers, their secret shown once.
 import { Hono } from "hono";
 import { z } from "zod";
-import { readBody } from "../../http/body.ts";
+import { readOptionalBody } from "../../http/body.ts";
 import { ApiError } from "../../http/errors.ts";
 import { parseRequest } from "../../http/zod-issues.ts";
 import { requireAdmin } from "../outbound/webhooks.routes.ts";
@@ -16,8 +16,8 @@ export function receiverRoutes({ receivers }: Webhooks) {
   const app = new Hono<{ Variables: { scope: string } }>();
   app.use(requireAdmin("managing webhook receivers"));
   app.post("/", async (c) => {
-    const hasBody = c.req.raw.body !== null && c.req.header("content-length") !== "0";
-    const body = parseRequest("webhook_receiver", createReceiverSchema, hasBody ? await readBody(c) : {});
+    // The body is optional: none, an empty one or a blank one all mean the defaults.
+    const body = parseRequest("webhook_receiver", createReceiverSchema, await readOptionalBody(c, {}));
     return c.json(receivers.create(body.kind, body.description), 201);
   });
   app.get("/", (c) => c.json({ items: receivers.list() }));

@@ -1,8 +1,11 @@
 // Owns where deliveries may go: classifies resolved addresses (cloud metadata never, link-local
-// and other non-public ranges only when the operator allows their network) and a DNS lookup that
-// applies the same check to the address the socket actually connects to (no DNS rebinding).
+// and other non-public ranges only when the operator allows their network; an IPv6 address that
+// carries an IPv4 one is judged by that IPv4 address) and a DNS lookup that applies the same check
+// to the address the socket actually connects to (no DNS rebinding).
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { BlockList, isIP, type LookupFunction } from "node:net";
+import { parseIp } from "../../../wire/cidr.ts";
+import { type CarriedForm, carriedIpv4 } from "./embedded-ipv4.ts";
 
 /** Cloud instance metadata services: refused whatever the configuration says. */
 const METADATA = ["169.254.169.254/32", "fd00:ec2::254/128", "169.254.170.2/32", "100.100.100.200/32"];
@@ -10,7 +13,10 @@ const METADATA = ["169.254.169.254/32", "fd00:ec2::254/128", "169.254.170.2/32",
 /** Link-local: refused unless an allowed network covers the address. */
 const LINK_LOCAL = ["169.254.0.0/16", "fe80::/10"];
 
-/** Other non-public ranges (loopback, private, shared, reserved, multicast, NAT64, ...). */
+/**
+ * Other non-public ranges (loopback, private, shared, reserved, multicast, the 6to4 relay anycast,
+ * ...). NAT64, 6to4 and Teredo addresses are judged by the IPv4 address they carry instead.
+ */
 const NON_PUBLIC = [
   "0.0.0.0/8",
   "10.0.0.0/8",
@@ -19,6 +25,7 @@ const NON_PUBLIC = [
   "172.16.0.0/12",
   "192.0.0.0/24",
   "192.0.2.0/24",
+  "192.88.99.0/24",
   "192.168.0.0/16",
   "198.18.0.0/15",
   "198.51.100.0/24",
@@ -27,16 +34,30 @@ const NON_PUBLIC = [
   "240.0.0.0/4",
   "::/128",
   "::1/128",
-  "64:ff9b::/96",
   "100::/64",
   "2001:db8::/32",
   "fc00::/7",
   "ff00::/8",
 ];
 
+/**
+ * Why an address is refused. `tunnelled_link_local` is a link-local IPv4 address carried by a
+ * tunnel or translation form (IPv4-compatible, translated, NAT64, 6to4, Teredo): refused whatever
+ * the allowed networks, as metadata is, since nothing legitimate is reached at a link-local
+ * address through a translator or relay and that is where metadata services live.
+ */
+export type RefusalReason = "metadata" | "link_local" | "non_public" | "tunnelled_link_local";
+
 export type AddressVerdict =
   | { allowed: true }
-  | { allowed: false; reason: "metadata" | "link_local" | "non_public"; address: string };
+  | {
+      allowed: false;
+      reason: RefusalReason;
+      /** The address judged: the IPv4 address carried, when `carriedBy` is set. */
+      address: string;
+      /** The IPv6 address that carries `address`, and how. */
+      carriedBy?: { address: string; form: CarriedForm };
+    };
 
 function blockList(cidrs: string[]): BlockList {
   const list = new BlockList();
@@ -72,27 +93,71 @@ export function parseAllowNetworks(text: string | undefined): string[] {
   return list;
 }
 
-/** `::ffff:10.0.0.1` is 10.0.0.1: check the IPv4 address an IPv4-mapped IPv6 one stands for. */
-function unmapped(address: string): string {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return m ? m[1]! : address;
+/** Which refusal a message names when an address carries several refused ones. */
+const SEVERITY: Record<RefusalReason, number> = {
+  non_public: 0,
+  link_local: 1,
+  tunnelled_link_local: 2,
+  metadata: 3,
+};
+
+/**
+ * The allowed networks split by family. An IPv4-mapped entry (`::ffff:10.0.0.0/104`) allows the
+ * IPv4 network it maps; any other IPv6 entry allows IPv6 addresses only.
+ */
+function allowLists(cidrs: string[]): { ipv4: BlockList; ipv6: BlockList } {
+  const ipv4 = new BlockList();
+  const ipv6 = new BlockList();
+  for (const cidr of cidrs) {
+    const [net, bits] = parseCidr(cidr);
+    const parsed = parseIp(net);
+    const mapped = parsed?.family === 6 && bits >= 96 ? carriedIpv4(parsed.bytes)[0] : undefined;
+    if (isIP(net) === 4) ipv4.addSubnet(net, bits, "ipv4");
+    else if (mapped?.form === "IPv4-mapped") ipv4.addSubnet(mapped.ipv4, bits - 96, "ipv4");
+    else ipv6.addSubnet(net, bits, "ipv6");
+  }
+  return { ipv4, ipv6 };
 }
 
 export class DestinationPolicy {
   private readonly metadata = blockList(METADATA);
   private readonly linkLocal = blockList(LINK_LOCAL);
   private readonly nonPublic = blockList(NON_PUBLIC);
-  private readonly allowed: BlockList;
+  private readonly allowed: { ipv4: BlockList; ipv6: BlockList };
 
   constructor(readonly allowNetworks: string[] = []) {
-    this.allowed = blockList(allowNetworks);
+    this.allowed = allowLists(allowNetworks);
   }
 
+  /**
+   * The verdict on one resolved address. An IPv6 address that carries IPv4 ones (embedded-ipv4.ts)
+   * is allowed only when every IPv4 address it carries is: an allowed IPv6 network does not open
+   * them (`::/0` does not make `64:ff9b::7f00:1` reachable; allowing `127.0.0.0/8` does).
+   */
   check(rawAddress: string): AddressVerdict {
-    const address = unmapped(rawAddress);
+    // A scoped address (`fe80::1%eth0`) carries its zone after `%`: the bytes come before it.
+    const parsed = parseIp(rawAddress.replace(/%.*$/, ""));
+    const carried = parsed?.family === 6 ? carriedIpv4(parsed.bytes) : [];
+    if (carried.length === 0) return this.judge(rawAddress, false);
+    let worst: AddressVerdict = { allowed: true };
+    for (const { form, ipv4 } of carried) {
+      // A mapped address is the IPv4 address itself; every other form tunnels or translates.
+      const verdict = this.judge(ipv4, form !== "IPv4-mapped");
+      if (!verdict.allowed && (worst.allowed || SEVERITY[verdict.reason] > SEVERITY[worst.reason])) {
+        worst = { ...verdict, carriedBy: { address: rawAddress, form } };
+      }
+    }
+    return worst;
+  }
+
+  private judge(address: string, tunnelled: boolean): AddressVerdict {
     const type = isIP(address) === 6 ? "ipv6" : "ipv4";
     if (this.metadata.check(address, type)) return { allowed: false, reason: "metadata", address };
-    if (this.allowed.check(address, type)) return { allowed: true };
+    if (tunnelled && this.linkLocal.check(address, type)) {
+      return { allowed: false, reason: "tunnelled_link_local", address };
+    }
+    // Family by family: node's BlockList would let an IPv6 rule such as ::/0 cover every IPv4 address.
+    if (this.allowed[type].check(address, type)) return { allowed: true };
     if (this.linkLocal.check(address, type)) return { allowed: false, reason: "link_local", address };
     if (this.nonPublic.check(address, type)) return { allowed: false, reason: "non_public", address };
     return { allowed: true };
@@ -109,12 +174,15 @@ export class DestinationRefused extends Error {
       metadata: "a cloud metadata address",
       link_local: "a link-local address",
       non_public: "a loopback, private or reserved address",
+      tunnelled_link_local: "a link-local address behind a tunnel or translator",
     }[verdict.reason];
     const hint =
-      verdict.reason === "metadata"
+      verdict.reason === "metadata" || verdict.reason === "tunnelled_link_local"
         ? " (never allowed)"
         : "; allow its network with PALISADE_WEBHOOK_ALLOW_NETWORKS";
-    super(`${host} resolves to ${verdict.address}, ${why}${hint}`);
+    const by = verdict.carriedBy;
+    const what = by ? `${by.address}, which carries ${verdict.address} (${by.form})` : verdict.address;
+    super(`${host} resolves to ${what}, ${why}${hint}`);
     this.name = "DestinationRefused";
   }
 }
