@@ -98,7 +98,9 @@ export function openApiDocument(): object {
           json(ref("EndpointBody")),
         ),
         get: op("Get an endpoint"),
-        delete: op("Delete an endpoint (?force=true overrides endpoint.managed)"),
+        delete: op(
+          "Delete an endpoint (?force=true overrides endpoint.managed; ?containerId=ID deletes only while it belongs to that container)",
+        ),
       },
       "/v1/namespaces/{ns}/networkpolicies": { get: op("List network policies of a namespace") },
       "/v1/namespaces/{ns}/networkpolicies/{name}": {

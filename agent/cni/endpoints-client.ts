@@ -22,8 +22,11 @@ export interface StoredEndpoint extends EndpointBody {
 export interface EndpointsApi {
   put(namespace: string, name: string, body: EndpointBody, replaces?: string): Promise<{ revision: number }>;
   get(namespace: string, name: string): Promise<StoredEndpoint | null>;
-  /** null when there was nothing to delete. */
-  delete(namespace: string, name: string): Promise<{ revision: number } | null>;
+  /**
+   * null when there was nothing to delete. With `containerId`, only while the endpoint still
+   * belongs to that container (null when another container holds it now).
+   */
+  delete(namespace: string, name: string, containerId?: string): Promise<{ revision: number } | null>;
   /** Every endpoint on this node (all namespaces, whoever manages them). */
   listOwn(): Promise<StoredEndpoint[]>;
 }
@@ -88,9 +91,11 @@ export function endpointsClient(o: EndpointsClientOptions): EndpointsApi {
       if (r.status !== 200) throw refused(`reading endpoint ${ns}/${name} failed`, r);
       return r.body as StoredEndpoint;
     },
-    async delete(ns, name) {
-      const r = await call("DELETE", path(ns, name));
-      if (r.status === 404) return null;
+    async delete(ns, name, containerId) {
+      const query = containerId ? `?containerId=${encodeURIComponent(containerId)}` : "";
+      const r = await call("DELETE", `${path(ns, name)}${query}`);
+      const code = (r.body as { error?: { code?: string } } | null)?.error?.code;
+      if (r.status === 404 || code === "endpoint.container_changed") return null;
       if (r.status !== 200) throw refused(`deleting endpoint ${ns}/${name} failed`, r);
       return { revision: (r.body as { revision: number }).revision };
     },

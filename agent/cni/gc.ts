@@ -41,7 +41,8 @@ export async function collectOnce(o: CollectorOptions): Promise<string[]> {
     if (o.busy.has(ep.workload.containerId)) continue;
     const reason = await goneReason(ep, o);
     if (reason) {
-      await o.api.delete(ep.namespace, ep.name);
+      // Only while it is still this container's: an ADD may have given the name to a new one.
+      if (!(await o.api.delete(ep.namespace, ep.name, ep.workload.containerId))) continue;
       deleted.push(`${ep.namespace}/${ep.name}`);
       o.log({ level: "info", msg: "cni endpoint collected", namespace: ep.namespace, name: ep.name, reason });
     } else if (ep.labelsPending) {

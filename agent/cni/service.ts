@@ -140,7 +140,7 @@ export class CniService {
     try {
       // DEL of an unknown container succeeds (CNI spec): there is nothing left to remove.
       const found = await this.find(inv.containerId);
-      if (found) await this.o.api.delete(found.namespace, found.name);
+      if (found) await this.o.api.delete(found.namespace, found.name, inv.containerId);
     } catch (e) {
       if (!(e instanceof CniError && e.code === CNI_CODE.tryAgainLater)) throw e;
       // The control plane is away: the pod goes anyway (a DEL that fails blocks its removal); the

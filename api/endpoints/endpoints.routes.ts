@@ -89,8 +89,19 @@ export function endpointRoutes({ store }: Deps) {
     const { ns, name } = c.req.param();
     const force = forceOf(c);
     const writer = writerOf(c);
+    const containerId = c.req.query("containerId");
     const { revision } = store.commit(
-      [{ kind: "endpoint", op: "delete", namespace: ns, name, writer, force }],
+      [
+        {
+          kind: "endpoint",
+          op: "delete",
+          namespace: ns,
+          name,
+          writer,
+          force,
+          ...(containerId ? { containerId } : {}),
+        },
+      ],
       { origin: { kind: "object" } },
     );
     return c.json({ kind: "Endpoint", namespace: ns, name, deleted: true, revision });

@@ -120,6 +120,38 @@ describe("endpoints written by a node credential", () => {
     );
   });
 
+  it("deletes for one container only while the endpoint still belongs to it", async () => {
+    const workload = (containerId: string) => ({ runtime: "cri", containerId, netns: "/var/run/netns/x" });
+    const put = (containerId: string) =>
+      t.call(
+        "PUT",
+        "/v1/namespaces/pods/endpoints/again",
+        ep("n1", "veth6", "10.7.0.8", { workload: workload(containerId) }),
+        asNode(n1),
+      );
+    assert.equal((await put("old")).status, 201);
+    assert.equal((await put("new")).status, 200);
+    const late = await t.call(
+      "DELETE",
+      "/v1/namespaces/pods/endpoints/again?containerId=old",
+      undefined,
+      asNode(n1),
+    );
+    assert.equal(late.status, 409);
+    assert.equal(late.body.error.code, "endpoint.container_changed");
+    assert.equal(
+      (await t.call("GET", "/v1/namespaces/pods/endpoints/again")).body.workload.containerId,
+      "new",
+    );
+    const own = await t.call(
+      "DELETE",
+      "/v1/namespaces/pods/endpoints/again?containerId=new",
+      undefined,
+      asNode(n1),
+    );
+    assert.equal(own.status, 200);
+  });
+
   it("compiles an endpoint whose labels are pending as deny-all both ways, whatever the policies", async () => {
     await t.call(
       "PUT",

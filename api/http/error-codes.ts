@@ -42,6 +42,10 @@ export const ERROR_CODES = {
     status: 409,
     meaning: "another writer (a node or a token) manages the endpoint; admins may add `?force=true`",
   },
+  "endpoint.container_changed": {
+    status: 409,
+    meaning: "a delete for one container found the endpoint held by another container; nothing deleted",
+  },
   "endpoint.no_address": { status: 404, meaning: "the endpoint has no address to evaluate" },
   "capacity.exceeded": { status: 409, meaning: "the change needs more BPF map entries than a map holds" },
   // Bundles and evaluation

@@ -175,8 +175,20 @@ export class Store {
         ? [w.value.namespace, w.value.name, w.value.managedBy]
         : [w.namespace, w.name, w.writer];
     const existing = this.engine.endpoints.get(`${namespace}/${name}`)?.endpoint;
-    if (!existing || w.force || existing.managedBy === writer) return;
     const key = `${namespace}/${name}`;
+    // A delete for one container must not remove the endpoint a newer container of the same name
+    // now holds: that would leave the new pod's interface without its programs.
+    if (existing && w.op === "delete" && w.containerId !== undefined) {
+      const holder = existing.workload?.containerId;
+      if (holder !== w.containerId) {
+        throw new StoreError(
+          "endpoint.container_changed",
+          `endpoint ${key} belongs to container ${holder ?? "(none)"}, not ${w.containerId}; left in place`,
+          { details: { namespace, name, containerId: holder ?? null } },
+        );
+      }
+    }
+    if (!existing || w.force || existing.managedBy === writer) return;
     throw new StoreError(
       "endpoint.managed",
       existing.managedBy

@@ -25,6 +25,8 @@ export type Change = ObjectChange<{ id: number }, { id: number }>;
 export interface EndpointGuard {
   writer?: string;
   force?: boolean;
+  /** A delete only when the endpoint still belongs to this container (the CNI path). */
+  containerId?: string;
 }
 
 /** What callers ask the store to write: no ids yet; a policy keeps the object as submitted. */
