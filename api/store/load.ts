@@ -47,7 +47,8 @@ export function loadEngine(
       .all()
       .map((r): Change => ({ kind: "policy", op: "upsert", id: r.id, value: JSON.parse(r.spec) })),
   ];
-  engine.apply(changes);
+  // Nothing to journal: if the first load fails, its engine is thrown away.
+  engine.apply(changes, { journal: null });
   return { engine, purged: [...rewritten, ...engine.purgeUnusedAllocations()] };
 }
 
