@@ -1,5 +1,5 @@
 // Owns rebuilding the compiler from the stored objects with the stored ids (at start, and after a
-// refused write), dropping ids nothing uses any more.
+// compiler error other than a refusal: refusals roll back from the journal), dropping unused ids.
 import { eq } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { allocations, endpoints, meta, namespaces, networkPolicies } from "../../db/schema.ts";
