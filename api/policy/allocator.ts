@@ -1,5 +1,7 @@
 // Owns numeric id allocation for keyed things (identities, prefixes, policy sets): reference counted,
-// stable while used, released when unused, never reused within a store (pure, in memory).
+// stable while used, released when unused, never reused within a store (pure, in memory). Every
+// mutation is journaled, so a refused compile gives back exactly the ids and high-water it took.
+import { JournaledMap, pushTo, setField } from "./compiler/journal.ts";
 
 export interface AllocationChange {
   kind: string;
@@ -24,19 +26,19 @@ export interface AllocatorOptions {
 export class Allocator {
   readonly kind: string;
   private readonly last: number;
-  private readonly byKey = new Map<string, { id: number; refs: number }>();
-  private readonly keyById = new Map<number, string>();
-  private next: number;
-  private changes: AllocationChange[] = [];
+  private readonly byKey = new JournaledMap<string, { id: number; refs: number }>();
+  private readonly keyById = new JournaledMap<number, string>();
+  /** The next id to hand out, and the changes since the last drain (an object, for the journal). */
+  private readonly state: { next: number; changes: AllocationChange[] };
 
   constructor({ kind, first, persisted = [], highWater = 0, last = 0xffff_ffff }: AllocatorOptions) {
     this.kind = kind;
     this.last = last;
-    this.next = Math.max(first, highWater + 1);
+    this.state = { next: Math.max(first, highWater + 1), changes: [] };
     for (const [key, id] of persisted) {
       this.byKey.set(key, { id, refs: 0 });
       this.keyById.set(id, key);
-      this.next = Math.max(this.next, id + 1);
+      this.state.next = Math.max(this.state.next, id + 1);
     }
   }
 
@@ -44,14 +46,15 @@ export class Allocator {
   acquire(key: string): { id: number; created: boolean } {
     const held = this.byKey.get(key);
     if (held) {
-      held.refs += 1;
+      setField(held, "refs", held.refs + 1);
       return { id: held.id, created: held.refs === 1 };
     }
-    if (this.next > this.last) throw new RangeError(`${this.kind} ids exhausted (last ${this.last})`);
-    const id = this.next++;
+    const id = this.state.next;
+    if (id > this.last) throw new RangeError(`${this.kind} ids exhausted (last ${this.last})`);
+    setField(this.state, "next", id + 1);
     this.byKey.set(key, { id, refs: 1 });
     this.keyById.set(id, key);
-    this.changes.push({ kind: this.kind, key, id });
+    pushTo(this.state.changes, { kind: this.kind, key, id });
     return { id, created: true };
   }
 
@@ -59,11 +62,11 @@ export class Allocator {
   release(key: string): boolean {
     const held = this.byKey.get(key);
     if (!held) throw new Error(`${this.kind} ${JSON.stringify(key)} released but not held`);
-    held.refs -= 1;
+    setField(held, "refs", held.refs - 1);
     if (held.refs > 0) return false;
     this.byKey.delete(key);
     this.keyById.delete(held.id);
-    this.changes.push({ kind: this.kind, key, id: null });
+    pushTo(this.state.changes, { kind: this.kind, key, id: null });
     return true;
   }
 
@@ -71,7 +74,7 @@ export class Allocator {
   purgeUnused(): void {
     for (const [key, held] of [...this.byKey]) {
       if (held.refs === 0) {
-        held.refs = 1;
+        setField(held, "refs", 1);
         this.release(key);
       }
     }
@@ -86,7 +89,7 @@ export class Allocator {
   }
 
   get highWater(): number {
-    return this.next - 1;
+    return this.state.next - 1;
   }
 
   get size(): number {
@@ -99,8 +102,8 @@ export class Allocator {
 
   /** Returns and forgets the changes made since the last call. */
   drainChanges(): AllocationChange[] {
-    const out = this.changes;
-    this.changes = [];
+    const out = this.state.changes;
+    setField(this.state, "changes", []);
     return out;
   }
 }

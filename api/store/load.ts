@@ -1,5 +1,5 @@
 // Owns rebuilding the compiler from the stored objects with the stored ids (at start, and after a
-// refused write), dropping ids nothing uses any more.
+// compiler error other than a refusal: refusals roll back from the journal), dropping unused ids.
 import { eq } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { allocations, endpoints, meta, namespaces, networkPolicies } from "../../db/schema.ts";
@@ -47,7 +47,8 @@ export function loadEngine(
       .all()
       .map((r): Change => ({ kind: "policy", op: "upsert", id: r.id, value: JSON.parse(r.spec) })),
   ];
-  engine.apply(changes);
+  // Nothing to journal: if the first load fails, its engine is thrown away.
+  engine.apply(changes, { journal: null });
   return { engine, purged: [...rewritten, ...engine.purgeUnusedAllocations()] };
 }
 

@@ -7,7 +7,13 @@ import { meta, revisions } from "../../db/schema.ts";
 import { isoTime, realClock, type TimeSource } from "../../lib/clock.ts";
 import type { MapSizes } from "../../wire/entries.ts";
 import type { AllocationChange } from "../policy/allocator.ts";
-import { type ChangeSet, EngineError, type PolicyEngine } from "../policy/compiler/engine.ts";
+import {
+  type ApplyResult,
+  type ChangeSet,
+  EngineError,
+  Journal,
+  type PolicyEngine,
+} from "../policy/compiler/engine.ts";
 import type { Change, ObjectWrite } from "../policy/compiler/object-change.ts";
 import type { Endpoint, NetworkPolicy } from "../policy/model.ts";
 import { StoreError } from "./errors.ts";
@@ -84,6 +90,9 @@ export class Store {
    * hook). Throws StoreError (4xx) for anything the caller can fix.
    */
   commit(writes: ObjectWrite[], { origin }: { origin: CommitOrigin }): CommitResult {
+    // Undo records of the engine's part of this commit, kept until the transaction commits.
+    const journal = new Journal();
+    let engineBroken = false;
     try {
       const result = this.database.sqlite.transaction(() => {
         const at = isoTime(this.clock);
@@ -93,7 +102,13 @@ export class Store {
         const batch: Batch = { revision, at, changes, written };
         for (const w of writes) this.writeOne(w, batch);
         const started = performance.now();
-        const applied = this.engine.apply(changes);
+        let applied: ApplyResult;
+        try {
+          applied = this.engine.apply(changes, { journal });
+        } catch (err) {
+          engineBroken = !(err instanceof EngineError);
+          throw err;
+        }
         const compileMs = performance.now() - started;
         this.persistAllocations(applied.allocations, this.engine);
         this.rows.revision(revision, at, JSON.stringify(written), JSON.stringify(applied.changes));
@@ -102,6 +117,7 @@ export class Store {
         this.opts.inTransaction?.(committed, origin);
         return committed;
       })();
+      journal.discard();
       this.cachedRevision = result.revision;
       const retention = this.opts.logRetention ?? 10_000;
       if (result.revision > retention && result.revision % 64 === 0)
@@ -109,8 +125,11 @@ export class Store {
       this.opts.onCommit?.(result);
       return result;
     } catch (err) {
-      // The transaction rolled back; the engine may hold part of the change: rebuild it from the store.
-      this.engine = this.load();
+      // The transaction rolled back. A refusal (or a failure after the compile, e.g. in the hook) is
+      // undone from the journal in O(change); after any other compiler error (a bug) the engine's
+      // state is suspect: rebuild it from the store.
+      if (engineBroken) this.engine = this.load();
+      else journal.rollback();
       if (err instanceof EngineError) throw StoreError.fromEngine(err);
       throw err;
     }

@@ -4,6 +4,7 @@ import { FIRST_LABEL_IDENTITY } from "../../../wire/entries.ts";
 import { type AllocationChange, Allocator } from "../allocator.ts";
 import type { Endpoint } from "../model.ts";
 import { identityKey as identityKeyOf } from "./identity-key.ts";
+import { JournaledMap, JournaledSet, setField } from "./journal.ts";
 import { addTo, removeFrom } from "./keyed-sets.ts";
 import type { NodeTable } from "./nodes.ts";
 import type { ObjectIndex } from "./objects.ts";
@@ -40,13 +41,13 @@ export function persistedOf(
 }
 
 export class Assignments {
-  readonly sets = new Map<number, PolicySet>();
+  readonly sets = new JournaledMap<number, PolicySet>();
   private readonly identityAlloc: Allocator;
   private readonly setAlloc: Allocator;
   /** Identity -> keys of the endpoints holding it. */
-  private readonly identityMembers = new Map<number, Set<string>>();
+  private readonly identityMembers = new JournaledMap<number, Set<string>>();
   /** Identity -> ids of its policy sets. */
-  private readonly identitySets = new Map<number, Set<number>>();
+  private readonly identitySets = new JournaledMap<number, Set<number>>();
   private readonly objects: ObjectIndex;
   private readonly selectors: SelectorCache;
   private readonly prefixes: PrefixRegistry;
@@ -154,10 +155,10 @@ export class Assignments {
     const set = this.acquireSet(setKey, id, ep, w);
     set.members.add(rec.key);
     this.nodes.addSetRef(set, ep.node);
-    rec.identity = id;
-    rec.identityKey = identityKey;
-    rec.setId = set.id;
-    rec.setKey = setKey;
+    setField(rec, "identity", id);
+    setField(rec, "identityKey", identityKey);
+    setField(rec, "setId", set.id);
+    setField(rec, "setKey", setKey);
   }
 
   private acquireSet(setKey: string, identity: number, ep: Endpoint, w: Work): PolicySet {
@@ -169,10 +170,10 @@ export class Assignments {
       identity,
       namespace: ep.namespace,
       ports: ep.ports,
-      members: new Set(),
-      nodes: new Map(),
-      entries: new Map(),
-      byRemote: new Map(),
+      members: new JournaledSet(),
+      nodes: new JournaledMap(),
+      entries: new JournaledMap(),
+      byRemote: new JournaledMap(),
       ingressPolicyId: 0,
       egressPolicyId: 0,
       hostPrefixes: [],

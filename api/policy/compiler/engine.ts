@@ -1,6 +1,7 @@
 // Owns the incremental policy compiler's order of work: from each batch of changes to the stored
-// objects, the per-node map deltas it causes. Pure (no I/O). If apply() throws, the engine is in an
-// undefined state and must be rebuilt from the store (the store's transaction has rolled back).
+// objects, the per-node map deltas it causes. Pure (no I/O). Every mutation of a batch is journaled
+// (journal.ts): a refused batch (EngineError) is rolled back in O(change), leaving the engine as it
+// was. Any other error is a bug: the engine is then undefined and must be rebuilt from the store.
 import {
   DEFAULT_MAP_SIZES,
   type IpcacheEntry,
@@ -19,6 +20,7 @@ import {
 import type { ChangeSet } from "./change-set.ts";
 import { EngineError } from "./errors.ts";
 import { updateIpcache } from "./ipcache.ts";
+import { Journal, JournaledMap } from "./journal.ts";
 import { type CompiledState, capacityError, NodeTable } from "./nodes.ts";
 import type { Change } from "./object-change.ts";
 import { ObjectIndex } from "./objects.ts";
@@ -30,12 +32,22 @@ import type { EndpointRec, PolicyRec, PolicySet } from "./types.ts";
 import { newWork, type Work } from "./work.ts";
 
 export type { ChangeSet };
-export { EngineError };
+export { EngineError, Journal };
 
 export interface ApplyResult {
   changes: ChangeSet;
   allocations: AllocationChange[];
   setsRecomputed: number;
+}
+
+export interface ApplyOptions {
+  /**
+   * Where the batch's undo records go. Default: a journal of apply's own, rolled back when the
+   * batch is refused (EngineError). A journal given here is left to the caller, who rolls it back
+   * or discards it (e.g. once the store's transaction commits). `null`: nothing is recorded (a
+   * first load, whose engine is thrown away if it fails).
+   */
+  journal?: Journal | null;
 }
 
 export interface EngineOptions extends Pick<AssignmentsOptions, "allocations" | "highWater"> {
@@ -46,7 +58,7 @@ export class PolicyEngine implements CompiledState {
   readonly selectors = new SelectorCache();
   readonly prefixes: PrefixRegistry;
   readonly nodes: NodeTable;
-  readonly ipcache = new Map<string, IpcacheEntry>();
+  readonly ipcache = new JournaledMap<string, IpcacheEntry>();
   private readonly objects = new ObjectIndex();
   private readonly assignments: Assignments;
   private readonly parts: RecomputeParts;
@@ -79,7 +91,19 @@ export class PolicyEngine implements CompiledState {
     return this.assignments.highWater();
   }
 
-  apply(changes: Change[]): ApplyResult {
+  apply(changes: Change[], { journal }: ApplyOptions = {}): ApplyResult {
+    if (journal === null) return this.applyBatch(changes);
+    if (journal) return journal.record(() => this.applyBatch(changes));
+    const own = new Journal();
+    try {
+      return own.record(() => this.applyBatch(changes));
+    } catch (err) {
+      if (err instanceof EngineError) own.rollback();
+      throw err;
+    }
+  }
+
+  private applyBatch(changes: Change[]): ApplyResult {
     const w = newWork();
     for (const c of changes) this.applyOne(c, w);
     // Every registered prefix is an ipcache entry on every node: refuse before building sets.

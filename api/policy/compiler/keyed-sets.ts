@@ -1,9 +1,11 @@
 // Owns the operations on maps of sets that the compiler's indexes and caches share: an emptied set
 // is dropped, so a key is present only while it has values (or a cached entry while it has users).
+// The sets made here are journaled (see journal.ts): they may be compiled state.
+import { JournaledSet } from "./journal.ts";
 
 export function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   let set = map.get(key);
-  if (!set) map.set(key, (set = new Set()));
+  if (!set) map.set(key, (set = new JournaledSet()));
   set.add(value);
 }
 

@@ -4,6 +4,7 @@ import type { EndpointEntry, IpcacheEntry, MapDelta, MapSizes, NodeState } from 
 import { diffMaps } from "../../../wire/map-delta.ts";
 import { type ChangeSet, emptyChangeSet, type NodeChange } from "./change-set.ts";
 import { EngineError } from "./errors.ts";
+import { JournaledMap } from "./journal.ts";
 import { entriesBefore, setDelta } from "./set-changes.ts";
 import type { EndpointRec, PolicySet } from "./types.ts";
 import type { Work } from "./work.ts";
@@ -27,9 +28,9 @@ interface NodeRec {
 }
 
 export class NodeTable {
-  private readonly nodes = new Map<string, NodeRec>();
+  private readonly nodes = new JournaledMap<string, NodeRec>();
   /** Set ids each node held before the current apply, recorded on first change. */
-  private readonly setsBefore = new Map<string, Set<number>>();
+  private readonly setsBefore = new JournaledMap<string, Set<number>>();
 
   constructor(readonly sizes: MapSizes) {}
 
@@ -177,7 +178,7 @@ export class NodeTable {
   /** The node's record, created on first use. */
   private record(node: string): NodeRec {
     let rec = this.nodes.get(node);
-    if (!rec) this.nodes.set(node, (rec = { endpoints: new Map(), sets: new Map() }));
+    if (!rec) this.nodes.set(node, (rec = { endpoints: new JournaledMap(), sets: new JournaledMap() }));
     return rec;
   }
 

@@ -4,20 +4,22 @@ import { hostPrefix } from "../../../wire/cidr.ts";
 import type { Endpoint, Namespace } from "../model.ts";
 import { labelsKey } from "../selectors.ts";
 import { EngineError } from "./errors.ts";
+import { JournaledMap, setField } from "./journal.ts";
 import { addTo, removeFrom } from "./keyed-sets.ts";
 import type { EndpointRec, PolicyRec } from "./types.ts";
 import type { Work } from "./work.ts";
 
 export class ObjectIndex {
-  readonly namespaces = new Map<string, Namespace>();
-  readonly endpoints = new Map<string, EndpointRec>();
-  readonly policies = new Map<string, PolicyRec>();
-  private readonly endpointsByNs = new Map<string, Set<string>>();
+  readonly namespaces = new JournaledMap<string, Namespace>();
+  readonly endpoints = new JournaledMap<string, EndpointRec>();
+  readonly policies = new JournaledMap<string, PolicyRec>();
+  private readonly endpointsByNs = new JournaledMap<string, Set<string>>();
   /** Host prefix of each endpoint address -> the endpoint's key. */
-  private readonly ipOwners = new Map<string, string>();
-  private readonly ifaceOwners = new Map<string, string>();
-  private readonly policiesByNs = new Map<string, Set<string>>();
-  private readonly policyByToken = new Map<string, PolicyRec>();
+  private readonly ipOwners = new JournaledMap<string, string>();
+  private readonly ifaceOwners = new JournaledMap<string, string>();
+  private readonly policiesByNs = new JournaledMap<string, Set<string>>();
+  private readonly policyByToken = new JournaledMap<string, PolicyRec>();
+  /** Not journaled: a rolled-back token is simply never used again (tokens need only be unique). */
   private tokenCounter = 0;
 
   /** Every endpoint address, as host prefix -> endpoint key. */
@@ -90,8 +92,8 @@ export class ObjectIndex {
       setId: 0,
       setKey: "",
     };
-    rec.id = id;
-    rec.endpoint = ep;
+    setField(rec, "id", id);
+    setField(rec, "endpoint", ep);
     this.endpoints.set(key, rec);
     this.indexEndpoint(rec);
     addTo(this.endpointsByNs, ep.namespace, key);

@@ -2,12 +2,13 @@
 // up each prefix length in use (at most 33 or 129), so matching n prefixes against m members costs
 // O(n x lengths) instead of O(n x m): ipBlock excepts, block cidrs and longest-prefix matches.
 import type { Prefix } from "../../../wire/cidr.ts";
+import { JournaledMap } from "./journal.ts";
 
 export class PrefixIndex<V> {
   /** `family/len` -> the first `len` bits as a key -> value. */
-  private readonly buckets = new Map<string, Map<string, V>>();
+  private readonly buckets = new JournaledMap<string, Map<string, V>>();
   /** Prefix lengths in use per family, with how many members each has. */
-  private readonly lengths = new Map<number, Map<number, number>>();
+  private readonly lengths = new JournaledMap<number, Map<number, number>>();
 
   get size(): number {
     let n = 0;
@@ -22,11 +23,11 @@ export class PrefixIndex<V> {
   set(p: Prefix, value: V): void {
     const key = lengthKey(p.family, p.prefixLen);
     let bucket = this.buckets.get(key);
-    if (!bucket) this.buckets.set(key, (bucket = new Map()));
+    if (!bucket) this.buckets.set(key, (bucket = new JournaledMap()));
     const bits = bitsKey(p, p.prefixLen);
     if (!bucket.has(bits)) {
       let lens = this.lengths.get(p.family);
-      if (!lens) this.lengths.set(p.family, (lens = new Map()));
+      if (!lens) this.lengths.set(p.family, (lens = new JournaledMap()));
       lens.set(p.prefixLen, (lens.get(p.prefixLen) ?? 0) + 1);
     }
     bucket.set(bits, value);

@@ -5,6 +5,7 @@ import { mustParseCidr, type Prefix, prefixContains } from "../../../wire/cidr.t
 import { FIRST_PREFIX_IDENTITY } from "../../../wire/entries.ts";
 import { Allocator } from "../allocator.ts";
 import type { IPBlock } from "../model.ts";
+import { JournaledMap, JournaledSet, setField } from "./journal.ts";
 import { addUser, dropUser } from "./keyed-sets.ts";
 import { PrefixIndex } from "./prefix-index.ts";
 
@@ -18,16 +19,16 @@ interface CachedBlock {
 
 export class PrefixRegistry {
   readonly allocator: Allocator;
-  private readonly prefixes = new Map<string, { id: number; prefix: Prefix }>();
+  private readonly prefixes = new JournaledMap<string, { id: number; prefix: Prefix }>();
   /** Registered prefixes, for longest-prefix lookups. */
   private readonly registered = new PrefixIndex<number>();
-  private readonly blocks = new Map<string, CachedBlock>();
+  private readonly blocks = new JournaledMap<string, CachedBlock>();
   /** Blocks by their cidr, so a prefix finds the blocks that may select it without a scan. */
   private readonly blocksByCidr = new PrefixIndex<Set<CachedBlock>>();
   /** Blocks by each of their excepts, so a prefix finds the blocks that exclude it. */
   private readonly blocksByExcept = new PrefixIndex<Set<CachedBlock>>();
-  /** Prefixes registered or released since the last drain (for ipcache updates). */
-  private changed = new Set<string>();
+  /** Prefixes registered or released since the last drain (for ipcache updates); an object for the journal. */
+  private readonly pending = { changed: new JournaledSet<string>() };
 
   constructor(persisted: Iterable<[string, number]> = [], highWater = 0) {
     this.allocator = new Allocator({ kind: "prefix", first: FIRST_PREFIX_IDENTITY, persisted, highWater });
@@ -45,7 +46,7 @@ export class PrefixRegistry {
       const prefix = mustParseCidr(cidr);
       this.prefixes.set(cidr, { id, prefix });
       this.registered.set(prefix, id);
-      this.changed.add(cidr);
+      this.pending.changed.add(cidr);
       const excluded = new Set<CachedBlock>();
       for (const blocks of this.blocksByExcept.containing(prefix)) for (const b of blocks) excluded.add(b);
       for (const blocks of this.blocksByCidr.containing(prefix)) {
@@ -64,7 +65,7 @@ export class PrefixRegistry {
     if (!this.allocator.release(cidr) || !held) return;
     this.prefixes.delete(cidr);
     this.registered.delete(held.prefix);
-    this.changed.add(cidr);
+    this.pending.changed.add(cidr);
     for (const blocks of this.blocksByCidr.containing(held.prefix)) {
       for (const block of blocks) {
         if (block.selected.delete(held.id)) for (const u of block.users) affected.add(u);
@@ -79,8 +80,8 @@ export class PrefixRegistry {
       const cached: CachedBlock = {
         cidr: mustParseCidr(block.cidr),
         except: new PrefixIndex(),
-        selected: new Set(),
-        users: new Set(),
+        selected: new JournaledSet(),
+        users: new JournaledSet(),
       };
       for (const text of block.except) cached.except.set(mustParseCidr(text), true);
       for (const { id, prefix } of this.prefixes.values())
@@ -126,15 +127,15 @@ export class PrefixRegistry {
   }
 
   drainChanged(): Set<string> {
-    const out = this.changed;
-    this.changed = new Set();
+    const out = this.pending.changed;
+    setField(this.pending, "changed", new JournaledSet());
     return out;
   }
 }
 
 function addAt(index: PrefixIndex<Set<CachedBlock>>, at: Prefix, block: CachedBlock): void {
   let blocks = index.get(at);
-  if (!blocks) index.set(at, (blocks = new Set()));
+  if (!blocks) index.set(at, (blocks = new JournaledSet()));
   blocks.add(block);
 }
 

@@ -2,6 +2,7 @@
 // policy sets (fully, or for some remote identities only) until no newly held prefix dirties more.
 import { hostPrefix, mustParseCidr } from "../../../wire/cidr.ts";
 import type { Assignments } from "./assignments.ts";
+import { setField } from "./journal.ts";
 import { addTo } from "./keyed-sets.ts";
 import { capacityError } from "./nodes.ts";
 import type { ObjectIndex } from "./objects.ts";
@@ -117,10 +118,10 @@ function recomputeFull(parts: RecomputeParts, w: Work, ctx: SetContext, setId: n
   };
   const result = computeSetEntries(set, ctx);
   for (const cidr of set.hostPrefixes) parts.prefixes.release(cidr, affected);
-  set.hostPrefixes = held;
+  setField(set, "hostPrefixes", held);
   replaceAll(set, result.entries, change);
-  set.ingressPolicyId = result.ingressPolicyId;
-  set.egressPolicyId = result.egressPolicyId;
+  setField(set, "ingressPolicyId", result.ingressPolicyId);
+  setField(set, "egressPolicyId", result.egressPolicyId);
   for (const token of affected) w.dirtyPolicies.add(token);
   return true;
 }

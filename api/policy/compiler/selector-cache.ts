@@ -2,6 +2,7 @@
 // selects, kept current as identities come and go, with the users (policies) of each selector.
 import type { LabelSelector, Labels } from "../model.ts";
 import { selectorKey, selectorMatches } from "../selectors.ts";
+import { JournaledMap, JournaledSet } from "./journal.ts";
 import { addTo, addUser, dropUser, removeFrom } from "./keyed-sets.ts";
 
 export interface IdentityInfo {
@@ -20,9 +21,9 @@ interface CachedSelector {
 }
 
 export class SelectorCache {
-  readonly identities = new Map<number, IdentityInfo>();
-  private readonly byNamespace = new Map<string, Set<number>>();
-  private readonly selectors = new Map<string, CachedSelector>();
+  readonly identities = new JournaledMap<number, IdentityInfo>();
+  private readonly byNamespace = new JournaledMap<string, Set<number>>();
+  private readonly selectors = new JournaledMap<string, CachedSelector>();
 
   /** Registers a new identity; returns the users of every selector that now selects it. */
   addIdentity(info: IdentityInfo): Set<string> {
@@ -69,8 +70,8 @@ export class SelectorCache {
         policyNamespace,
         namespaceSelector,
         podSelector,
-        selected: new Set(),
-        users: new Set(),
+        selected: new JournaledSet(),
+        users: new JournaledSet(),
       };
       this.select(sel);
       return sel;

@@ -2,6 +2,7 @@
 // value is remembered, so the set's delta and its entries before the apply can be derived cheaply.
 import type { MapDelta, PolicyEntry } from "../../../wire/entries.ts";
 import { sameEntry } from "../../../wire/map-delta.ts";
+import { JournaledMap, setField, untracked } from "./journal.ts";
 import { addTo, removeFrom } from "./keyed-sets.ts";
 import type { PolicySet } from "./types.ts";
 
@@ -37,9 +38,15 @@ export function replaceAll(set: PolicySet, next: Map<string, PolicyEntry>, chang
     if (old && sameEntry(old, entry)) next.set(key, old);
     else remember(change, key, old);
   }
-  set.entries = next;
-  set.byRemote = new Map();
-  for (const [key, entry] of next) addTo(set.byRemote, entry.remoteIdentity, key);
+  // Built unrecorded and attached with one journal record: a rollback puts the old maps back.
+  const entries = untracked(() => new JournaledMap(next));
+  const byRemote = untracked(() => {
+    const out = new JournaledMap<number, Set<string>>();
+    for (const [key, entry] of next) addTo(out, entry.remoteIdentity, key);
+    return out;
+  });
+  setField(set, "entries", entries);
+  setField(set, "byRemote", byRemote);
 }
 
 /** Replaces only the entries whose remote identity is in `remotes` (a partial recompute). */
