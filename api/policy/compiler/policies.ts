@@ -18,12 +18,16 @@ export function compilePolicy(
   { selectors, prefixes, affected }: PolicyUses,
 ): PolicyRec {
   const subjectKey = selectors.use(policy.namespace, undefined, policy.spec.podSelector, token);
+  // Every prefix first, then the blocks: a new prefix then only visits the blocks of other
+  // policies (whose users it affects), never this policy's own, which may be many.
+  for (const rule of [...policy.spec.ingress, ...policy.spec.egress]) {
+    for (const peer of rule.peers) {
+      if (peer.ipBlock) for (const cidr of blockPrefixes(peer.ipBlock)) prefixes.acquire(cidr, affected);
+    }
+  }
   const compileRule = (rule: PolicyRule): CompiledRule => ({
     peers: rule.peers.map((peer): PeerRef => {
-      if (peer.ipBlock) {
-        for (const cidr of blockPrefixes(peer.ipBlock)) prefixes.acquire(cidr, affected);
-        return { kind: "block", key: prefixes.useBlock(peer.ipBlock, token) };
-      }
+      if (peer.ipBlock) return { kind: "block", key: prefixes.useBlock(peer.ipBlock, token) };
       return {
         kind: "selector",
         key: selectors.use(policy.namespace, peer.namespaceSelector, peer.podSelector, token),
