@@ -81,26 +81,36 @@ export class PrefixTrie {
    * outside all of its excepts. One walk of the trie under the blocks' cidrs, counting how many
    * blocks are "on" along the path; O(visited nodes + blocks x excepts x bits).
    */
-  selectedByAny(blocks: readonly BlockShape[], out = new Set<number>()): Set<number> {
+  selectedByAny(blocks: readonly BlockShape[], limit = Number.POSITIVE_INFINITY): Set<number> {
+    const out = new Set<number>();
     const marks = new Map<number, MarkNode>();
-    const mark = (p: Prefix): MarkNode => {
-      let node = marks.get(p.family);
-      if (!node) marks.set(p.family, (node = newMark()));
+    // Marks only where registered prefixes are: a cidr or except with none under it changes
+    // nothing, and marking it would cost a node per bit.
+    const mark = (p: Prefix): MarkNode | undefined => {
+      let node = this.roots.get(p.family);
+      if (!node) return undefined;
+      for (let i = 0; i < p.prefixLen && node; i++) node = bit(p, i) ? node.one : node.zero;
+      if (!node || node.count === 0) return undefined;
+      let m = marks.get(p.family);
+      if (!m) marks.set(p.family, (m = newMark()));
       for (let i = 0; i < p.prefixLen; i++) {
         const side = bit(p, i) ? "one" : "zero";
-        node = node[side] ?? (node[side] = newMark());
+        m = m[side] ?? (m[side] = newMark());
       }
-      return node;
+      return m;
     };
     blocks.forEach((b, index) => {
-      mark(b.cidr).on.push(index);
-      for (const e of b.excepts) mark(e).off.push(index);
+      const on = mark(b.cidr);
+      if (!on) return;
+      on.on.push(index);
+      for (const e of b.excepts) mark(e)?.off.push(index);
     });
     const onPath = new Uint8Array(blocks.length);
     const excluded = new Uint32Array(blocks.length);
     let active = 0;
+    // Once over `limit` the caller has its answer (a lower bound): the walk stops descending.
     const walk = (node: Node | undefined, m: MarkNode | undefined): void => {
-      if (!node || node.count === 0) return;
+      if (!node || node.count === 0 || out.size > limit) return;
       if (!m && active === 0) return;
       if (m) {
         for (const b of m.on) {

@@ -206,6 +206,12 @@ function portSpecs(ports: PolicyPort[], named: (p: PolicyPort) => PortSpec[]): P
   });
 }
 
+/** Distinct numeric port specs of a rule (named ports left out): a lower bound on its specs. */
+export function numericSpecCount(ports: PolicyPort[]): number {
+  const specs = portSpecs(ports, () => []);
+  return new Set(specs.map((s) => `${s.protocol}/${s.port}/${s.prefixLen}`)).size;
+}
+
 function resolveNamed(p: PolicyPort, ports: EndpointPort[]): PortSpec[] {
   return ports
     .filter((ep) => ep.name === p.port && ep.protocol === p.protocol)
