@@ -170,6 +170,11 @@ export class PolicyEngine implements CompiledState {
   }
 
   private policyUses(w: Work): PolicyUses {
-    return { selectors: this.selectors, prefixes: this.prefixes, affected: w.dirtyPolicies };
+    return {
+      selectors: this.selectors,
+      prefixes: this.prefixes,
+      affected: w.dirtyPolicies,
+      maxSetEntries: this.parts.maxSetEntries,
+    };
   }
 }

@@ -108,6 +108,11 @@ export class JournaledSet<T> extends Set<T> {
   }
 }
 
+/** Records a custom inverse operation (for structures that are not maps, sets or fields). */
+export function onUndo(undo: Undo): void {
+  note(undo);
+}
+
 /** Runs `fn` without recording: for building a new structure before it is attached (recorded once). */
 export function untracked<T>(fn: () => T): T {
   const saved = active;

@@ -1,6 +1,8 @@
 // Owns a policy's compiled form: the cached selectors and ipBlocks its subject and peers use.
-import type { IPBlock, PolicyRule } from "../model.ts";
+import type { IPBlock, NetworkPolicy, PolicyRule } from "../model.ts";
+import { capacityError } from "./nodes.ts";
 import type { PrefixRegistry } from "./prefixes.ts";
+import { policyEntriesLowerBound } from "./rule-bound.ts";
 import type { SelectorCache } from "./selector-cache.ts";
 import type { CompiledRule, PeerRef, PolicyRec } from "./types.ts";
 
@@ -10,20 +12,27 @@ export interface PolicyUses {
   prefixes: PrefixRegistry;
   /** Receives the users (policy tokens) of ipBlocks that a prefix taken or given back changes. */
   affected: Set<string>;
+  /** The most entries one policy set may hold (a policy whose rule alone needs more is refused). */
+  maxSetEntries: number;
 }
 
 /** Builds a policy record, taking uses of its selectors, ipBlocks and prefixes. */
 export function compilePolicy(
   { key, token, id, policy }: Pick<PolicyRec, "key" | "token" | "id" | "policy">,
-  { selectors, prefixes, affected }: PolicyUses,
+  { selectors, prefixes, affected, maxSetEntries }: PolicyUses,
 ): PolicyRec {
+  refuseIfTooLarge(policy, token, selectors, maxSetEntries);
   const subjectKey = selectors.use(policy.namespace, undefined, policy.spec.podSelector, token);
+  // Every prefix first, then the blocks: a new prefix then only visits the blocks of other
+  // policies (whose users it affects), never this policy's own, which may be many.
+  for (const rule of [...policy.spec.ingress, ...policy.spec.egress]) {
+    for (const peer of rule.peers) {
+      if (peer.ipBlock) for (const cidr of blockPrefixes(peer.ipBlock)) prefixes.acquire(cidr, affected);
+    }
+  }
   const compileRule = (rule: PolicyRule): CompiledRule => ({
     peers: rule.peers.map((peer): PeerRef => {
-      if (peer.ipBlock) {
-        for (const cidr of blockPrefixes(peer.ipBlock)) prefixes.acquire(cidr, affected);
-        return { kind: "block", key: prefixes.useBlock(peer.ipBlock, token) };
-      }
+      if (peer.ipBlock) return { kind: "block", key: prefixes.useBlock(peer.ipBlock, token) };
       return {
         kind: "selector",
         key: selectors.use(policy.namespace, peer.namespaceSelector, peer.podSelector, token),
@@ -79,4 +88,18 @@ export function policyUsesIdentity(rec: PolicyRec, identity: number, selectors: 
 
 function blockPrefixes(block: IPBlock): string[] {
   return [block.cidr, ...block.except];
+}
+
+/**
+ * Refuses, before anything is taken, a policy one of whose rules alone needs more entries than a
+ * set may hold, when the policy applies to at least one endpoint (every identity has members, so
+ * a set): the bound comes from the policy's text in O(n log n), not from expanding it.
+ */
+function refuseIfTooLarge(policy: NetworkPolicy, token: string, selectors: SelectorCache, max: number): void {
+  const needed = policyEntriesLowerBound(policy, max);
+  if (needed <= max) return;
+  const key = selectors.use(policy.namespace, undefined, policy.spec.podSelector, token);
+  const applies = selectors.selected(key).size > 0;
+  selectors.unuse(key, token);
+  if (applies) throw capacityError("policies", "every node hosting a selected endpoint", needed, max);
 }

@@ -141,6 +141,7 @@ function setContext(parts: RecomputeParts): SetContext {
     },
     peerIdentities: (peer) =>
       peer.kind === "selector" ? selectors.selected(peer.key) : prefixes.selected(peer.key),
+    blockIdentities: (owner, blockKeys) => prefixes.selectedByAny(owner, blockKeys),
     allIdentities: () => selectors.identities.keys(),
     members: (identity) => assignments.membersOf(identity),
     endpointsInBlock: (blockKey) => {

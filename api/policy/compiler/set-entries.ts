@@ -16,6 +16,11 @@ export interface SetContext {
   policiesSelecting(identity: number): PolicyRec[];
   /** Label identities and prefix identities a peer selects. */
   peerIdentities(peer: CompiledRule["peers"][number]): ReadonlySet<number>;
+  /**
+   * Prefix identities that any of the ipBlocks selects, in one pass over the prefixes (not one per
+   * block), cached on `owner` while no prefix comes or goes.
+   */
+  blockIdentities(owner: object, blockKeys: readonly string[]): ReadonlySet<number>;
   /** Label identities in the whole store (for wildcard peers with named ports). */
   allIdentities(): Iterable<number>;
   /** Endpoints holding an identity. */
@@ -159,11 +164,23 @@ function checkRuleSize(job: RuleJob, remotes: number, specs: PortSpec[]): void {
   if (needed > job.ctx.maxEntries) job.ctx.refuse(job.set.id, needed);
 }
 
-function remoteIdentities(rule: CompiledRule, ctx: SetContext, only?: ReadonlySet<number>): Set<number> {
+function remoteIdentities(
+  rule: CompiledRule,
+  ctx: SetContext,
+  only?: ReadonlySet<number>,
+): ReadonlySet<number> {
   if (rule.peers.length === 0) return only ? new Set() : new Set([IDENTITY_ANY]);
-  const out = new Set<number>();
+  const blockKeys: string[] = [];
+  const selectors: ReadonlySet<number>[] = [];
   for (const peer of rule.peers) {
-    const selected = ctx.peerIdentities(peer);
+    if (peer.kind === "block") blockKeys.push(peer.key);
+    else selectors.push(ctx.peerIdentities(peer));
+  }
+  // All of a rule's ipBlocks together: many blocks over one cidr must not cost blocks x prefixes.
+  const blocks = blockKeys.length > 0 ? ctx.blockIdentities(rule.peers, blockKeys) : new Set<number>();
+  if (!only && selectors.length === 0) return blocks;
+  const out = new Set<number>();
+  for (const selected of [blocks, ...selectors]) {
     if (only) {
       for (const id of only) if (selected.has(id)) out.add(id);
     } else {
@@ -187,6 +204,12 @@ function portSpecs(ports: PolicyPort[], named: (p: PolicyPort) => PortSpec[]): P
       prefixLen,
     }));
   });
+}
+
+/** Distinct numeric port specs of a rule (named ports left out): a lower bound on its specs. */
+export function numericSpecCount(ports: PolicyPort[]): number {
+  const specs = portSpecs(ports, () => []);
+  return new Set(specs.map((s) => `${s.protocol}/${s.port}/${s.prefixLen}`)).size;
 }
 
 function resolveNamed(p: PolicyPort, ports: EndpointPort[]): PortSpec[] {
