@@ -175,7 +175,7 @@ export class BpfAgentDatapath implements AgentDatapath {
     }
     // An interface that vanished (a pod's veth goes with its namespace, often before its endpoint's
     // removal arrives) leaves pinned links and an endpoint entry under its old index.
-    if (pending.size > 0) await this.#sweepDead();
+    if ([...pending].some((name) => this.#known.has(name))) await this.#sweepDead();
     return { pending: [...pending].sort() };
   }
 
@@ -267,7 +267,12 @@ export class BpfAgentDatapath implements AgentDatapath {
    * they can carry no traffic, only leak (and an index the kernel hands out again must start clean).
    */
   async #sweepDead(): Promise<void> {
-    const dead = (i: number) => this.#interfaces.name(i) === undefined;
+    // One pass over the host's interfaces, not one per pinned index.
+    const live = new Set<number>();
+    for (const [name, ifindex] of this.#known) {
+      if (this.#interfaces.ifindex(name) === ifindex) live.add(ifindex);
+    }
+    const dead = (i: number) => !live.has(i) && this.#interfaces.name(i) === undefined;
     for (const ifindex of this.dp.pinnedInterfaces()) if (dead(ifindex)) this.dp.detach(ifindex);
     const stale = (await readEndpoints(this.dp.collection)).map((b) => b.ifindex).filter(dead);
     if (stale.length > 0) await applyEndpoints(this.dp.collection, { remove: stale });
