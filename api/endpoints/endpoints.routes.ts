@@ -79,6 +79,10 @@ export function endpointRoutes({ store }: Deps) {
     const { ns, name } = c.req.param();
     const found = getEndpoint(store.db, ns, name);
     if (!found) throw new ApiError("endpoint.not_found", `endpoint ${ns}/${name} does not exist`);
+    // A node reads only its own node's endpoints, as it writes only those.
+    if (c.get("scope") === "node" && found.value.node !== c.get("node")) {
+      throw new ApiError("auth.forbidden", `node ${c.get("node")} may only read endpoints on its own node`);
+    }
     const rec = store.engine.endpoints.get(`${ns}/${name}`);
     return c.json({
       ...endpointView(found.value, found.revision),

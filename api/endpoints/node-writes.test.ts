@@ -60,6 +60,10 @@ describe("endpoints written by a node credential", () => {
       asNode(n1),
     );
     assert.equal(forced.status, 403);
+    assert.equal(
+      (await t.call("GET", "/v1/namespaces/pods/endpoints/web", undefined, asNode(n2))).status,
+      403,
+    );
   });
 
   it("keeps a node's endpoint from other writers unless they force it, and the reverse", async () => {
