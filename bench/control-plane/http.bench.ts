@@ -3,12 +3,10 @@
 // NetworkPolicy creates and updates at a fixed concurrency; GET /healthz in the same run is the
 // baseline, so writes/healthz compares across machines. Traffic goes to 127.0.0.1 only.
 // Run: node --import tsx bench/control-plane/http.bench.ts [--writes N] [--concurrency N] [--sync normal,full]
-import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type Cluster, generateCluster } from "./generate.ts";
 import {
@@ -19,16 +17,16 @@ import {
   type LoadResult,
   runLoad,
 } from "./http-load.ts";
-import type { ServerReady, ServerRequest, Synchronous } from "./http-server.ts";
+import type { Synchronous } from "./http-server.ts";
 import { seedCalls, writeCalls } from "./http-workload.ts";
 import { count, ms, section, table } from "./report.ts";
+import { startServerChild, stopServerChild } from "./server-child.ts";
 import { spread } from "./stats.ts";
 
 /** Durable policy writes per second the API is held to. */
 export const TARGET_WRITES_PER_SECOND = 2_000;
 /** The whole run stops (and says so) after this long, whatever happens. */
 const DEADLINE_MS = 10 * 60_000;
-const SERVER_FILE = fileURLToPath(new URL("./http-server.ts", import.meta.url));
 
 interface Options {
   writes: number;
@@ -72,32 +70,6 @@ function parseOptions(argv: string[]): Options {
   };
 }
 
-function startChild(req: ServerRequest): Promise<{ child: ChildProcess; ready: ServerReady }> {
-  const child = fork(SERVER_FILE, [], {
-    execArgv: ["--import", "tsx"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`the server process exited early (code ${code})`)));
-    child.once("message", (m: { ready: ServerReady }) => resolve({ child, ready: m.ready }));
-    child.send(req);
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill("SIGKILL"), 5_000);
-    child.once("exit", () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    if (child.connected) child.send("close");
-    else child.kill("SIGTERM");
-  });
-}
-
 interface RunResult {
   sync: Synchronous;
   synchronousLevel: number | null;
@@ -133,7 +105,7 @@ async function runOnce(
   const dir = mkdtempSync(join(tmpdir(), "palisade-http-bench-"));
   const dbPath = join(dir, "p.db");
   const adminToken = `bench_${randomBytes(16).toString("hex")}`;
-  const { child, ready } = await startChild({ dbPath, adminToken, synchronous: sync });
+  const { child, ready } = await startServerChild({ dbPath, adminToken, synchronous: sync });
   const client = createClient(ready.url, { adminToken, connections: opts.concurrency });
   try {
     const seeds = seedCalls(cluster);
@@ -166,7 +138,7 @@ async function runOnce(
     };
   } finally {
     client.close();
-    await stopChild(child);
+    await stopServerChild(child);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -4,12 +4,10 @@
 // from this process with no writes (the baseline), during ordinary policy writes, and during each
 // hostile write; prints each write's own time and answer. Traffic goes to 127.0.0.1 only.
 // Run: node --import tsx bench/hostile/hostile.bench.ts [--scale N] [--runs N]
-import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { renderNetworkPolicy } from "../../api/policy/validation/index.ts";
 import { generateCluster, scaledParams } from "../control-plane/generate.ts";
@@ -20,9 +18,9 @@ import {
   type HttpCall,
   runLoad,
 } from "../control-plane/http-load.ts";
-import type { ServerReady, ServerRequest } from "../control-plane/http-server.ts";
 import { seedCalls } from "../control-plane/http-workload.ts";
 import { count, ms, section, table, verdict } from "../control-plane/report.ts";
+import { startServerChild, stopServerChild } from "../control-plane/server-child.ts";
 import { median, spread } from "../control-plane/stats.ts";
 import { hostileWrites, ordinaryWrite } from "./bodies.ts";
 import { pollHealthz } from "./poller.ts";
@@ -32,7 +30,6 @@ const MAX_BLOCK_MS = 100;
 /** Issue 10 section 1: an over-capacity write is refused within this. */
 const MAX_REFUSAL_MS = 50;
 const POLL_MS = 10;
-const SERVER_FILE = fileURLToPath(new URL("../control-plane/http-server.ts", import.meta.url));
 
 const { values } = parseArgs({
   options: {
@@ -44,31 +41,6 @@ const { values } = parseArgs({
 const scale = Number(values.scale);
 const runs = Number(values.runs);
 const baselineMs = Number(values.baseline);
-
-function startChild(req: ServerRequest): Promise<{ child: ChildProcess; ready: ServerReady }> {
-  const child = fork(SERVER_FILE, [], {
-    execArgv: ["--import", "tsx"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`the server process exited early (code ${code})`)));
-    child.once("message", (m: { ready: ServerReady }) => resolve({ child, ready: m.ready }));
-    child.send(req);
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill("SIGKILL"), 5_000);
-    child.once("exit", () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.send("close");
-  });
-}
 
 interface Row {
   name: string;
@@ -108,7 +80,11 @@ async function main(): Promise<void> {
   const cluster = generateCluster(scaledParams(scale));
   const dir = mkdtempSync(join(tmpdir(), "palisade-hostile-bench-"));
   const adminToken = `bench_${randomBytes(16).toString("hex")}`;
-  const { child, ready } = await startChild({ dbPath: join(dir, "p.db"), adminToken, synchronous: "normal" });
+  const { child, ready } = await startServerChild({
+    dbPath: join(dir, "p.db"),
+    adminToken,
+    synchronous: "normal",
+  });
   const client = createClient(ready.url, { adminToken, connections: 4, timeoutMs: 600_000 });
   const poll = createClient(ready.url, { adminToken, connections: 64, timeoutMs: 600_000 });
   try {
@@ -188,7 +164,7 @@ async function main(): Promise<void> {
   } finally {
     client.close();
     poll.close();
-    await stopChild(child);
+    await stopServerChild(child);
     rmSync(dir, { recursive: true, force: true });
   }
 }
