@@ -3,7 +3,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { parseAllDocuments } from "yaml";
 import { ApiError } from "./errors.ts";
-import { checkJsonDepth, checkYamlDepth } from "./nesting.ts";
+import { checkJsonDepth, checkJsonTextDepth, checkYamlDepth } from "./nesting.ts";
 
 function isYaml(c: Context): boolean {
   const type = c.req.header("content-type") ?? "";
@@ -115,6 +115,6 @@ function parseJson(text: string): unknown {
   } catch (err) {
     throw new ApiError("request.invalid_json", `the body is not valid JSON: ${(err as Error).message}`);
   }
-  checkJsonDepth(value);
+  checkJsonTextDepth(text);
   return value;
 }

@@ -40,7 +40,7 @@ function truncate(text: string): string {
  * truncated, and containers deeper than a few levels or longer than a few entries are summarised,
  * so a hostile, deeply nested input cannot make the error itself expensive or overflow the stack.
  */
-export function previewValue(value: unknown, depth = 0): unknown {
+export function previewValue(value: unknown, depth = 0, ownKeys?: string[]): unknown {
   if (typeof value === "string") return truncate(value);
   if (value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) {
@@ -49,7 +49,7 @@ export function previewValue(value: unknown, depth = 0): unknown {
     if (value.length > MAX_ENTRIES) items.push(`... ${value.length - MAX_ENTRIES} more`);
     return items;
   }
-  const keys = Object.keys(value);
+  const keys = ownKeys ?? Object.keys(value);
   if (depth >= MAX_DEPTH) return `{object with ${plural(keys.length, "key")}}`;
   const entries = keys
     .slice(0, MAX_ENTRIES)
@@ -63,11 +63,12 @@ function plural(count: number, noun: string): string {
 }
 
 /** A short human description of a received value, for messages. */
-export function describeValue(value: unknown): string {
+export function describeValue(value: unknown, ownKeys?: string[]): string {
   if (value === undefined) return "nothing";
   if (value === null) return "null";
   if (Array.isArray(value)) return `an array of ${plural(value.length, "item")}`;
-  if (typeof value === "object") return `an object with ${plural(Object.keys(value).length, "key")}`;
+  if (typeof value === "object")
+    return `an object with ${plural((ownKeys ?? Object.keys(value)).length, "key")}`;
   if (typeof value === "string") return JSON.stringify(truncate(value));
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   return typeof value;
@@ -84,13 +85,16 @@ export function makeIssue(
   value?: unknown,
 ): ValidationIssue {
   const where = path.length === 0 ? "The input" : `Field ${formatPath(path)}`;
-  const received = value === undefined ? "" : `; received ${describeValue(value)}`;
+  // A large object's keys are listed once for both the message and the preview.
+  const keys =
+    value !== null && typeof value === "object" && !Array.isArray(value) ? Object.keys(value) : undefined;
+  const received = value === undefined ? "" : `; received ${describeValue(value, keys)}`;
   const issue: ValidationIssue = {
     path: formatPath(path),
     rule,
     message: `${where} ${requirement}${received}.`,
   };
-  if (value !== undefined) issue.value = previewValue(value);
+  if (value !== undefined) issue.value = previewValue(value, 0, keys);
   return issue;
 }
 

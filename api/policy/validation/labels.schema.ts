@@ -33,11 +33,23 @@ function checkKeys(check: (key: string) => FormatProblem[]) {
   };
 }
 
-export const labelsSchema = z
+const labelsRecordSchema = z
   .record(z.string(), labelValueSchema)
+  .superRefine(checkKeys(checkQualifiedName), always);
+
+/**
+ * The count and size limits are checked first, on the raw input, and a label set over them gets
+ * that one issue without its keys and values being checked: a body of 100,000 labels is refused
+ * in the time it takes to count them, not to validate each one (issue 10). The pipe stops on the
+ * first stage's issue; the JSON Schema (an input-side view) comes from the meta below.
+ */
+export const labelsSchema = z
+  .unknown()
   .superRefine(checkLabelLimits, always)
-  .superRefine(checkKeys(checkQualifiedName), always)
+  .pipe(labelsRecordSchema)
   .meta({
+    type: "object",
+    additionalProperties: { type: "string", pattern: patterns.labelValue, maxLength: limits.labelValue },
     propertyNames: { type: "string", pattern: patterns.qualifiedName, maxLength: QUALIFIED_NAME_MAX },
     maxProperties: objectLimits.labels,
     description: `Labels: qualified-name keys, values of at most 63 characters; at most ${objectLimits.labels} labels and ${objectLimits.labelBytes} bytes.`,

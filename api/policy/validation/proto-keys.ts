@@ -16,15 +16,20 @@ export function findProtoKeys(input: unknown): PathSegment[][] {
   while (stack.length > 0) {
     const { value, path } = stack.pop()!;
     if (value === null || typeof value !== "object" || path.length >= MAX_DEPTH) continue;
+    // Only objects can hold keys: scalars are not pushed, so a map of 100,000 strings costs a
+    // key scan, not 100,000 path copies.
     if (Array.isArray(value)) {
       value.forEach((item, i) => {
-        stack.push({ value: item, path: [...path, i] });
+        if (item !== null && typeof item === "object") stack.push({ value: item, path: [...path, i] });
       });
       continue;
     }
     for (const key of Object.keys(value)) {
       if (key === "__proto__") found.push([...path, key]);
-      else stack.push({ value: (value as Record<string, unknown>)[key], path: [...path, key] });
+      else {
+        const child = (value as Record<string, unknown>)[key];
+        if (child !== null && typeof child === "object") stack.push({ value: child, path: [...path, key] });
+      }
     }
   }
   return found;
