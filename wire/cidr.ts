@@ -9,20 +9,47 @@ export interface Prefix {
   prefixLen: number;
 }
 
-const IPV4_PART = /^(0|[1-9][0-9]{0,2})$/;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
 
+/**
+ * Four decimal parts of 0-255 without leading zeros. One pass over the characters: policies may
+ * carry tens of thousands of CIDRs, and this runs for each at validation and in the compiler.
+ */
 function parseIpv4(text: string): Uint8Array | null {
-  const parts = text.split(".");
-  if (parts.length !== 4) return null;
   const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const part = parts[i]!;
-    if (!IPV4_PART.test(part)) return null;
-    const n = Number(part);
-    if (n > 255) return null;
-    out[i] = n;
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  // The position after the last character reads as a dot, closing the fourth part.
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : DOT;
+    if (c === DOT) {
+      if (digits === 0 || part === 4) return null;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else {
+      if (c < ZERO || c > NINE || (digits > 0 && value === 0)) return null;
+      value = value * 10 + (c - ZERO);
+      if (++digits > 3 || value > 255) return null;
+    }
   }
-  return out;
+  return part === 4 ? out : null;
+}
+
+/** A prefix length: decimal, no leading zero, at most three digits; -1 when it is not one. */
+function parsePrefixLength(text: string, from: number): number {
+  const digits = text.length - from;
+  if (digits < 1 || digits > 3) return -1;
+  let value = 0;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < ZERO || c > NINE || (i > from && value === 0)) return -1;
+    value = value * 10 + (c - ZERO);
+  }
+  return value;
 }
 
 function parseIpv6(text: string): Uint8Array | null {
@@ -82,10 +109,8 @@ export function parseCidr(text: string): (Prefix & { hostBitsSet: boolean }) | n
   const slash = text.indexOf("/");
   if (slash < 0) return null;
   const ip = parseIp(text.slice(0, slash));
-  const lenText = text.slice(slash + 1);
-  if (!ip || !/^(0|[1-9][0-9]{0,2})$/.test(lenText)) return null;
-  const prefixLen = Number(lenText);
-  if (prefixLen > ip.bytes.length * 8) return null;
+  const prefixLen = parsePrefixLength(text, slash + 1);
+  if (!ip || prefixLen < 0 || prefixLen > ip.bytes.length * 8) return null;
   const bytes = maskBytes(ip.bytes, prefixLen);
   const hostBitsSet = bytes.some((b, i) => b !== ip.bytes[i]);
   return { family: ip.family, bytes, prefixLen, hostBitsSet };
@@ -102,7 +127,7 @@ function maskBytes(bytes: Uint8Array, prefixLen: number): Uint8Array {
 
 /** Canonical text of an address: dotted quad, or RFC 5952 IPv6 (lower case, longest zero run as ::). */
 export function formatIp(family: Family, bytes: Uint8Array): string {
-  if (family === 4) return Array.from(bytes).join(".");
+  if (family === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
   let bestStart = -1;

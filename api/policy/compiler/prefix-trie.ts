@@ -2,7 +2,7 @@
 // ipBlock selects are found by walking the trie under its cidr and skipping its excepts, instead of
 // being kept per block. Selecting for b blocks over n prefixes costs O(n x bits + b x excepts),
 // where keeping one set per block cost O(n x b) (issue 10 section 1).
-import type { Prefix } from "../../../wire/cidr.ts";
+import { type Prefix, prefixContains } from "../../../wire/cidr.ts";
 
 interface Node {
   zero: Node | undefined;
@@ -74,6 +74,21 @@ export class PrefixTrie {
       if (parent.zero === path[i]) parent.zero = undefined;
       else parent.one = undefined;
     }
+  }
+
+  /** How many registered prefixes lie inside at least one of `cidrs` (each counted once). */
+  countInside(cidrs: readonly Prefix[]): number {
+    const outermost: Prefix[] = [];
+    for (const c of [...cidrs].sort((a, b) => a.prefixLen - b.prefixLen)) {
+      if (!outermost.some((o) => prefixContains(o, c))) outermost.push(c);
+    }
+    let total = 0;
+    for (const c of outermost) {
+      let node = this.roots.get(c.family);
+      for (let i = 0; i < c.prefixLen && node; i++) node = bit(c, i) ? node.one : node.zero;
+      total += node?.count ?? 0;
+    }
+    return total;
   }
 
   /**

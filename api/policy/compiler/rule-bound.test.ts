@@ -57,4 +57,29 @@ describe("policyEntriesLowerBound", () => {
     // Without a cap it counts them all: every prefix, on every port.
     assert.equal(policyEntriesLowerBound(policy), (127 * 256 + 1) * 128);
   });
+
+  it("counts blocks without excepts from the trie, overlapping cidrs once, and agrees with the full count", () => {
+    const plainOnly = ingress(
+      [
+        { ipBlock: { cidr: "10.0.0.0/8", except: [] } },
+        { ipBlock: { cidr: "10.1.0.0/16", except: [] } },
+        { ipBlock: { cidr: "10.0.0.0/8", except: [host(7)] } },
+      ],
+      [80],
+    );
+    // Own prefixes: 10.0.0.0/8, 10.1.0.0/16, 10.0.0.7/32; the plain blocks select all three.
+    assert.equal(policyEntriesLowerBound(plainOnly), 3);
+    assert.ok(policyEntriesLowerBound(plainOnly, 1) > 1);
+    // A plain block elsewhere does not hide what the except-block selects.
+    const apart = ingress(
+      [
+        { ipBlock: { cidr: "192.168.0.0/16", except: [] } },
+        { ipBlock: { cidr: "10.0.0.0/8", except: [host(1)] } },
+        { ipBlock: { cidr: "10.0.0.0/8", except: [host(2)] } },
+      ],
+      [80],
+    );
+    assert.ok(policyEntriesLowerBound(apart, 1) > 1);
+    assert.equal(policyEntriesLowerBound(apart), 4);
+  });
 });

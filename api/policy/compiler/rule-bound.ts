@@ -7,7 +7,7 @@
 // count stops as soon as it is over what a set may hold.
 import { mustParseCidr, type Prefix } from "../../../wire/cidr.ts";
 import type { NetworkPolicy, PolicyRule } from "../model.ts";
-import { PrefixTrie } from "./prefix-trie.ts";
+import { type BlockShape, PrefixTrie } from "./prefix-trie.ts";
 import { numericSpecCount } from "./set-entries.ts";
 
 /**
@@ -23,15 +23,7 @@ export function policyEntriesLowerBound(policy: NetworkPolicy, max = Number.POSI
     if (!p) parsed.set(text, (p = mustParseCidr(text)));
     return p;
   };
-  const texts = new Set<string>();
-  for (const rule of rules) {
-    for (const peer of rule.peers) {
-      if (!peer.ipBlock) continue;
-      texts.add(peer.ipBlock.cidr);
-      for (const e of peer.ipBlock.except) texts.add(e);
-    }
-  }
-  const own = new OwnPrefixes([...texts], parse);
+  const own = new OwnPrefixes(prefixTexts(rules), parse);
   let most = 0;
   for (const rule of rules) {
     const specs = numericSpecCount(rule.ports);
@@ -43,24 +35,37 @@ export function policyEntriesLowerBound(policy: NetworkPolicy, max = Number.POSI
   return most;
 }
 
+/** Every distinct cidr and except text of the rules, in order, read only as far as asked. */
+function* prefixTexts(rules: readonly PolicyRule[]): Generator<string> {
+  const seen = new Set<string>();
+  for (const rule of rules) {
+    for (const peer of rule.peers) {
+      if (!peer.ipBlock) continue;
+      for (const text of [peer.ipBlock.cidr, ...peer.ipBlock.except]) {
+        if (seen.has(text)) continue;
+        seen.add(text);
+        yield text;
+      }
+    }
+  }
+}
+
 /** The policy's own prefixes, put in the trie a batch at a time as the counts need them. */
 class OwnPrefixes {
   readonly trie = new PrefixTrie();
   private inserted = 0;
+  complete = false;
   constructor(
-    private readonly texts: string[],
+    private readonly texts: Iterator<string>,
     private readonly parse: (text: string) => Prefix,
   ) {}
 
-  get complete(): boolean {
-    return this.inserted === this.texts.length;
-  }
-
-  /** Inserts up to `atLeast` prefixes in all (or all of them). */
+  /** Inserts prefixes until `atLeast` are in, or all of them. */
   grow(atLeast: number): void {
-    const until = Math.min(this.texts.length, atLeast);
-    for (; this.inserted < until; this.inserted++) {
-      this.trie.insert(this.parse(this.texts[this.inserted]!), this.inserted + 1);
+    while (!this.complete && this.inserted < atLeast) {
+      const next = this.texts.next();
+      if (next.done) this.complete = true;
+      else this.trie.insert(this.parse(next.value), ++this.inserted);
     }
   }
 }
@@ -73,16 +78,31 @@ function remotesLowerBound(
 ): number {
   // No peers: every remote, one wildcard entry per spec.
   if (rule.peers.length === 0) return 1;
-  const blocks: { cidr: Prefix; excepts: Prefix[] }[] = [];
-  for (const peer of rule.peers) {
-    if (peer.ipBlock)
-      blocks.push({ cidr: parse(peer.ipBlock.cidr), excepts: peer.ipBlock.except.map(parse) });
+  // What any subset of the blocks selects is a lower bound too, and blocks with few excepts
+  // select the most for the least parsing: they come first, and the rest only while under limit.
+  const ipBlocks = rule.peers.flatMap((peer) => (peer.ipBlock ? [peer.ipBlock] : []));
+  if (ipBlocks.length === 0) return 0;
+  ipBlocks.sort((a, b) => a.except.length - b.except.length);
+  // Blocks without excepts select every own prefix inside their cidrs: a count from the trie's
+  // subtree sizes, often over the limit already (a policy that allows 0.0.0.0/0 besides).
+  const plain = ipBlocks.filter((b) => b.except.length === 0).map((b) => parse(b.cidr));
+  if (plain.length > 0) {
+    own.grow(limit + 1);
+    const inside = own.trie.countInside(plain);
+    if (inside > limit) return inside;
   }
-  if (blocks.length === 0) return 0;
-  // Doubling batches: O(n) in all, and O(limit) when the rule is over it early.
-  for (let batch = Math.max(64, 2 * (limit + 1)); ; batch *= 2) {
+  const blocks: BlockShape[] = [];
+  let excepts = 0;
+  // Doubling batches of own prefixes and of excepts: O(n) in all, O(limit) when over it early.
+  for (let batch = Math.max(64, limit + 1); ; batch *= 2) {
     own.grow(batch);
+    while (blocks.length < ipBlocks.length) {
+      const next = ipBlocks[blocks.length]!;
+      if (blocks.length > 0 && excepts + next.except.length > batch) break;
+      blocks.push({ cidr: parse(next.cidr), excepts: next.except.map(parse) });
+      excepts += next.except.length;
+    }
     const count = own.trie.selectedByAny(blocks, limit).size;
-    if (count > limit || own.complete) return count;
+    if (count > limit || (own.complete && blocks.length === ipBlocks.length)) return count;
   }
 }

@@ -29,7 +29,8 @@ export function parseAcceptedCidr(ctx: Ctx, path: (string | number)[], value: un
     report(ctx, path, "cidr", "must be a valid CIDR such as 10.9.8.0/24 or 2001:db8::/64", value);
     return null;
   }
-  const address = parseIp(value.slice(0, value.indexOf("/")));
+  // Only an IPv6 text can be IPv4-mapped; its address is read unmasked (a short prefix clears the marker).
+  const address = prefix.family === 6 ? parseIp(value.slice(0, value.indexOf("/"))) : null;
   if (address && isIpv4MappedIpv6(address.bytes)) {
     report(
       ctx,
