@@ -2,6 +2,7 @@
 // objects, the per-node map deltas it causes. Pure (no I/O). Every mutation of a batch is journaled
 // (journal.ts): a refused batch (EngineError) is rolled back in O(change), leaving the engine as it
 // was. Any other error is a bug: the engine is then undefined and must be rebuilt from the store.
+import { isDeepStrictEqual } from "node:util";
 import {
   DEFAULT_MAP_SIZES,
   type IpcacheEntry,
@@ -153,6 +154,10 @@ export class PolicyEngine implements CompiledState {
   private upsertPolicy(id: number, policy: NetworkPolicy, w: Work): void {
     this.objects.requireNamespace(policy.namespace);
     const key = `${policy.namespace}/${policy.name}`;
+    // A rewrite of the very same object (a GitOps tool re-applying what it applied) changes no
+    // entry: nothing to compile, however large the policy.
+    const held = this.objects.policies.get(key);
+    if (held && held.id === id && isDeepStrictEqual(held.policy, policy)) return;
     const token = this.objects.newPolicyToken(key);
     // Compiled before the old record goes, so selectors and prefixes both use are kept, not rebuilt.
     const rec = compilePolicy({ key, token, id, policy }, this.policyUses(w));

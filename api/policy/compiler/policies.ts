@@ -2,7 +2,7 @@
 import type { IPBlock, NetworkPolicy, PolicyRule } from "../model.ts";
 import { capacityError } from "./nodes.ts";
 import type { PrefixRegistry } from "./prefixes.ts";
-import { policyEntriesLowerBound } from "./rule-bound.ts";
+import { cannotExceed, policyEntriesLowerBound } from "./rule-bound.ts";
 import type { SelectorCache } from "./selector-cache.ts";
 import type { CompiledRule, PeerRef, PolicyRec } from "./types.ts";
 
@@ -96,6 +96,7 @@ function blockPrefixes(block: IPBlock): string[] {
  * a set): the bound comes from the policy's text in O(n log n), not from expanding it.
  */
 function refuseIfTooLarge(policy: NetworkPolicy, token: string, selectors: SelectorCache, max: number): void {
+  if (cannotExceed(policy, max)) return;
   const needed = policyEntriesLowerBound(policy, max);
   if (needed <= max) return;
   const key = selectors.use(policy.namespace, undefined, policy.spec.podSelector, token);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { NetworkPolicy } from "../model.ts";
-import { policyEntriesLowerBound } from "./rule-bound.ts";
+import { cannotExceed, policyEntriesLowerBound } from "./rule-bound.ts";
 
 const host = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`;
 
@@ -81,5 +81,21 @@ describe("policyEntriesLowerBound", () => {
     );
     assert.ok(policyEntriesLowerBound(apart, 1) > 1);
     assert.equal(policyEntriesLowerBound(apart), 4);
+  });
+
+  it("cannotExceed clears a policy only when its lower bound is within the cap", () => {
+    let n = 0;
+    const blocks = Array.from({ length: 128 }, () => ({
+      ipBlock: { cidr: "10.0.0.0/8", except: Array.from({ length: 100 }, () => host(n++)) },
+    }));
+    const policy = ingress(blocks, [80]);
+    const exact = policyEntriesLowerBound(policy);
+    assert.equal(exact, 128 * 100 + 1);
+    assert.equal(cannotExceed(policy, exact), true);
+    assert.equal(cannotExceed(policy, exact - 1), false);
+    assert.ok(policyEntriesLowerBound(policy, exact - 1) > exact - 1);
+    // Two ports double every rule's bound; a rule without peers counts one wildcard per port.
+    assert.equal(cannotExceed(ingress(blocks, [80, 81]), 2 * exact - 1), false);
+    assert.equal(cannotExceed(ingress([], [80, 81]), 2), true);
   });
 });

@@ -35,6 +35,18 @@ export function policyEntriesLowerBound(policy: NetworkPolicy, max = Number.POSI
   return most;
 }
 
+/**
+ * True when no rule of the policy can reach `max` entries from its own prefixes: each rule's
+ * bound is at most its port specs times the policy's distinct prefixes (or one wildcard), so most
+ * policies, large ones included, are cleared by a count instead of a trie walk.
+ */
+export function cannotExceed(policy: NetworkPolicy, max: number): boolean {
+  const rules = [...policy.spec.ingress, ...policy.spec.egress];
+  let own = 0;
+  for (const _ of prefixTexts(rules)) own++;
+  return rules.every((rule) => numericSpecCount(rule.ports) * Math.max(1, own) <= max);
+}
+
 /** Every distinct cidr and except text of the rules, in order, read only as far as asked. */
 function* prefixTexts(rules: readonly PolicyRule[]): Generator<string> {
   const seen = new Set<string>();
