@@ -1,6 +1,7 @@
 // Owns the agent's Prometheus metrics (prom-client, names palisade_agent_*); datapath counters are
 // read at scrape time.
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectProcessMetrics } from "../lib/default-metrics.ts";
 import type { MapSizes } from "../wire/entries.ts";
 import type { CounterSample, DropRecord } from "./datapath/datapath.ts";
 import type { ReconcileStats } from "./reconcile/loop.ts";
@@ -25,7 +26,7 @@ export interface AgentMetrics {
 
 export function createAgentMetrics(src: AgentMetricsSources, { defaults = true } = {}): AgentMetrics {
   const registry = new Registry();
-  if (defaults) collectDefaultMetrics({ register: registry, prefix: "palisade_agent_" });
+  if (defaults) collectProcessMetrics(registry, "palisade_agent_");
   const registers = [registry];
   new Gauge({
     name: "palisade_agent_applied_revision",

@@ -1,5 +1,6 @@
 // Owns the control plane's Prometheus metrics (prom-client, names palisade_*).
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectProcessMetrics } from "../lib/default-metrics.ts";
 
 export interface ApiMetrics {
   registry: Registry;
@@ -15,7 +16,7 @@ export function createMetrics(
   currentRevision: () => number,
 ): ApiMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "palisade_" });
+  collectProcessMetrics(registry, "palisade_");
   return {
     registry,
     requests: new Counter({
