@@ -29,7 +29,7 @@ export interface ConsoleOptions {
 }
 
 /** The API paths (under /v1) the console's client script may read through /ui/api with its session. */
-const RELAYED = new Set(["/flows"]);
+const RELAYED = ["/flows"] as const;
 
 const STATIC: Record<string, { body: string; type: string }> = {
   "console.js": { body: readStatic("console.js"), type: "text/javascript; charset=utf-8" },
@@ -117,30 +117,26 @@ export function consoleRoutes(deps: Deps, opts: ConsoleOptions) {
   app.use("*", requireSession(sessions, verify, signedOut));
 
   // Read-only relay: the request goes through the whole API app with the session's token as its
-  // bearer token, so the API's auth, scopes and answers are exactly those of a direct call.
-  app.get("/api/:path{.+}", async (c) => {
-    const path = `/${c.req.param("path")}`;
-    if (!RELAYED.has(path)) {
-      c.status(404);
-      return c.json(errorBody("route.not_found", `the console relays no ${path}`));
-    }
-    const url = new URL(c.req.url);
-    const upstream = await opts.relay(
-      new Request(new URL(`/v1${path}${url.search}`, url), {
-        headers: {
-          authorization: `Bearer ${c.get("session").token}`,
-          accept: c.req.header("accept") ?? "*/*",
-        },
-        signal: c.req.raw.signal,
-      }),
-    );
-    const headers = new Headers({ "Cache-Control": "no-store" });
-    for (const h of ["content-type", "www-authenticate"]) {
-      const v = upstream.headers.get(h);
-      if (v) headers.set(h, v);
-    }
-    return new Response(upstream.body, { status: upstream.status, headers });
-  });
+  // bearer token, so the API's auth, scopes and answers are exactly those of a direct call. Only the
+  // paths listed here are relayed (today the flow API, which the live pages read).
+  for (const path of RELAYED) {
+    app.get(`/api${path}`, async (c) => {
+      const url = new URL(c.req.url);
+      const upstream = await opts.relay(
+        new Request(new URL(`/v1${path}${url.search}`, url), {
+          headers: {
+            authorization: `Bearer ${c.get("session").token}`,
+            accept: c.req.header("accept") ?? "*/*",
+          },
+          signal: c.req.raw.signal,
+        }),
+      );
+      const headers = new Headers({ "Cache-Control": "no-store" });
+      const type = upstream.headers.get("content-type");
+      if (type) headers.set("Content-Type", type);
+      return new Response(upstream.body, { status: upstream.status, headers });
+    });
+  }
 
   app.route("/", pageRoutes(deps));
 
