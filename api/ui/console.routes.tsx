@@ -57,7 +57,9 @@ export function consoleRoutes(deps: Deps, opts: ConsoleOptions) {
     await next();
     c.res.headers.set("Content-Security-Policy", CSP);
     c.res.headers.set("X-Content-Type-Options", "nosniff");
-    c.res.headers.set("Referrer-Policy", "no-referrer");
+    // Not no-referrer: under it, Chromium sends `Origin: null` on form posts, and the Origin check
+    // (guard.ts) would refuse the console's own forms. same-origin still sends nothing elsewhere.
+    c.res.headers.set("Referrer-Policy", "same-origin");
     c.res.headers.set("X-Frame-Options", "DENY");
     if (!c.res.headers.has("Cache-Control")) c.res.headers.set("Cache-Control", "no-store");
   });
