@@ -91,7 +91,6 @@ export const MatrixPage: FC<{
                       data-source={cell.source}
                       data-destination={cell.destination}
                       data-verdict={cell.verdict}
-                      tabindex={0}
                     >
                       <span aria-hidden="true">{MARK[cell.verdict]}</span>
                       <span class="sr-only">{`${cell.source} to ${cell.destination}: ${cell.verdict}. ${cell.explanation}`}</span>
