@@ -30,6 +30,11 @@ export class FlowStandIn {
   /** The Authorization header of each request it answered. */
   readonly authorizations: (string | undefined)[] = [];
 
+  /** How many follow streams are open now. */
+  followers(): number {
+    return this.events.listenerCount("flow");
+  }
+
   emit(flow: Flow): void {
     this.flows.push(flow);
     this.events.emit("flow", flow);
