@@ -72,7 +72,7 @@ describe("web console: overview", () => {
     assert.match(
       html,
       new RegExp(
-        `<td>node-a</td><td>${delta.toRevision}</td><td><code>ERR_MAP_FULL</code> map &lt;full&gt;</td>`,
+        `<td>node-a</td><td>${delta.toRevision}</td><td class="wrap"><code>ERR_MAP_FULL</code> map &lt;full&gt;</td>`,
       ),
     );
     agent.close();

@@ -67,9 +67,9 @@ export const NamespacePage: FC<{
   policies: NetworkPolicy[];
 }> = ({ frame, name, labels, endpoints, policies }) => (
   <Layout title={`Namespace ${name}`} {...frame}>
-    <p>
+    <div class="inline">
       Labels: <Labels labels={labels} />
-    </p>
+    </div>
     <p>
       <a href={`/ui/matrix?namespace=${encodeURIComponent(name)}`}>Reachability matrix of this namespace</a>
       {" · "}

@@ -77,7 +77,7 @@ export const OverviewPage: FC<{ frame: Omit<Frame, "title">; data: OverviewData 
                 <td>{orNone(n.appliedRevision)}</td>
                 <td class={n.lag ? "warn" : undefined}>{orNone(n.lag)}</td>
                 <td>{n.endpoints}</td>
-                <td>{orNone(n.lastError)}</td>
+                <td class="wrap">{orNone(n.lastError)}</td>
                 <td>{orNone(n.agentVersion)}</td>
                 <td>{orNone(n.lastSeenAt)}</td>
               </tr>
@@ -106,7 +106,7 @@ export const OverviewPage: FC<{ frame: Omit<Frame, "title">; data: OverviewData 
                 <td>{n.at}</td>
                 <td>{n.node}</td>
                 <td>{n.revision}</td>
-                <td>
+                <td class="wrap">
                   <code>{n.code}</code> {n.message}
                 </td>
               </tr>

@@ -70,7 +70,7 @@ export const PolicyPage: FC<{
             {rules.map((r) => (
               <tr>
                 <th scope="row">{`${r.direction} ${r.index}`}</th>
-                <td>
+                <td class="wrap">
                   {r.peers.length === 0 ? (
                     "every peer"
                   ) : (
@@ -81,7 +81,7 @@ export const PolicyPage: FC<{
                     </ul>
                   )}
                 </td>
-                <td>
+                <td class="wrap">
                   {r.peers.length === 0
                     ? "all"
                     : r.peers
