@@ -84,9 +84,13 @@ export function consoleRoutes(deps: Deps, opts: ConsoleOptions) {
     const token = typeof form.token === "string" ? form.token.trim() : "";
     const scope = token ? verify(token) : null;
     if (!scope) {
+      deps.log({ level: "warn", msg: "console sign-in refused: unknown, malformed or revoked token" });
       c.status(401);
       return c.html(<SignInPage next={next} error="That token is unknown, malformed or revoked." />);
     }
+    // A sign-in replaces the browser's previous session (if any) rather than leaving it live.
+    const previous = getCookie(c, COOKIE);
+    if (previous) sessions.delete(previous);
     const session = sessions.create(token, scope);
     setSessionCookie(c, session, sessions.maxAgeMs);
     deps.log({ level: "info", msg: "console sign-in", scope });

@@ -74,8 +74,11 @@ describe("web console: sessions", () => {
     assert.equal(overview.status, 200);
     assert.ok(!overview.html.includes(ADMIN_TOKEN), "the token never reaches the page");
     assert.match(overview.res.headers.get("content-security-policy") ?? "", /script-src 'self'/);
-    // A second sign-in is a second session, with another id.
-    assert.notEqual((await signIn(t, ADMIN_TOKEN)).cookie, cookie);
+    // Signing in again from the same browser replaces its session: a new id, the old one dead.
+    const again = await signIn(t, ADMIN_TOKEN, { origin: ORIGIN, cookie });
+    assert.notEqual(again.cookie, cookie);
+    assert.equal((await page(t, "/ui", again.cookie)).status, 200);
+    assert.equal((await page(t, "/ui", cookie)).status, 303);
   });
 
   it("refuses unknown tokens and node credentials, and keeps bearer auth on the API as it was", async () => {
