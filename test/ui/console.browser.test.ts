@@ -212,10 +212,15 @@ describe("web console in chromium", { skip, timeout: 600_000 }, () => {
     }
   });
 
-  it("adds flows to the live view as they arrive, without reloading", async () => {
+  it("adds flows to the live view as they arrive, without reloading, and names nodes not answering", async () => {
+    flows.missing = [{ node: "node-b", reason: "timeout" }];
     await go("/ui/flows?verdict=dropped");
     await page.waitForFunction(
       () => document.getElementById("flow-status")?.textContent?.startsWith("Live"),
+      WAIT,
+    );
+    await page.waitForFunction(
+      () => document.getElementById("flow-missing")?.textContent === "Not answering: node-b (timeout).",
       WAIT,
     );
     const marker = await page.evaluate(() => {

@@ -29,6 +29,8 @@ export class FlowStandIn {
   private readonly events = new EventEmitter();
   /** The Authorization header of each request it answered. */
   readonly authorizations: (string | undefined)[] = [];
+  /** What the JSON answer's `nodes.missing` says. */
+  missing: { node: string; reason: "timeout" | "disconnected" | "error" }[] = [];
 
   /** How many follow streams are open now. */
   followers(): number {
@@ -53,7 +55,7 @@ export class FlowStandIn {
         const limit = Number(q.limit ?? 100);
         return c.json({
           flows: this.flows.filter(matches).slice(-limit),
-          nodes: { answered: ["node-a"], missing: [] },
+          nodes: { answered: ["node-a"], missing: this.missing },
         });
       }
       return streamSSE(c, async (stream) => {

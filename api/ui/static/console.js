@@ -56,6 +56,21 @@
     }
   }
 
+  /** Nodes the flow API could not ask (the JSON answer names them; the stream does not). */
+  async function missingNodes(url) {
+    const u = new URL(url, location.href);
+    u.searchParams.delete("follow");
+    u.searchParams.set("limit", "1");
+    try {
+      const res = await fetch(u, { headers: { accept: "application/json" }, credentials: "same-origin" });
+      if (!res.ok) return [];
+      const body = await res.json();
+      return Array.isArray(body?.nodes?.missing) ? body.nodes.missing : [];
+    } catch {
+      return [];
+    }
+  }
+
   function startFlows(table) {
     const url = table.dataset.flowStream;
     const body = table.tBodies[0];
@@ -65,7 +80,13 @@
     };
     let received = 0;
     const source = new EventSource(url);
-    source.addEventListener("open", () => say("Live: waiting for flows…"));
+    const missing = document.getElementById("flow-missing");
+    source.addEventListener("open", async () => {
+      say("Live: waiting for flows…");
+      const nodes = await missingNodes(url);
+      if (missing && nodes.length > 0)
+        missing.textContent = `Not answering: ${nodes.map((n) => `${n.node} (${n.reason})`).join(", ")}.`;
+    });
     source.addEventListener("flow", (ev) => {
       let flow;
       try {

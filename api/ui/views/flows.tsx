@@ -79,6 +79,7 @@ export const FlowsPage: FC<{ frame: Omit<Frame, "title">; filters: FlowFilters }
     <p id="flow-status" class="status" role="status" aria-live="polite">
       Connecting to the flow stream…
     </p>
+    <p id="flow-missing" class="warn" role="status" aria-live="polite" />
     <Scroll label="Flows, newest first">
       <table id="flows" data-flow-stream={flowQuery(f)}>
         <thead>
