@@ -11,6 +11,7 @@ import { Store, type StoreOptions } from "./store/store.ts";
 import type { NodeEventLimits } from "./sync/event-limiter.ts";
 import { SyncHub } from "./sync/hub.ts";
 import { createSyncMetrics } from "./sync/metrics.ts";
+import { RecentNacks } from "./ui/recent-nacks.ts";
 import { type WebhookOptions, Webhooks } from "./webhooks/service.ts";
 
 export interface Deps {
@@ -21,6 +22,8 @@ export interface Deps {
   hub: SyncHub;
   webhooks: Webhooks;
   metrics: ApiMetrics;
+  /** The last nacks agents sent (for the console's overview). */
+  recentNacks: RecentNacks;
   adminToken: string;
   log: Log;
 }
@@ -39,6 +42,7 @@ export function createDeps(database: OpenedDatabase, opts: DepsOptions): Deps {
   let hub: SyncHub | undefined;
   let metrics: ApiMetrics | undefined;
   let webhooks: Webhooks | undefined;
+  const recentNacks = new RecentNacks();
   const store = new Store(database, {
     ...opts.store,
     // Webhook events of a write commit (or roll back) with the write itself.
@@ -73,7 +77,10 @@ export function createDeps(database: OpenedDatabase, opts: DepsOptions): Deps {
     log: opts.log,
     heartbeatSeconds: opts.heartbeatSeconds,
     nodeEvents: opts.nodeEvents,
-    onEvent: (event) => webhooks?.emit(event),
+    onEvent: (event) => {
+      recentNacks.observe(event);
+      webhooks?.emit(event);
+    },
   });
   return {
     store,
@@ -83,6 +90,7 @@ export function createDeps(database: OpenedDatabase, opts: DepsOptions): Deps {
     hub,
     webhooks,
     metrics,
+    recentNacks,
     adminToken: opts.adminToken,
     log: opts.log,
   };

@@ -40,13 +40,27 @@ function op(summary: string, body?: object, extra: Record<string, unknown> = {})
   };
 }
 
+/** A web console page (HTML, api/ui/): its session cookie, not a bearer token, authorizes it. */
+function page(summary: string, method: "get" | "post" = "get") {
+  const signedOut = method === "get" ? "to the sign-in page when signed out" : "to the next page";
+  return {
+    summary,
+    tags: ["console"],
+    security: [{ consoleSession: [] }],
+    responses: { "200": { description: "HTML page" }, "303": { description: signedOut } },
+  };
+}
+
 export function openApiDocument(): object {
   const policyBody = { ...json(ref("NetworkPolicy")), "application/yaml": { schema: ref("NetworkPolicy") } };
   return {
     openapi: "3.1.0",
     info: { title: "Palisade control plane", version: "0.1.0" },
     components: {
-      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer" },
+        consoleSession: { type: "apiKey", in: "cookie", name: "palisade_console" },
+      },
       schemas: {
         ...jsonSchemas,
         EvaluateRequest: z.toJSONSchema(evaluateRequestSchema, { io: "input" }),
@@ -232,6 +246,28 @@ export function openApiDocument(): object {
       },
       "/metrics": { get: op("Prometheus metrics") },
       "/openapi.json": { get: op("This document") },
+      "/ui": { get: page("Console: overview (nodes, revision, recent nacks)") },
+      "/ui/sign-in": {
+        get: { ...page("Console: the sign-in form"), security: [] },
+        post: { ...page("Console: sign in with an API token (form: token, next)", "post"), security: [] },
+      },
+      "/ui/sign-out": { post: page("Console: sign out (form: csrf); ends the session server-side", "post") },
+      "/ui/static/{file}": { get: { ...page("Console: its script and stylesheet"), security: [] } },
+      "/ui/namespaces": { get: page("Console: namespaces") },
+      "/ui/namespaces/{ns}": {
+        get: page("Console: a namespace's endpoints and the policies selecting each"),
+      },
+      "/ui/namespaces/{ns}/policies/{name}": {
+        get: page("Console: a policy's YAML, selection, peers, counts"),
+      },
+      "/ui/flows": { get: page("Console: live flows (the flow API's filters)") },
+      "/ui/matrix": { get: page("Console: reachability matrix (namespace..., protocol, port)") },
+      "/ui/api/flows": {
+        get: {
+          ...page("Console: GET /v1/flows relayed with the session's token (for the console's own script)"),
+          responses: { "200": { description: "as GET /v1/flows" }, ...errors },
+        },
+      },
     },
   };
 }

@@ -19,6 +19,7 @@ import { networkPolicyRoutes } from "./networkpolicies/networkpolicies.routes.ts
 import { nodeRoutes, syncWaitRoutes } from "./nodes/nodes.routes.ts";
 import { openApiDocument } from "./openapi.ts";
 import { streamRoutes } from "./sync/stream.routes.ts";
+import { consoleRoutes } from "./ui/console.routes.tsx";
 import { admissionRoutes } from "./webhooks/admission/admission.routes.ts";
 import { hookRoutes } from "./webhooks/inbound/hooks.routes.ts";
 import { receiverRoutes } from "./webhooks/inbound/receivers.routes.ts";
@@ -51,7 +52,8 @@ export function createApp(deps: Deps) {
       tokens: deps.tokens,
       nodeCredentials: deps.enrollment,
       // Inbound hooks authenticate by their signature, not a bearer token.
-      openPaths: ["/healthz", "/readyz", "/v1/enroll", `${HOOKS_PREFIX}*`],
+      // The console (/ui) authenticates by its own session cookie (api/ui/guard.ts).
+      openPaths: ["/healthz", "/readyz", "/v1/enroll", `${HOOKS_PREFIX}*`, "/ui", "/ui/*"],
       readPosts: ["/v1/evaluate", "/v1/admission/validate"],
     }),
   );
@@ -90,6 +92,8 @@ export function createApp(deps: Deps) {
   app.route("/v1/webhook-receivers", receiverRoutes(deps.webhooks));
   app.route("/v1/hooks", hookRoutes(deps.webhooks, deps.store));
   app.route("/v1/admission", admissionRoutes());
+  // The console's relay answers through this same app, so its API reads pass bearer auth as usual.
+  app.route("/ui", consoleRoutes(deps, { relay: (request) => app.fetch(request) }));
 
   app.notFound((c) =>
     errorResponse(c, new ApiError("route.not_found", `no route for ${c.req.method} ${c.req.path}`)),

@@ -43,6 +43,14 @@ export function nodeCredential(
   };
 }
 
+/** The scope of an API token (the admin token or a stored one), or null; node credentials are not tokens. */
+export function tokenScope(
+  presented: string,
+  opts: { adminToken: string; tokens: Pick<TokenRepository, "verify"> },
+): Scope | null {
+  return secretsEqual(presented, opts.adminToken) ? "admin" : opts.tokens.verify(presented);
+}
+
 /** Requires a valid bearer token; `read` tokens may only use GET and HEAD (and the `readPosts`). */
 export function bearerAuth(opts: AuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
   const paths = opts.openPaths ?? ["/healthz", "/readyz", "/v1/enroll"];
@@ -65,9 +73,7 @@ export function bearerAuth(opts: AuthOptions): MiddlewareHandler<{ Variables: Au
       c.set("node", node);
       return next();
     }
-    const scope: Scope | null = secretsEqual(presented, opts.adminToken)
-      ? "admin"
-      : opts.tokens.verify(presented);
+    const scope = tokenScope(presented, opts);
     if (!scope) throw new ApiError("auth.invalid_token", "the bearer token is unknown, malformed or revoked");
     const readOnly = c.req.method === "GET" || c.req.method === "HEAD" || readPosts.has(c.req.path);
     if (scope === "read" && !readOnly) {

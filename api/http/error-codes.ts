@@ -23,6 +23,14 @@ export const ERROR_CODES = {
   "auth.invalid_token": { status: 401, meaning: "the bearer token is unknown, malformed or revoked" },
   "auth.invalid_credential": { status: 401, meaning: "the agent stream needs a valid node credential" },
   "auth.forbidden": { status: 403, meaning: "the token's scope does not allow this" },
+  "console.signed_out": {
+    status: 401,
+    meaning: "the web console's session is missing, expired or signed out",
+  },
+  "console.cross_origin": {
+    status: 403,
+    meaning: "a console form post without this server's Origin or the session's CSRF token",
+  },
   "token.invalid": { status: 422, meaning: "invalid token request body" },
   "token.not_found": { status: 404, meaning: "no live token with this id" },
   // Objects
