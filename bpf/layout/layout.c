@@ -50,7 +50,9 @@ int main(void)
 	S(pal_ct_key); F(pal_ct_key, endpoint_id); F(pal_ct_key, family); F(pal_ct_key, protocol); F(pal_ct_key, local_addr);
 	F(pal_ct_key, remote_addr); F(pal_ct_key, local_port); F(pal_ct_key, remote_port); struct_end();
 	S(pal_ct_value); F(pal_ct_value, expires_ns); F(pal_ct_value, policy_id); F(pal_ct_value, rule_index);
-	F(pal_ct_value, state); F(pal_ct_value, origin); F(pal_ct_value, peer_identity); F(pal_ct_value, flags); struct_end();
+	F(pal_ct_value, state); F(pal_ct_value, origin); F(pal_ct_value, peer_identity); F(pal_ct_value, flags);
+	F(pal_ct_value, generation); struct_end();
+	S(pal_generation); F(pal_generation, generation); struct_end();
 	S(pal_counter); F(pal_counter, packets); F(pal_counter, bytes); struct_end();
 	S(pal_drop_event); F(pal_drop_event, timestamp_ns); F(pal_drop_event, endpoint_id); F(pal_drop_event, ifindex);
 	F(pal_drop_event, reason); F(pal_drop_event, peer_identity); F(pal_drop_event, policy_id);

@@ -1,6 +1,7 @@
 // Owns applying and reading back the control plane's entries (wire/entries.ts shapes) in the
 // kernel maps, with batch operations. Read-back makes level-triggered reconciliation possible.
 import type { IpcacheEntry, PolicyEntry } from "../../wire/entries.ts";
+import { GENERATION_LAYOUT } from "./codecs/conntrack.ts";
 import {
   decodeEndpoint,
   decodeEndpointKey,
@@ -18,6 +19,7 @@ import {
   writeIpcacheKey,
   writeIpcacheValue,
 } from "./codecs/ipcache.ts";
+import { readU32, writeU32 } from "./codecs/layout.ts";
 import {
   decodePolicyKey,
   decodePolicyValue,
@@ -59,6 +61,40 @@ interface Packer<U, R> {
 }
 
 async function applyToMap<U, R>(
+  c: Collection,
+  name: string,
+  p: Packer<U, R>,
+  upsert: readonly U[],
+  remove: readonly R[],
+): Promise<ApplyResult> {
+  try {
+    return await writeToMap(c, name, p, upsert, remove);
+  } finally {
+    // After the writes (even partial ones: a full map stops a batch midway), so that a packet
+    // which sees the new generation also sees the new entries.
+    if (upsert.length > 0 || remove.length > 0) bumpPolicyGeneration(c);
+  }
+}
+
+/**
+ * Adds one to the policy generation: every tracked flow is judged again by policy on its next
+ * packet (bpf/include/conntrack.h), so a change revokes what it no longer allows. Called by every
+ * write to the endpoint, ipcache and policy maps; single writer (the agent), so read-modify-write.
+ */
+export function bumpPolicyGeneration(c: Collection): number {
+  const next = (readPolicyGeneration(c) + 1) >>> 0;
+  const value = Buffer.alloc(GENERATION_LAYOUT.size);
+  writeU32(value, 0, next);
+  c.map(MAPS.generation).update(Buffer.alloc(4), value);
+  return next;
+}
+
+export function readPolicyGeneration(c: Collection): number {
+  const v = c.map(MAPS.generation).lookup(Buffer.alloc(4));
+  return v ? readU32(v, 0) : 0;
+}
+
+async function writeToMap<U, R>(
   c: Collection,
   name: string,
   p: Packer<U, R>,

@@ -5,7 +5,14 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { IDENTITY_ANY, IDENTITY_HOST, IDENTITY_WORLD } from "../../wire/entries.ts";
-import { CT_FLAG, CT_KEY_LAYOUT, CT_STATE, CT_TIMEOUT, CT_VALUE_LAYOUT } from "./codecs/conntrack.ts";
+import {
+  CT_FLAG,
+  CT_KEY_LAYOUT,
+  CT_STATE,
+  CT_TIMEOUT,
+  CT_VALUE_LAYOUT,
+  GENERATION_LAYOUT,
+} from "./codecs/conntrack.ts";
 import { COUNTER_LAYOUT, COUNTER_SLOTS } from "./codecs/counters.ts";
 import { ENDPOINT_LAYOUT, EP_EGRESS_ISOLATED, EP_INGRESS_ISOLATED } from "./codecs/endpoints.ts";
 import { CONFIG_LAYOUT, DROP_EVENT_LAYOUT, EVENT_BUCKET_LAYOUT } from "./codecs/events.ts";
@@ -41,6 +48,7 @@ const layouts: StructLayout[] = [
   POLICY_VALUE_LAYOUT,
   CT_KEY_LAYOUT,
   CT_VALUE_LAYOUT,
+  GENERATION_LAYOUT,
   COUNTER_LAYOUT,
   DROP_EVENT_LAYOUT,
   CONFIG_LAYOUT,

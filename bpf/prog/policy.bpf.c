@@ -6,8 +6,12 @@
  * Verdict algorithm (bpf/lib/model/memory-datapath.ts is the same algorithm in TypeScript):
  *   1. endpoint by skb->ifindex; none -> drop UNKNOWN_ENDPOINT (never fail open)
  *   2. parse; malformed -> drop with its reason; ARP, neighbour discovery -> pass deliberately
- *   3. conntrack hit (unexpired) for this endpoint -> pass CONNTRACK
- *   4. policy decision (pal_decide); a pass creates a conntrack entry for this endpoint
+ *   3. conntrack hit (unexpired) for this endpoint, not starting a new connection -> pass
+ *      CONNTRACK; if the policy generation changed since the flow was judged, it is judged again
+ *      first (pal_ct_revalidate): still allowed -> pass with the new attribution, denied -> the
+ *      entry is deleted and the packet dropped
+ *   4. policy decision (pal_decide); a pass creates (or replaces) the conntrack entry for this
+ *      endpoint, a drop deletes one that was there
  * Every verdict is counted; every drop is evented (rate-limited). The verdict trace is left in
  * skb->cb[0..4] (reason, remote identity, policy id, rule index, endpoint id) for tests that
  * read it back through BPF_PROG_TEST_RUN's ctx_out; cb is tc scratch space. */
@@ -110,7 +114,8 @@ static __always_inline void pal_decide(const struct pal_endpoint *ep, const stru
 }
 
 static __always_inline void pal_ct_create(const struct pal_ct_key *k, const struct pal_packet *p,
-					  __u8 dir, const struct pal_verdict *v, __u64 now)
+					  __u8 dir, const struct pal_verdict *v, __u64 now,
+					  __u32 generation)
 {
 	struct pal_ct_value cv = {
 		.policy_id = v->policy_id,
@@ -118,9 +123,29 @@ static __always_inline void pal_ct_create(const struct pal_ct_key *k, const stru
 		.state = pal_ct_initial_state(p),
 		.origin = dir,
 		.peer_identity = v->identity,
+		.generation = generation,
 	};
 	cv.expires_ns = now + pal_ct_timeout_ns(&cv, p->protocol);
-	bpf_map_update_elem(&pal_conntrack_v1, k, &cv, BPF_ANY);
+	bpf_map_update_elem(&pal_conntrack_v2, k, &cv, BPF_ANY);
+}
+
+/* Judges a tracked flow again after a policy change, in its original direction whatever the
+ * direction of packet p. Returns 1 (entry refreshed: new attribution and generation) when still
+ * allowed; 0 when denied, with v holding the denial's attribution. */
+static __always_inline int pal_ct_revalidate(const struct pal_endpoint *ep,
+					     const struct pal_ct_key *k, struct pal_ct_value *cv,
+					     __u32 generation, struct pal_verdict *v)
+{
+	struct pal_packet o = {};
+	pal_ct_origin_packet(k, cv->origin, &o);
+	pal_decide(ep, &o, cv->origin, v);
+	if (v->reason < 0)
+		return 0;
+	cv->policy_id = v->policy_id;
+	cv->rule_index = v->rule_index;
+	cv->peer_identity = v->identity;
+	cv->generation = generation;
+	return 1;
 }
 
 static __always_inline void pal_emit_drop(struct __sk_buff *skb, const struct pal_endpoint *ep,
@@ -206,8 +231,13 @@ static __always_inline int pal_handle(struct __sk_buff *skb, __u8 dir)
 	}
 	struct pal_ct_key ck = {};
 	pal_ct_key_of(&ck, ep, &p, dir);
-	struct pal_ct_value *cv = bpf_map_lookup_elem(&pal_conntrack_v1, &ck);
-	if (cv && now < cv->expires_ns) {
+	__u32 generation = pal_policy_generation();
+	struct pal_ct_value *cv = bpf_map_lookup_elem(&pal_conntrack_v2, &ck);
+	if (cv && now < cv->expires_ns && !pal_ct_starts_connection(cv, &p, cv->origin == dir)) {
+		if (cv->generation != generation && !pal_ct_revalidate(ep, &ck, cv, generation, &v)) {
+			bpf_map_delete_elem(&pal_conntrack_v2, &ck);
+			return pal_finish(skb, ep, &p, dir, &v, now);
+		}
 		pal_ct_advance(cv, &p, cv->origin == dir);
 		cv->expires_ns = now + pal_ct_timeout_ns(cv, p.protocol);
 		v.reason = PAL_PASS_CONNTRACK;
@@ -218,7 +248,9 @@ static __always_inline int pal_handle(struct __sk_buff *skb, __u8 dir)
 	}
 	pal_decide(ep, &p, dir, &v);
 	if (v.reason > 0)
-		pal_ct_create(&ck, &p, dir, &v, now);
+		pal_ct_create(&ck, &p, dir, &v, now, generation);
+	else if (cv)
+		bpf_map_delete_elem(&pal_conntrack_v2, &ck);
 	return pal_finish(skb, ep, &p, dir, &v, now);
 }
 

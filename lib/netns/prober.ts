@@ -10,10 +10,18 @@ export interface ProbeResult {
   why: string;
 }
 
+/** What a stream (Prober.stream) has done so far. */
+export interface StreamStats extends ProbeResult {
+  sent: number;
+  echoed: number;
+  /** When each echo came back (ms since the epoch, this host's clock). */
+  echoTimes: number[];
+}
+
 export class Prober {
   static script = fileURLToPath(new URL("./prober.mjs", import.meta.url));
   #next = 0;
-  #waiting = new Map<number, (r: ProbeResult) => void>();
+  #waiting = new Map<number, (r: StreamStats) => void>();
 
   constructor(readonly child: ChildProcess) {
     let buffer = "";
@@ -22,15 +30,21 @@ export class Prober {
       for (let i = buffer.indexOf("\n"); i >= 0; i = buffer.indexOf("\n")) {
         const line = buffer.slice(0, i);
         buffer = buffer.slice(i + 1);
-        const msg = JSON.parse(line) as { id?: number; ok?: boolean; why?: string };
+        const msg = JSON.parse(line) as Partial<StreamStats> & { id?: number };
         if (msg.id === undefined) continue;
-        this.#waiting.get(msg.id)?.({ ok: msg.ok === true, why: msg.why ?? "" });
+        this.#waiting.get(msg.id)?.({
+          ok: msg.ok === true,
+          why: msg.why ?? "",
+          sent: msg.sent ?? 0,
+          echoed: msg.echoed ?? 0,
+          echoTimes: msg.echoTimes ?? [],
+        });
         this.#waiting.delete(msg.id);
       }
     });
   }
 
-  #send(request: Record<string, unknown>): Promise<ProbeResult> {
+  #send(request: Record<string, unknown>): Promise<StreamStats> {
     const id = ++this.#next;
     return new Promise((resolve) => {
       this.#waiting.set(id, resolve);
@@ -53,6 +67,25 @@ export class Prober {
     return this.#send({ op: "ping", key, timeoutMs });
   }
 
+  /**
+   * Starts sending a numbered line every `everyMs` to ip:port on one TCP connection (or UDP socket)
+   * kept under `key`, from `localPort` if given; the servers echo them. ok once sending started.
+   */
+  stream(
+    key: string,
+    proto: Proto,
+    ip: string,
+    port: number,
+    { everyMs = 50, localPort }: { everyMs?: number; localPort?: number } = {},
+  ): Promise<ProbeResult> {
+    return this.#send({ op: "stream", key, proto, ip, port, everyMs, ...(localPort ? { localPort } : {}) });
+  }
+
+  streamStats(key: string): Promise<StreamStats> {
+    return this.#send({ op: "stream-stats", key });
+  }
+
+  /** Closes a held connection or a stream. */
   close(key: string): Promise<ProbeResult> {
     return this.#send({ op: "close", key });
   }

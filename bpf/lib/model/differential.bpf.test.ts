@@ -117,6 +117,16 @@ const stateArb = fc.record({
   ipcache: fc.array(ipcacheArb, { maxLength: 8 }),
   policies: fc.array(policyArb, { maxLength: 12 }),
   packets: fc.array(packetArb, { minLength: 1, maxLength: 25 }),
+  // Map writes between packets: each bumps the policy generation, so tracked flows are judged again.
+  changes: fc.array(
+    fc.record({
+      at: fc.nat({ max: 24 }),
+      add: fc.option(policyArb),
+      remove: fc.option(fc.nat()),
+      ipcache: fc.option(ipcacheArb, { freq: 3 }),
+    }),
+    { maxLength: 4 },
+  ),
 });
 
 type StateSample = typeof stateArb extends fc.Arbitrary<infer T> ? T : never;
@@ -140,7 +150,7 @@ describe("the model and the programs agree", { skip: kernelTestSkipReason() }, (
     await real?.close();
   });
 
-  it("random endpoints, ipcache, policies and packet sequences get identical verdicts, traces and conntrack states", async () => {
+  it("random endpoints, ipcache, policies, packet sequences and map changes between packets get identical verdicts, traces and conntrack states", async () => {
     let compared = 0;
     let refused = 0;
     const reasons = new Set<number>();
@@ -148,7 +158,15 @@ describe("the model and the programs agree", { skip: kernelTestSkipReason() }, (
       fc.asyncProperty(stateArb, async (s) => {
         await load(real, s);
         await load(model, s);
-        for (const p of withReplies(s.packets)) {
+        for (const [i, p] of withReplies(s.packets).entries()) {
+          for (const c of s.changes.filter((c) => c.at === i)) {
+            const gone = c.remove === null ? undefined : s.policies[c.remove % (s.policies.length || 1)];
+            for (const h of [real, model]) {
+              if (c.add) await h.setPolicies([c.add]);
+              if (gone) await h.deletePolicies([gone]);
+              if (c.ipcache) await h.setIpcache([c.ipcache]);
+            }
+          }
           let r: Awaited<ReturnType<VerdictHarness["run"]>>;
           try {
             r = await real.run(p.hook, p.slot, p.frame);
