@@ -114,7 +114,9 @@ function openStream(r) {
       st.error = e.code;
     });
     send = (line) => s.writable && s.write(line);
-    st.stop = () => s.destroy();
+    // A reset, not a FIN: the client keeps no TIME_WAIT, so a test can reuse its source port.
+    // (resetAndDestroy on a socket still connecting would wait for the connect: destroy it.)
+    st.stop = () => (s.connecting ? s.destroy() : s.resetAndDestroy());
     s.once("connect", () => start());
   }
   // Never connected (denied, or nothing listens): answer instead of hanging.
