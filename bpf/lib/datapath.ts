@@ -17,6 +17,7 @@ export const MAPS = {
   policy: "pal_policy_v1",
   conntrack: "pal_conntrack_v2",
   generation: "pal_generation_v1",
+  fragments: "pal_fragments_v1",
   counters: "pal_counters_v1",
   events: "pal_events_v1",
   config: "pal_config_v1",

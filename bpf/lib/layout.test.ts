@@ -16,6 +16,7 @@ import {
 import { COUNTER_LAYOUT, COUNTER_SLOTS } from "./codecs/counters.ts";
 import { ENDPOINT_LAYOUT, EP_EGRESS_ISOLATED, EP_INGRESS_ISOLATED } from "./codecs/endpoints.ts";
 import { CONFIG_LAYOUT, DROP_EVENT_LAYOUT, EVENT_BUCKET_LAYOUT } from "./codecs/events.ts";
+import { FRAG_KEY_LAYOUT, FRAG_TIMEOUT, FRAG_VALUE_LAYOUT } from "./codecs/fragments.ts";
 import { IPCACHE_KEY_LAYOUT, IPCACHE_PREFIX_BASE, IPCACHE_VALUE_LAYOUT } from "./codecs/ipcache.ts";
 import type { StructLayout } from "./codecs/layout.ts";
 import {
@@ -49,6 +50,8 @@ const layouts: StructLayout[] = [
   CT_KEY_LAYOUT,
   CT_VALUE_LAYOUT,
   GENERATION_LAYOUT,
+  FRAG_KEY_LAYOUT,
+  FRAG_VALUE_LAYOUT,
   COUNTER_LAYOUT,
   DROP_EVENT_LAYOUT,
   CONFIG_LAYOUT,
@@ -108,6 +111,7 @@ describe("the TypeScript codecs mirror the C layouts", () => {
       PAL_CT_TIMEOUT_CLOSE: CT_TIMEOUT.CLOSE,
       PAL_CT_TIMEOUT_OTHER: CT_TIMEOUT.OTHER,
       PAL_CT_TIMEOUT_ICMP: CT_TIMEOUT.ICMP,
+      PAL_FRAG_TIMEOUT: FRAG_TIMEOUT,
       SKB_SIZE,
       SKB_IFINDEX_OFFSET,
       SKB_CB_OFFSET,

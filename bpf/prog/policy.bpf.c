@@ -5,8 +5,10 @@
  *
  * Verdict algorithm (bpf/lib/model/memory-datapath.ts is the same algorithm in TypeScript):
  *   1. endpoint by skb->ifindex; none -> drop UNKNOWN_ENDPOINT (never fail open)
- *   2. parse; malformed -> drop with its reason; ARP, neighbour discovery -> pass deliberately
- *   3. conntrack hit (unexpired) for this endpoint, not starting a new connection -> pass
+ *   2. parse; malformed -> drop with its reason; ARP, neighbour discovery -> pass deliberately;
+ *      a later IPv4 fragment gets its first fragment's ports (fragments.h) or drops FRAGMENT
+ *   3. an ICMP error quoting a packet of a flow this endpoint tracks -> pass RELATED
+ *   3'. conntrack hit (unexpired) for this endpoint, not starting a new connection -> pass
  *      CONNTRACK; if the policy generation changed since the flow was judged, it is judged again
  *      first (pal_ct_revalidate): still allowed -> pass with the new attribution, denied -> the
  *      entry is deleted and the packet dropped
@@ -29,6 +31,8 @@
 #include "counters.h"
 #include "events.h"
 #include "parsing.h"
+#include "icmp_related.h"
+#include "fragments.h"
 
 struct pal_verdict {
 	int reason;
@@ -148,6 +152,32 @@ static __always_inline int pal_ct_revalidate(const struct pal_endpoint *ep,
 	return 1;
 }
 
+/* An ICMP error about a flow this endpoint tracks passes as related (icmp_related.h), after the
+ * flow is judged again if the policy generation changed. Returns 1 with v set when it passes. */
+static __always_inline int pal_related(struct __sk_buff *skb, const struct pal_endpoint *ep,
+				       const struct pal_packet *p, __u8 dir, __u32 generation,
+				       __u64 now, struct pal_verdict *v)
+{
+	struct pal_packet q = {};
+	if (!pal_icmp_is_error(p) || !pal_icmp_quoted(skb, p, &q))
+		return 0;
+	struct pal_ct_key k = {};
+	pal_ct_key_of(&k, ep, &q, dir ^ 1); /* the quoted packet crossed this endpoint the other way */
+	struct pal_ct_value *cv = bpf_map_lookup_elem(&pal_conntrack_v2, &k);
+	if (!cv || now >= cv->expires_ns)
+		return 0;
+	if (cv->generation != generation && !pal_ct_revalidate(ep, &k, cv, generation, v)) {
+		bpf_map_delete_elem(&pal_conntrack_v2, &k);
+		__builtin_memset(v, 0, sizeof(*v));
+		return 0; /* the flow is revoked: the error is plain ICMP again */
+	}
+	v->reason = PAL_PASS_RELATED;
+	v->identity = cv->peer_identity;
+	v->policy_id = cv->policy_id;
+	v->rule_index = cv->rule_index;
+	return 1;
+}
+
 static __always_inline void pal_emit_drop(struct __sk_buff *skb, const struct pal_endpoint *ep,
 					  const struct pal_packet *p, __u8 dir,
 					  const struct pal_verdict *v, __u64 now)
@@ -225,6 +255,7 @@ static __always_inline int pal_handle(struct __sk_buff *skb, __u8 dir)
 		v.reason = PAL_DROP_UNKNOWN_ENDPOINT;
 		return pal_finish(skb, ep, &p, dir, &v, now);
 	}
+	parsed = pal_fragment(&p, parsed, now);
 	if (parsed != 0) {
 		v.reason = parsed;
 		return pal_finish(skb, ep, &p, dir, &v, now);
@@ -232,6 +263,8 @@ static __always_inline int pal_handle(struct __sk_buff *skb, __u8 dir)
 	struct pal_ct_key ck = {};
 	pal_ct_key_of(&ck, ep, &p, dir);
 	__u32 generation = pal_policy_generation();
+	if (pal_related(skb, ep, &p, dir, generation, now, &v))
+		return pal_finish(skb, ep, &p, dir, &v, now);
 	struct pal_ct_value *cv = bpf_map_lookup_elem(&pal_conntrack_v2, &ck);
 	if (cv && now < cv->expires_ns && !pal_ct_starts_connection(cv, &p, cv->origin == dir)) {
 		if (cv->generation != generation && !pal_ct_revalidate(ep, &ck, cv, generation, &v)) {

@@ -69,6 +69,8 @@ const packetArb = fc
     icmpId: fc.constantFrom(1, 2),
     truncate: fc.option(fc.integer({ min: 0, max: 30 }), { freq: 6 }),
     reply: fc.boolean(),
+    /** 0: an ICMP error quoting the packet before instead (related traffic). */
+    relate: fc.integer({ min: 0, max: 4 }),
   })
   .map((p) => {
     const pool = p.v6 ? V6 : V4;
@@ -93,6 +95,7 @@ const packetArb = fc
       frame: Buffer.from(frame),
       spec,
       reply: p.reply && p.truncate === null,
+      relate: p.relate === 0 && p.truncate === null,
     };
   });
 
@@ -102,6 +105,17 @@ type GeneratedPacket = typeof packetArb extends fc.Arbitrary<infer T> ? T : neve
 function withReplies(packets: GeneratedPacket[]): { hook: Hook; slot: Slot; frame: Buffer }[] {
   return packets.map((p, i) => {
     const prev = packets[i - 1];
+    if (p.relate && prev) {
+      const v6 = prev.spec.src.includes(":");
+      const error = buildPacket({
+        src: v6 ? "fd00:1::5" : "10.9.0.1",
+        dst: prev.spec.src,
+        protocol: v6 ? 58 : 1,
+        icmpType: v6 ? [1, 2, 3][i % 3]! : [3, 11][i % 2]!,
+        quote: prev.spec,
+      });
+      return { hook: prev.hook === "from_pod" ? "to_pod" : "from_pod", slot: prev.slot, frame: error };
+    }
     if (!p.reply || !prev) return p;
     const spec = { ...reverse(prev.spec), tcpFlags: 0x12, icmpType: prev.spec.icmpType === 8 ? 0 : 129 };
     return {
@@ -192,7 +206,7 @@ describe("the model and the programs agree", { skip: kernelTestSkipReason() }, (
     );
     // The generator must reach the interesting paths, and the kernel must accept nearly every frame.
     assert.ok(refused < compared / 20, `test runs refused ${refused} of ${compared + refused} frames`);
-    for (const reason of [1, 2, 3, 4, -1, -2, -7])
+    for (const reason of [1, 2, 3, 4, 7, -1, -2, -7])
       assert.ok(reasons.has(reason), `no packet got reason ${reason}`);
   });
 });

@@ -17,6 +17,8 @@ import { DIR_EGRESS, DIR_INGRESS, directionName } from "../codecs/policy.ts";
 import { REASONS, reasonName } from "../codecs/reasons.ts";
 import type { VerdictTrace } from "../codecs/skb.ts";
 import { ctAdvance, ctInitialState, ctStartsConnection, ctTimeoutNs } from "./conntrack.ts";
+import { FragmentTable } from "./fragments.ts";
+import { icmpIsError, icmpQuoted } from "./icmp-related.ts";
 import { emptyPacket, type ParsedPacket, parseFrame } from "./parse.ts";
 import { TokenBucket } from "./token-bucket.ts";
 
@@ -56,6 +58,7 @@ export class MemoryDatapath {
   #bucket: TokenBucket;
   /** The policy generation (pal_generation_v1): bumped by every endpoint, ipcache or policy write. */
   #generation = 0;
+  readonly #fragments = new FragmentTable();
 
   constructor(events: DatapathConfig = { eventRate: 1_000_000, eventBurst: 1_000_000 }) {
     this.#bucket = new TokenBucket(events);
@@ -116,8 +119,11 @@ export class MemoryDatapath {
       endpointId: ep?.endpointId ?? 0,
     };
     if (!ep) t.reason = REASONS.DROP_UNKNOWN_ENDPOINT;
-    else if (parsed !== 0) t.reason = parsed;
-    else this.#track(ep, p, dir, t, nowNs);
+    else {
+      const rc = this.#fragments.track(p, parsed, nowNs);
+      if (rc !== 0) t.reason = rc;
+      else if (!this.#related(frame, ep, p, dir, t, nowNs)) this.#track(ep, p, dir, t, nowNs);
+    }
     return this.#finish({ ifindex, ep, p, dir, t, len: frame.length, nowNs });
   }
 
@@ -155,6 +161,35 @@ export class MemoryDatapath {
     } else if (ct) {
       this.conntrack.delete(key);
     }
+  }
+
+  /** pal_related: an ICMP error quoting a packet of a flow this endpoint tracks passes as RELATED. */
+  #related(
+    frame: Buffer,
+    ep: EndpointValue,
+    p: ParsedPacket,
+    dir: number,
+    t: VerdictTrace,
+    nowNs: bigint,
+  ): boolean {
+    const q = icmpIsError(p) ? icmpQuoted(frame, p) : undefined;
+    if (!q) return false;
+    // The quoted packet crossed this endpoint the other way.
+    const key = ctKey(ep.endpointId, q, dir ^ 1);
+    const ct = this.conntrack.get(key);
+    if (!ct || nowNs >= ct.expiresNs) return false;
+    if (ct.generation !== this.#generation && !this.#revalidate(ep, key, ct, t)) {
+      this.conntrack.delete(key);
+      Object.assign(t, { reason: 0, identity: 0, policyId: 0, ruleIndex: 0 });
+      return false;
+    }
+    Object.assign(t, {
+      reason: REASONS.PASS_RELATED,
+      identity: ct.peerIdentity,
+      policyId: ct.policyId,
+      ruleIndex: ct.ruleIndex,
+    });
+    return true;
   }
 
   /** pal_ct_revalidate: judges a tracked flow again in its original direction; false when denied. */

@@ -97,7 +97,8 @@ export async function bpfHarness(): Promise<VerdictHarness> {
         .sort();
     },
     async reset() {
-      for (const name of [MAPS.endpoints, MAPS.ipcache, MAPS.policy, MAPS.conntrack]) await clear(name);
+      for (const name of [MAPS.endpoints, MAPS.ipcache, MAPS.policy, MAPS.conntrack, MAPS.fragments])
+        await clear(name);
       for (const name of [MAPS.counters, MAPS.eventBucket]) {
         const map = c.map(name);
         const zero = Buffer.alloc(map.valueStride);
