@@ -32,7 +32,8 @@ function probeTcp(r) {
 
 function probeUdp(r) {
   const s = createSocket("udp4");
-  const payload = `ping-${r.id}`;
+  // `size`: pad the datagram (a large one leaves fragmented).
+  const payload = `ping-${r.id}`.padEnd(r.size ?? 0, "x");
   let done = false;
   const finish = (ok, why) => {
     if (done) return;
@@ -45,6 +46,28 @@ function probeUdp(r) {
   s.on("message", (m) => m.toString() === payload && finish(true));
   s.on("error", (e) => finish(false, e.code));
   s.send(payload, r.port, r.ip);
+}
+
+/** Sends `bytes` on one TCP connection and passes once the echo server sent them all back. */
+function bulk(r) {
+  const s = connect({ host: r.ip, port: r.port });
+  const greeting = "hello\n".length;
+  let received = 0;
+  let done = false;
+  const finish = (ok, why) => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    s.destroy();
+    answer(r.id, ok, why, { echoed: Math.max(0, received - greeting) });
+  };
+  const timer = setTimeout(() => finish(false, "timeout"), r.timeoutMs);
+  s.on("data", (d) => {
+    received += d.length;
+    if (received >= r.bytes + greeting) finish(true);
+  });
+  s.on("error", (e) => finish(false, e.code));
+  s.once("connect", () => s.write(Buffer.alloc(r.bytes, 0x61)));
 }
 
 function openHeld(r) {
@@ -142,6 +165,7 @@ function openStream(r) {
 createInterface({ input: process.stdin }).on("line", (text) => {
   const r = JSON.parse(text);
   if (r.op === "stream") return openStream(r);
+  if (r.op === "bulk") return bulk(r);
   if (r.op === "stream-stats") {
     const st = streams.get(r.key);
     if (!st) return answer(r.id, false, "no stream");

@@ -52,9 +52,14 @@ export class Prober {
     });
   }
 
-  /** One TCP connect (greeting received) or UDP echo round trip to ip:port. */
-  probe(proto: Proto, ip: string, port: number, timeoutMs = 1000): Promise<ProbeResult> {
-    return this.#send({ proto, ip, port, timeoutMs });
+  /** One TCP connect (greeting received) or UDP echo round trip to ip:port; UDP padded to `size` bytes. */
+  probe(proto: Proto, ip: string, port: number, timeoutMs = 1000, size?: number): Promise<ProbeResult> {
+    return this.#send({ proto, ip, port, timeoutMs, ...(size ? { size } : {}) });
+  }
+
+  /** Sends `bytes` on one TCP connection to an echo server; ok once all came back (`echoed` counts). */
+  bulk(ip: string, port: number, bytes: number, timeoutMs = 10_000): Promise<StreamStats> {
+    return this.#send({ op: "bulk", ip, port, bytes, timeoutMs });
   }
 
   /** Opens a TCP connection kept under `key` (ok once the greeting arrives). */
