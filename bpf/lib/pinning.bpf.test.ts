@@ -57,6 +57,44 @@ describe("pinning", { skip }, () => {
     }
   });
 
+  it("a later load keeps the sizes of the maps an earlier one pinned, whatever it asks for", async () => {
+    const dir = join(pins.dir, "sizes");
+    const first = await BpfDatapath.load({ pinDir: dir, sizes: small });
+    first.close();
+    const second = await BpfDatapath.load({ pinDir: dir, sizes: { ipcache: 2048, conntrack: 8192 } });
+    try {
+      assert.equal(second.collection.map(MAPS.ipcache).maxEntries, small.ipcache);
+      assert.equal(second.collection.map(MAPS.conntrack).maxEntries, small.conntrack);
+    } finally {
+      second.close();
+    }
+  });
+
+  it("a legacy attachment made by an earlier process is detached by a later one that never attached it", async () => {
+    const veth = tempVeth();
+    const dir = join(pins.dir, "legacy-detach");
+    try {
+      execFileSync(process.execPath, ["--import", "tsx", child, dir, veth.name, "legacy"], {
+        encoding: "utf8",
+      });
+      assert.ok(native().tcQuery(veth.ifindex, true, 1, 1) > 0);
+      const dp = await BpfDatapath.load({ pinDir: dir, sizes: small });
+      try {
+        assert.deepEqual(dp.pinnedInterfaces(), [veth.ifindex]);
+        dp.detach(veth.ifindex);
+        assert.deepEqual(
+          [native().tcQuery(veth.ifindex, true, 1, 1), native().tcQuery(veth.ifindex, false, 1, 1)],
+          [0, 0],
+        );
+        assert.deepEqual(dp.pinnedInterfaces(), []);
+      } finally {
+        dp.close();
+      }
+    } finally {
+      veth.remove();
+    }
+  });
+
   it("loading with a pin directory outside bpffs fails with ERR_BPF_INVALID", async () => {
     await assert.rejects(BpfDatapath.load({ pinDir: "/tmp/palisade-not-bpffs", sizes: small }), (e) =>
       isBpfError(e, "ERR_BPF_INVALID"),
@@ -90,10 +128,15 @@ describe("pinning", { skip }, () => {
             assert.deepEqual([a.fromPod.programId(), a.toPod.programId()], progs);
           } else {
             assert.ok(native().tcQuery(veth.ifindex, true, 1, 1) > 0);
-            const a = dp.attach(veth.name, { mode: "legacy" });
+            // Found again from its pinned marker, as a tcx link is, and taken over in place.
+            assert.deepEqual(dp.pinnedInterfaces(), [veth.ifindex]);
+            const a = dp.attach(veth.name);
+            assert.deepEqual([a.fromPod.kind, a.toPod.kind], ["legacy", "legacy"]);
             assert.deepEqual([a.fromPod.programId(), a.toPod.programId()], progs);
           }
           dp.detach(veth.name);
+          assert.equal(native().tcQuery(veth.ifindex, false, 1, 1), 0);
+          assert.deepEqual(dp.pinnedInterfaces(), []);
           assert.equal(native().tcQuery(veth.ifindex, true, 1, 1), 0);
           assert.equal(existsSync(join(dir, "links", `${veth.ifindex}-from_pod`)), false);
         } finally {
