@@ -266,6 +266,11 @@ static __always_inline int pal_handle(struct __sk_buff *skb, __u8 dir)
 	if (pal_related(skb, ep, &p, dir, generation, now, &v))
 		return pal_finish(skb, ep, &p, dir, &v, now);
 	struct pal_ct_value *cv = bpf_map_lookup_elem(&pal_conntrack_v2, &ck);
+#ifdef PAL_BENCH_REVALIDATE
+	/* Benchmark build only (build/policy_revalidate.bpf.o): every packet re-judges its flow. */
+	if (cv)
+		cv->generation = generation - 1;
+#endif
 	if (cv && now < cv->expires_ns && !pal_ct_starts_connection(cv, &p, cv->origin == dir)) {
 		if (cv->generation != generation && !pal_ct_revalidate(ep, &ck, cv, generation, &v)) {
 			bpf_map_delete_elem(&pal_conntrack_v2, &ck);
