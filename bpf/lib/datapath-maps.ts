@@ -8,8 +8,10 @@ import {
   ENDPOINT_KEY_SIZE,
   ENDPOINT_LAYOUT,
   type EndpointValue,
+  EP_INDEX_MAX,
   encodeEndpoint,
   encodeEndpointKey,
+  endpointPresent,
 } from "./codecs/endpoints.ts";
 import {
   decodeIpcacheKey,
@@ -154,9 +156,45 @@ export function applyPolicies(
   return applyToMap(c, MAPS.policy, policyPacker, upsert, remove);
 }
 
-/** Endpoints are keyed by ifindex: the agent resolves EndpointEntry.interface first. */
-export function applyEndpoints(c: Collection, { upsert = [], remove = [] }: Delta<EndpointBinding, number>) {
-  return applyToMap(c, MAPS.endpoints, endpointPacker, upsert, remove);
+/** An emptied array slot: an entry without EP_PRESENT. */
+const emptySlotPacker: Packer<number, number> = {
+  keySize: ENDPOINT_KEY_SIZE,
+  valueSize: ENDPOINT_LAYOUT.size,
+  key: (b, at, i) => encodeEndpointKey(i).copy(b, at),
+  value: () => {},
+  removeKey: (b, at, i) => encodeEndpointKey(i).copy(b, at),
+};
+
+/**
+ * Endpoints are keyed by ifindex: the agent resolves EndpointEntry.interface first. An index below
+ * EP_INDEX_MAX lives in the array map (removing it empties its slot), the others in the hash.
+ */
+export async function applyEndpoints(
+  c: Collection,
+  { upsert = [], remove = [] }: Delta<EndpointBinding, number>,
+): Promise<ApplyResult> {
+  const low = (i: number) => i < EP_INDEX_MAX;
+  const inArray = await applyToMap(
+    c,
+    MAPS.endpointsByIndex,
+    endpointPacker,
+    upsert.filter((b) => low(b.ifindex)),
+    [],
+  );
+  const emptied = await applyToMap(c, MAPS.endpointsByIndex, emptySlotPacker, remove.filter(low), []);
+  const inHash = await applyToMap(
+    c,
+    MAPS.endpoints,
+    endpointPacker,
+    upsert.filter((b) => !low(b.ifindex)),
+    remove.filter((i) => !low(i)),
+  );
+  return {
+    upserted: inArray.upserted + inHash.upserted,
+    removed: emptied.upserted + inHash.removed,
+    missing: inHash.missing,
+    batched: inArray.batched || emptied.batched || inHash.batched,
+  };
 }
 
 export async function readIpcache(c: Collection): Promise<IpcacheEntry[]> {
@@ -173,6 +211,7 @@ export async function readPolicies(c: Collection): Promise<PolicyEntry[]> {
 }
 
 export async function readEndpoints(c: Collection): Promise<EndpointBinding[]> {
-  const entries = await c.map(MAPS.endpoints).dump();
+  const slots = (await c.map(MAPS.endpointsByIndex).dump()).filter((e) => endpointPresent(e.value));
+  const entries = [...slots, ...(await c.map(MAPS.endpoints).dump())];
   return entries.map(({ key, value }) => ({ ifindex: decodeEndpointKey(key), entry: decodeEndpoint(value) }));
 }

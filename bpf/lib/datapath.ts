@@ -14,6 +14,7 @@ import { loadCollectionSpec, withMaxEntries } from "./spec.ts";
 /** Versioned names of the maps in bpf/include/*.h. */
 export const MAPS = {
   endpoints: "pal_endpoints_v1",
+  endpointsByIndex: "pal_endpoints_by_index_v1",
   ipcache: "pal_ipcache_v1",
   policy: "pal_policy_v1",
   conntrack: "pal_conntrack_v2",

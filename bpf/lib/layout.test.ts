@@ -14,7 +14,13 @@ import {
   GENERATION_LAYOUT,
 } from "./codecs/conntrack.ts";
 import { COUNTER_LAYOUT, COUNTER_SLOTS } from "./codecs/counters.ts";
-import { ENDPOINT_LAYOUT, EP_EGRESS_ISOLATED, EP_INGRESS_ISOLATED } from "./codecs/endpoints.ts";
+import {
+  ENDPOINT_LAYOUT,
+  EP_EGRESS_ISOLATED,
+  EP_INDEX_MAX,
+  EP_INGRESS_ISOLATED,
+  EP_PRESENT,
+} from "./codecs/endpoints.ts";
 import { CONFIG_LAYOUT, DROP_EVENT_LAYOUT, EVENT_BUCKET_LAYOUT } from "./codecs/events.ts";
 import { FRAG_KEY_LAYOUT, FRAG_TIMEOUT, FRAG_VALUE_LAYOUT } from "./codecs/fragments.ts";
 import { IPCACHE_KEY_LAYOUT, IPCACHE_PREFIX_BASE, IPCACHE_VALUE_LAYOUT } from "./codecs/ipcache.ts";
@@ -87,6 +93,8 @@ describe("the TypeScript codecs mirror the C layouts", () => {
       PAL_COUNTER_SLOTS: COUNTER_SLOTS,
       PAL_EP_INGRESS_ISOLATED: EP_INGRESS_ISOLATED,
       PAL_EP_EGRESS_ISOLATED: EP_EGRESS_ISOLATED,
+      PAL_EP_PRESENT: EP_PRESENT,
+      PAL_EP_INDEX_MAX: EP_INDEX_MAX,
       PAL_IDENTITY_ANY: IDENTITY_ANY,
       PAL_IDENTITY_HOST: IDENTITY_HOST,
       PAL_IDENTITY_WORLD: IDENTITY_WORLD,

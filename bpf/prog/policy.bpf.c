@@ -250,7 +250,7 @@ static __always_inline int pal_handle(struct __sk_buff *skb, __u8 dir)
 	__u64 now = bpf_ktime_get_coarse_ns();
 	int parsed = pal_parse(skb, &p);
 	__u32 ifindex = skb->ifindex;
-	struct pal_endpoint *ep = bpf_map_lookup_elem(&pal_endpoints_v1, &ifindex);
+	struct pal_endpoint *ep = pal_endpoint_of(ifindex);
 	if (!ep) {
 		v.reason = PAL_DROP_UNKNOWN_ENDPOINT;
 		return pal_finish(skb, ep, &p, dir, &v, now);
