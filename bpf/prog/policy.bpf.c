@@ -4,15 +4,15 @@
  * the endpoint is found by the interface index of the packet.
  *
  * Verdict algorithm (bpf/lib/model/memory-datapath.ts is the same algorithm in TypeScript):
- *   1. endpoint by skb->ifindex; none -> drop UNKNOWN_ENDPOINT (never fail open)
+ *   1. endpoint by skb->ifindex (endpoints.h); none -> drop UNKNOWN_ENDPOINT (never fail open)
  *   2. parse; malformed -> drop with its reason; ARP, neighbour discovery -> pass deliberately;
  *      a later IPv4 fragment gets its first fragment's ports (fragments.h) or drops FRAGMENT
  *   3. an ICMP error quoting a packet of a flow this endpoint tracks -> pass RELATED
- *   3'. conntrack hit (unexpired) for this endpoint, not starting a new connection -> pass
+ *   4. conntrack hit (unexpired) for this endpoint, not starting a new connection -> pass
  *      CONNTRACK; if the policy generation changed since the flow was judged, it is judged again
  *      first (pal_ct_revalidate): still allowed -> pass with the new attribution, denied -> the
- *      entry is deleted and the packet dropped
- *   4. policy decision (pal_decide); a pass creates (or replaces) the conntrack entry for this
+ *      entry is deleted and the packet dropped (docs/datapath.md)
+ *   5. policy decision (pal_decide); a pass creates (or replaces) the conntrack entry for this
  *      endpoint, a drop deletes one that was there
  * Every verdict is counted; every drop is evented (rate-limited). The verdict trace is left in
  * skb->cb[0..4] (reason, remote identity, policy id, rule index, endpoint id) for tests that
