@@ -44,6 +44,12 @@ export class Prober {
     });
   }
 
+  /** Sends a request; the answer as {ok, why} (what probes, held connections and streams answer). */
+  async #ask(request: Record<string, unknown>): Promise<ProbeResult> {
+    const { ok, why } = await this.#send(request);
+    return { ok, why };
+  }
+
   #send(request: Record<string, unknown>): Promise<StreamStats> {
     const id = ++this.#next;
     return new Promise((resolve) => {
@@ -54,7 +60,7 @@ export class Prober {
 
   /** One TCP connect (greeting received) or UDP echo round trip to ip:port; UDP padded to `size` bytes. */
   probe(proto: Proto, ip: string, port: number, timeoutMs = 1000, size?: number): Promise<ProbeResult> {
-    return this.#send({ proto, ip, port, timeoutMs, ...(size ? { size } : {}) });
+    return this.#ask({ proto, ip, port, timeoutMs, ...(size ? { size } : {}) });
   }
 
   /** Sends `bytes` on one TCP connection to an echo server; ok once all came back (`echoed` counts). */
@@ -64,12 +70,12 @@ export class Prober {
 
   /** Opens a TCP connection kept under `key` (ok once the greeting arrives). */
   open(key: string, ip: string, port: number, timeoutMs = 1000): Promise<ProbeResult> {
-    return this.#send({ op: "open", key, ip, port, timeoutMs });
+    return this.#ask({ op: "open", key, ip, port, timeoutMs });
   }
 
   /** Sends a line on the held connection and waits for its echo. */
   ping(key: string, timeoutMs = 1000): Promise<ProbeResult> {
-    return this.#send({ op: "ping", key, timeoutMs });
+    return this.#ask({ op: "ping", key, timeoutMs });
   }
 
   /**
@@ -83,7 +89,7 @@ export class Prober {
     port: number,
     { everyMs = 50, localPort }: { everyMs?: number; localPort?: number } = {},
   ): Promise<ProbeResult> {
-    return this.#send({ op: "stream", key, proto, ip, port, everyMs, ...(localPort ? { localPort } : {}) });
+    return this.#ask({ op: "stream", key, proto, ip, port, everyMs, ...(localPort ? { localPort } : {}) });
   }
 
   streamStats(key: string): Promise<StreamStats> {
@@ -92,6 +98,6 @@ export class Prober {
 
   /** Closes a held connection or a stream. */
   close(key: string): Promise<ProbeResult> {
-    return this.#send({ op: "close", key });
+    return this.#ask({ op: "close", key });
   }
 }
