@@ -189,6 +189,9 @@ export async function applyEndpoints(
     upsert.filter((b) => !low(b.ifindex)),
     remove.filter((i) => !low(i)),
   );
+  // Copies a previous layout left in the hash for low indexes (bpf/lib/migrate.ts) go with them.
+  const stale = remove.filter(low);
+  if (stale.length > 0) await c.map(MAPS.endpoints).deleteBatch(stale.map(encodeEndpointKey));
   return {
     upserted: inArray.upserted + inHash.upserted,
     removed: emptied.upserted + inHash.removed,
@@ -212,6 +215,8 @@ export async function readPolicies(c: Collection): Promise<PolicyEntry[]> {
 
 export async function readEndpoints(c: Collection): Promise<EndpointBinding[]> {
   const slots = (await c.map(MAPS.endpointsByIndex).dump()).filter((e) => endpointPresent(e.value));
-  const entries = [...slots, ...(await c.map(MAPS.endpoints).dump())];
+  // A low index in the hash is a copy a previous layout left (never read by the programs).
+  const hashed = (await c.map(MAPS.endpoints).dump()).filter((e) => decodeEndpointKey(e.key) >= EP_INDEX_MAX);
+  const entries = [...slots, ...hashed];
   return entries.map(({ key, value }) => ({ ifindex: decodeEndpointKey(key), entry: decodeEndpoint(value) }));
 }

@@ -8,6 +8,7 @@ import { type Collection, loadCollection } from "./collection.ts";
 import { isBpfError } from "./errors.ts";
 import { attachTc, Link } from "./link.ts";
 import { BpfMap } from "./map.ts";
+import { migratePinnedState } from "./migrate.ts";
 import { native, POLICY_OBJECT } from "./native.ts";
 import { loadCollectionSpec, withMaxEntries } from "./spec.ts";
 
@@ -119,6 +120,14 @@ export class BpfDatapath {
       [MAPS.events]: s.eventsBytes,
     });
     const collection = await loadCollection(spec, { pinDir: pinDir && join(pinDir, "maps") });
+    if (pinDir) {
+      try {
+        await migratePinnedState(collection, join(pinDir, "maps"));
+      } catch (e) {
+        collection.close();
+        throw e;
+      }
+    }
     let linkDir: string | undefined;
     if (pinDir) {
       linkDir = join(pinDir, "links");

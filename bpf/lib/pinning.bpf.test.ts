@@ -1,19 +1,29 @@
 // Pinned maps and links: an agent restart reuses live maps, and attachments outlive the process.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { encodeCtKey, encodeCtValue } from "./codecs/conntrack.ts";
+import { EP_PRESENT, encodeEndpoint, encodeEndpointKey } from "./codecs/endpoints.ts";
 import { loadCollection } from "./collection.ts";
+import { readConntrack } from "./conntrack-gc.ts";
 import { BpfDatapath, MAPS } from "./datapath.ts";
-import { applyIpcache, readIpcache } from "./datapath-maps.ts";
+import {
+  applyEndpoints,
+  applyIpcache,
+  readEndpoints,
+  readIpcache,
+  readPolicyGeneration,
+} from "./datapath-maps.ts";
 import { isBpfError } from "./errors.ts";
 import { kernelTestSkipReason, tcxSkipReason } from "./features.ts";
 import { Link } from "./link.ts";
-import { native, POLICY_OBJECT } from "./native.ts";
+import { native, POLICY_OBJECT, PREVIOUS_LAYOUT_OBJECT } from "./native.ts";
 import { loadCollectionSpec, withMaxEntries } from "./spec.ts";
 import { tempPinDir, tempVeth } from "./testing/kernel.ts";
+import { EP } from "./verdict-fixtures.ts";
 
 const skip = kernelTestSkipReason();
 const child = fileURLToPath(new URL("./testing/pin-child.ts", import.meta.url));
@@ -92,6 +102,52 @@ describe("pinning", { skip }, () => {
       }
     } finally {
       veth.remove();
+    }
+  });
+
+  it("endpoints and flows pinned by the previous layout are carried over at load", async () => {
+    const dir = join(pins.dir, "upgrade");
+    mkdirSync(join(dir, "maps"), { recursive: true });
+    // The previous layout: every endpoint in the hash (no PRESENT flag), 24-byte conntrack values.
+    const previous = await loadCollection(loadCollectionSpec(PREVIOUS_LAYOUT_OBJECT), {
+      pinDir: join(dir, "maps"),
+    });
+    const old = encodeEndpoint(EP.A({ ingress: true }));
+    old.writeUInt32LE(old.readUInt32LE(20) & ~EP_PRESENT, 20);
+    previous.map(MAPS.endpoints).update(encodeEndpointKey(7), old);
+    const key = encodeCtKey({
+      endpointId: 11,
+      family: 4,
+      protocol: 6,
+      localAddr: new Uint8Array(16).fill(1),
+      remoteAddr: new Uint8Array(16).fill(2),
+      localPort: 40000,
+      remotePort: 80,
+    });
+    const flow = {
+      expiresNs: 1n << 62n,
+      policyId: 42,
+      ruleIndex: 3,
+      state: 2,
+      origin: 1,
+      peerIdentity: 1002,
+      flags: 0,
+    };
+    previous.map("pal_conntrack_v1").update(key, encodeCtValue({ ...flow, generation: 0 }).subarray(0, 24));
+    previous.close();
+    const dp = await BpfDatapath.load({ pinDir: dir, sizes: small });
+    try {
+      assert.deepEqual(await readEndpoints(dp.collection), [{ ifindex: 7, entry: EP.A({ ingress: true }) }]);
+      assert.deepEqual(
+        (await readConntrack(dp.collection)).map((e) => e.value),
+        [{ ...flow, generation: 0 }],
+      );
+      assert.ok(readPolicyGeneration(dp.collection) > 0, "carried flows are judged again");
+      assert.equal(existsSync(join(dir, "maps", "pal_conntrack_v1")), false);
+      await applyEndpoints(dp.collection, { remove: [7] });
+      assert.deepEqual([...dp.collection.map(MAPS.endpoints).keys()], [], "the stale hash copy went too");
+    } finally {
+      dp.close();
     }
   });
 
