@@ -95,18 +95,30 @@ describe("revocation of open connections on real traffic", { skip: e2eSkipReason
         const before = await b.prober.streamStats(key);
         assert.ok(before.echoed >= 5, `echoes before any change: ${before.echoed}`);
 
-        // Still allowed: every line keeps coming back, with no gap a lost packet would leave.
+        // Still allowed: the datapath drops none of its packets, and lines keep coming back.
+        const agent = cluster.agents.get("node-a")!;
+        const before0 = agent.lines.length;
         const t0 = Date.now();
         await cluster.applyPolicy("x", unrelated);
         await sleep(700);
         const t1 = Date.now();
         const still = await b.prober.streamStats(key);
+        const ours = (l: Record<string, unknown>) => l.msg === "drop" && l.src === b.ip && l.dst === a.ip;
+        assert.deepEqual(
+          agent.lines.slice(before0).filter(ours),
+          [],
+          "drops of the flow across the unrelated change",
+        );
+        // (loose: a loaded machine delays timers; a lost TCP segment would show as a retransmission gap)
         const gap = longestGap(still.echoTimes, t0, t1);
-        assert.ok(gap < 200, `longest time without an echo across the unrelated change: ${gap} ms`);
-        assert.ok(still.sent - still.echoed <= 2, `sent ${still.sent}, echoed ${still.echoed}`);
+        assert.ok(gap < 1000, `longest time without an echo across the unrelated change: ${gap} ms`);
+        assert.ok(
+          still.echoed > before.echoed + 5,
+          `echoes kept coming: ${before.echoed} -> ${still.echoed}`,
+        );
 
         // Denied: nothing comes back later than 1 s after the node applied the revision.
-        const seen = cluster.agents.get("node-a")!.lines.length;
+        const seen = agent.lines.length;
         await cluster.applyPolicy("x", aAdmits("c", proto));
         const applied = Date.now();
         await sleep(1500);
@@ -117,7 +129,6 @@ describe("revocation of open connections on real traffic", { skip: e2eSkipReason
 
         const policyId = await decidingPolicyId(proto);
         assert.notEqual(policyId, 0);
-        const agent = cluster.agents.get("node-a")!;
         const protocol = proto === "tcp" ? 6 : 17;
         const drop = await agent.waitFor(
           (l) =>
