@@ -7,7 +7,6 @@ import {
   applyIpcache,
   applyPolicies,
   BpfDatapath,
-  BpfMap,
   type DatapathSizes,
   type EndpointBinding,
   ensureBpffsMounted,
@@ -43,30 +42,6 @@ export interface BpfAgentDatapathOptions {
   interfaces?: InterfaceTable;
   /** The compiled programs; defaults to bpf/build/policy.bpf.o. */
   objectPath?: string;
-}
-
-const SIZED_MAPS: Record<keyof DatapathSizes, string> = {
-  endpoints: MAPS.endpoints,
-  ipcache: MAPS.ipcache,
-  policies: MAPS.policy,
-  conntrack: MAPS.conntrack,
-  eventsBytes: MAPS.events,
-};
-
-/**
- * The sizes of maps already pinned under `bpffs`: they win over the requested ones, because libbpf
- * refuses to reuse a pinned map whose max_entries differs (changing sizes needs a destroy first).
- */
-export function pinnedSizes(bpffs: string): Partial<DatapathSizes> {
-  const out: Partial<DatapathSizes> = {};
-  for (const [field, name] of Object.entries(SIZED_MAPS) as [keyof DatapathSizes, string][]) {
-    const path = join(bpffs, "maps", name);
-    if (!existsSync(path)) continue;
-    const map = BpfMap.openPinned(path);
-    out[field] = map.maxEntries;
-    map.close();
-  }
-  return out;
 }
 
 /** Maps bpf/lib errors to the datapath's codes, keeping the cause. */
@@ -113,7 +88,8 @@ export class BpfAgentDatapath implements AgentDatapath {
     try {
       const dp = await BpfDatapath.load({
         pinDir: bpffs,
-        sizes: { ...sizes, ...pinnedSizes(bpffs) },
+        // Maps pinned by an earlier process keep their sizes (BpfDatapath.load reads them).
+        ...(sizes ? { sizes } : {}),
         ...(objectPath ? { objectPath } : {}),
       });
       return new BpfAgentDatapath(dp, bpffs, reused, interfaces);

@@ -189,7 +189,6 @@ export class MemoryAgentDatapath implements AgentDatapath {
     m.policies.clear();
     m.endpoints.clear();
     m.attached.clear();
-    m.model.endpoints.clear();
     m.model.conntrack.clear();
     m.model.counters.clear();
     m.model = new MemoryDatapath();
@@ -255,7 +254,7 @@ export class MemoryAgentDatapath implements AgentDatapath {
       egressPolicyId: e.egressPolicyId,
     };
     this.#maps.endpoints.set(i, value);
-    this.#maps.model.endpoints.set(i, value);
+    this.#maps.model.setEndpoint(i, value);
     return true;
   }
 
@@ -263,6 +262,6 @@ export class MemoryAgentDatapath implements AgentDatapath {
     const i = this.#resolve(name);
     if (i === undefined) return;
     this.#maps.endpoints.delete(i);
-    this.#maps.model.endpoints.delete(i);
+    this.#maps.model.deleteEndpoint(i);
   }
 }

@@ -1,9 +1,11 @@
-// Real-traffic benchmark (not a test): iperf3 TCP between two namespace pods through the test
-// bridge, with no filtering, with the BPF programs and 100,000 policy entries loaded, and with the
-// same policy as iptables rules in the server pod's namespace; interleaved runs, medians.
-// Usage: npm run bench:datapath:traffic [-- --quick]   (root; apt-get install iperf3 iptables)
+// Real-traffic benchmark (not a test): between two namespace pods through the test bridge, with no
+// filtering, with the BPF programs and 100,000 policy entries loaded, and with the same policy as
+// iptables rules in the server pod's namespace: iperf3 TCP throughput, and request/response
+// transactions per second on one connection (rr) and with a new connection each (crr, the
+// connections/s goal) from bench/datapath/rr.c; interleaved runs, medians, ratios to no filter.
+// Usage: npm run bench:datapath:traffic [-- --quick]   (root; apt-get install iperf3 iptables; cc)
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BpfDatapath } from "../../bpf/lib/datapath.ts";
@@ -21,6 +23,9 @@ const ROUNDS = quick ? 3 : 5;
 const SECONDS = quick ? 2 : 4;
 const ENTRIES = 100_000;
 const PORT = 5201;
+const RR_PORT = 5202;
+/** Issue 14's traffic goals: ratios to the plain path measured in the same run. */
+const GOALS = { throughput: 0.97, crr: 0.95 } as const;
 
 function need(cmd: string, pkg: string): void {
   if (spawnSync("sh", ["-c", `command -v ${cmd}`]).status !== 0)
@@ -70,7 +75,14 @@ async function loadBpf(t: Topology, a: Pod, b: Pod): Promise<BpfDatapath> {
     policyId: 1,
     ruleIndex: 0,
   });
-  await applyPolicies(c, { upsert: [allow(41, "egress", 1002), allow(42, "ingress", 1001)] });
+  await applyPolicies(c, {
+    upsert: [
+      allow(41, "egress", 1002),
+      allow(42, "ingress", 1001),
+      { ...allow(41, "egress", 1002), port: RR_PORT },
+      { ...allow(42, "ingress", 1001), port: RR_PORT },
+    ],
+  });
   return dp;
 }
 
@@ -84,7 +96,13 @@ function loadIptables(b: Pod, a: Pod): void {
       `-A PAL -s ${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}/32 -p tcp --dport ${1 + Math.floor(rnd() * 65000)} -j ACCEPT`,
     );
   }
-  lines.push(`-A PAL -s ${a.ip}/32 -p tcp --dport ${PORT} -j ACCEPT`, "-A PAL -j DROP", "COMMIT", "");
+  lines.push(
+    `-A PAL -s ${a.ip}/32 -p tcp --dport ${PORT} -j ACCEPT`,
+    `-A PAL -s ${a.ip}/32 -p tcp --dport ${RR_PORT} -j ACCEPT`,
+    "-A PAL -j DROP",
+    "COMMIT",
+    "",
+  );
   const file = join(tmpdir(), `palisade-bench-${process.pid}.rules`);
   writeFileSync(file, lines.join("\n"));
   const r = spawnSync("ip", ["netns", "exec", b.netns, "iptables-restore", "--noflush", file], {
@@ -103,6 +121,29 @@ function iptablesJump(b: Pod, on: boolean): void {
   }
 }
 
+/** Builds rr.c into a temporary directory; returns the binary's path. */
+function buildRr(): string {
+  const out = join(tmpdir(), `palisade-rr-${process.pid}`);
+  const src = join(import.meta.dirname, "rr.c");
+  const r = spawnSync("cc", ["-O2", "-Wall", "-o", out, src], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`cc rr.c: ${r.stderr}`);
+  return out;
+}
+
+/** Transactions per second of `rr` or `crr` from pod `from` to `to`. */
+function transactions(rr: string, kind: "rr" | "crr", from: Pod, to: Pod): number {
+  const r = spawnSync(
+    "ip",
+    ["netns", "exec", from.netns, rr, kind, to.ip, String(RR_PORT), String(SECONDS)],
+    {
+      encoding: "utf8",
+    },
+  );
+  const tps = Number(r.stdout.trim().split(" ")[0]);
+  if (r.status !== 0 || !Number.isFinite(tps)) throw new Error(`rr ${kind} failed: ${r.stderr}`);
+  return tps;
+}
+
 function median(xs: number[]): number {
   return [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 }
@@ -112,38 +153,80 @@ async function main(): Promise<void> {
   if (skip) throw new Error(skip);
   need("iperf3", "iperf3");
   need("iptables-restore", "iptables");
+  need("cc", "gcc");
+  const rr = buildRr();
   const t = await createTopology({ prefix: runPrefix("b"), pods: ["a", "b"], serve: {} });
-  let server: ChildProcess | undefined;
+  const servers: ChildProcess[] = [];
   let dp: BpfDatapath | undefined;
   try {
     const [a, b] = [t.pods[0]!, t.pods[1]!];
-    server = spawn("ip", ["netns", "exec", b.netns, "iperf3", "-s", "-p", String(PORT)], { stdio: "ignore" });
+    // New connections back to back reuse ports in TIME_WAIT (per-namespace setting, client pod).
+    spawnSync("ip", ["netns", "exec", a.netns, "sysctl", "-q", "-w", "net.ipv4.tcp_tw_reuse=1"]);
+    servers.push(
+      spawn("ip", ["netns", "exec", b.netns, "iperf3", "-s", "-p", String(PORT)], { stdio: "ignore" }),
+      spawn("ip", ["netns", "exec", b.netns, rr, "server", String(RR_PORT)], { stdio: "ignore" }),
+    );
     await new Promise((r) => setTimeout(r, 500));
     dp = await loadBpf(t, a, b);
     loadIptables(b, a);
-    const gbps: Record<string, number[]> = { none: [], bpf: [], iptables: [] };
+    const modes = ["none", "bpf", "iptables"] as const;
+    const metrics = ["gbps", "rr", "crr"] as const;
+    const runs = Object.fromEntries(
+      modes.map((m) => [m, Object.fromEntries(metrics.map((k) => [k, [] as number[]]))]),
+    ) as Record<(typeof modes)[number], Record<(typeof metrics)[number], number[]>>;
+    const round = (mode: (typeof modes)[number]) => {
+      runs[mode].gbps.push(iperf(t, a, b));
+      runs[mode].rr.push(transactions(rr, "rr", a, b));
+      runs[mode].crr.push(transactions(rr, "crr", a, b));
+    };
     for (let r = 0; r < ROUNDS; r++) {
-      gbps.none!.push(iperf(t, a, b));
+      round("none");
       dp.attach(a.hostIf);
       dp.attach(b.hostIf);
-      gbps.bpf!.push(iperf(t, a, b));
+      round("bpf");
       dp.detach(a.hostIf);
       dp.detach(b.hostIf);
       iptablesJump(b, true);
-      gbps.iptables!.push(iperf(t, a, b));
+      round("iptables");
       iptablesJump(b, false);
     }
-    const none = median(gbps.none!);
-    console.log(`iperf3 TCP, ${SECONDS} s x ${ROUNDS} interleaved rounds, ${ENTRIES} entries, median Gbit/s`);
-    for (const [mode, xs] of Object.entries(gbps)) {
+    console.log(
+      `${SECONDS} s x ${ROUNDS} interleaved rounds per metric, ${ENTRIES} entries, medians (ratio to none)`,
+    );
+    const unit = { gbps: "Gbit/s", rr: "transactions/s, one connection", crr: "connections/s" };
+    for (const k of metrics) {
+      const none = median(runs.none[k]);
+      console.log(`${k} (${unit[k]})`);
+      for (const mode of modes) {
+        const xs = runs[mode][k];
+        console.log(
+          `  ${mode.padEnd(9)} ${median(xs)
+            .toFixed(k === "gbps" ? 2 : 0)
+            .padStart(
+              9,
+            )}  (${(median(xs) / none).toFixed(3)})  runs: ${xs.map((x) => x.toFixed(k === "gbps" ? 2 : 0)).join(" ")}`,
+        );
+      }
+    }
+    const ratio = (k: (typeof metrics)[number]) => median(runs.bpf[k]) / median(runs.none[k]);
+    console.log("\ngoals (BPF / no filter, same run)");
+    for (const [label, k, goal] of [
+      ["throughput", "gbps", GOALS.throughput],
+      ["connections/s", "crr", GOALS.crr],
+    ] as const) {
+      const measured = ratio(k);
       console.log(
-        `  ${mode.padEnd(9)} ${median(xs).toFixed(2).padStart(7)}  (${((median(xs) / none) * 100).toFixed(1)}% of none)  runs: ${xs.map((x) => x.toFixed(2)).join(" ")}`,
+        `  ${label.padEnd(14)} ${measured.toFixed(3)}  goal >= ${goal}  ${measured >= goal ? "met" : `short by ${(goal - measured).toFixed(3)}`}`,
       );
     }
+    console.log(
+      `  rr latency     ${(1 / ratio("rr")).toFixed(3)}x the plain path's (no goal; the issue's baseline 1.03)`,
+    );
   } finally {
-    server?.kill("SIGKILL");
+    for (const s of servers) s.kill("SIGKILL");
     dp?.close();
     t.teardown();
+    rmSync(rr, { force: true });
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include "conntrack.h"
 #include "parsing.h"
+#include "policy.h"
 
 #ifdef __bpf__
 #define PAL_NS_PER_SEC 1000000000ULL
@@ -39,6 +40,39 @@ static __always_inline __u8 pal_ct_initial_state(const struct pal_packet *p)
 	return PAL_CT_ESTABLISHED;
 }
 
+/* Whether packet p on a tracked flow starts a new connection, which policy must judge whatever
+ * the entry says: a SYN without ACK in the original direction (a reused tuple), or in either
+ * direction once the flow has closed (the peer opening a connection with the tuple reversed).
+ * Other packets on a closed flow (the last ACK, a retransmitted FIN, a RST) finish the close and
+ * keep passing: judging them would drop a server's final ACK when its egress is isolated. */
+static __always_inline int pal_ct_starts_connection(const struct pal_ct_value *v,
+						    const struct pal_packet *p, int is_origin)
+{
+	if (p->protocol != IPPROTO_TCP || (p->tcp_flags & (PAL_TCP_SYN | PAL_TCP_ACK)) != PAL_TCP_SYN)
+		return 0;
+	return is_origin || v->state == PAL_CT_CLOSE;
+}
+
+/* The tracked flow's packet in its original direction (only what a policy decision reads: family,
+ * protocol, addresses and ports), for judging a flow again on a packet of either direction. */
+static __always_inline void pal_ct_origin_packet(const struct pal_ct_key *k, __u8 origin,
+						 struct pal_packet *o)
+{
+	o->family = k->family;
+	o->protocol = k->protocol;
+	if (origin == PAL_DIR_EGRESS) {
+		__builtin_memcpy(o->src_addr, k->local_addr, 16);
+		__builtin_memcpy(o->dst_addr, k->remote_addr, 16);
+		o->src_port = k->local_port;
+		o->dst_port = k->remote_port;
+	} else {
+		__builtin_memcpy(o->src_addr, k->remote_addr, 16);
+		__builtin_memcpy(o->dst_addr, k->local_addr, 16);
+		o->src_port = k->remote_port;
+		o->dst_port = k->local_port;
+	}
+}
+
 /* Moves the state of a tracked flow for packet p (is_origin: same direction as the creator). */
 static __always_inline void pal_ct_advance(struct pal_ct_value *v, const struct pal_packet *p,
 					   int is_origin)
@@ -50,12 +84,7 @@ static __always_inline void pal_ct_advance(struct pal_ct_value *v, const struct 
 		v->state = PAL_CT_CLOSE;
 		return;
 	}
-	if (is_origin && (f & (PAL_TCP_SYN | PAL_TCP_ACK)) == PAL_TCP_SYN) {
-		/* A new connection reusing the tuple. */
-		v->state = PAL_CT_SYN_SENT;
-		v->flags = 0;
-		return;
-	}
+	/* A SYN starting a new connection never gets here: it is judged (pal_ct_starts_connection). */
 	if (f & PAL_TCP_FIN) {
 		v->flags |= is_origin ? PAL_CT_F_FIN_ORIGIN : PAL_CT_F_FIN_REPLY;
 		v->state = (v->flags & (PAL_CT_F_FIN_ORIGIN | PAL_CT_F_FIN_REPLY)) ==

@@ -16,7 +16,15 @@ struct pal_packet {
 	__u16 dst_port;
 	__u8 src_addr[16];
 	__u8 dst_addr[16];
+	__u16 l4_off;  /* transport header's offset from skb->data (an ICMP error quotes a packet 8 bytes on) */
+	__u16 frag_id; /* IPv4 identification, when frag != PAL_FRAG_NONE */
+	__u8 frag;     /* PAL_FRAG_* */
+	__u8 pad[3];
 };
+
+#define PAL_FRAG_NONE 0
+#define PAL_FRAG_FIRST 1 /* offset 0, more fragments follow: carries the ports */
+#define PAL_FRAG_LATER 2 /* non-zero offset: no transport header */
 
 #define PAL_TCP_FIN 0x01
 #define PAL_TCP_SYN 0x02
@@ -98,8 +106,16 @@ static __always_inline int pal_parse_ipv4(void *l3, void *end, struct pal_packet
 	p->protocol = ip->protocol;
 	__builtin_memcpy(p->src_addr, &ip->saddr, 4);
 	__builtin_memcpy(p->dst_addr, &ip->daddr, 4);
-	if (bpf_ntohs(ip->frag_off) & 0x1fff)
-		return PAL_DROP_FRAGMENT;
+	__u16 frag_off = bpf_ntohs(ip->frag_off);
+	if (frag_off & 0x3fff) {
+		p->frag_id = bpf_ntohs(ip->id);
+		if (frag_off & 0x1fff) {
+			p->frag = PAL_FRAG_LATER;
+			return PAL_DROP_FRAGMENT; /* fragments.h may find its ports */
+		}
+		p->frag = PAL_FRAG_FIRST;
+	}
+	p->l4_off = sizeof(struct ethhdr) + hl;
 	return pal_parse_l4(l3 + hl, end, p);
 }
 
@@ -137,6 +153,7 @@ static __always_inline int pal_parse_ipv6(void *l3, void *end, struct pal_packet
 			cur += 8;
 		} else {
 			p->protocol = nh;
+			p->l4_off = sizeof(struct ethhdr) + (cur - l3);
 			return pal_parse_l4(cur, end, p);
 		}
 	}

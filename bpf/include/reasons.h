@@ -14,6 +14,7 @@
 #define PAL_PASS_HOST 4            /* ingress from the node itself (identity host) */
 #define PAL_PASS_ARP 5             /* ARP, passed deliberately */
 #define PAL_PASS_NEIGHBOUR 6       /* ICMPv6 router/neighbour discovery (types 133-137) */
+#define PAL_PASS_RELATED 7         /* ICMP error about a tracked flow (icmp_related.h) */
 
 /* Drop reasons. */
 #define PAL_DROP_UNKNOWN_ENDPOINT -1  /* no endpoint entry for the interface: never fail open */
@@ -23,7 +24,7 @@
 #define PAL_DROP_MALFORMED_IPV4 -5    /* truncated header, bad version or header length */
 #define PAL_DROP_MALFORMED_IPV6 -6    /* truncated header or extension header, bad version */
 #define PAL_DROP_MALFORMED_L4 -7      /* truncated or invalid TCP/UDP/SCTP/ICMP header */
-#define PAL_DROP_FRAGMENT -8          /* non-first IP fragment: no ports to check */
+#define PAL_DROP_FRAGMENT -8          /* non-first IP fragment whose first fragment was not seen */
 #define PAL_DROP_IPV6_EXT_LIMIT -9    /* more IPv6 extension headers than the parser walks */
 
 #define PAL_REASON_SLOTS 16

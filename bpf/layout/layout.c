@@ -13,6 +13,7 @@
 #include "../include/conntrack.h"
 #include "../include/counters.h"
 #include "../include/events.h"
+#include "../include/fragments.h"
 
 static int first_struct = 1;
 static int first_field;
@@ -50,7 +51,13 @@ int main(void)
 	S(pal_ct_key); F(pal_ct_key, endpoint_id); F(pal_ct_key, family); F(pal_ct_key, protocol); F(pal_ct_key, local_addr);
 	F(pal_ct_key, remote_addr); F(pal_ct_key, local_port); F(pal_ct_key, remote_port); struct_end();
 	S(pal_ct_value); F(pal_ct_value, expires_ns); F(pal_ct_value, policy_id); F(pal_ct_value, rule_index);
-	F(pal_ct_value, state); F(pal_ct_value, origin); F(pal_ct_value, peer_identity); F(pal_ct_value, flags); struct_end();
+	F(pal_ct_value, state); F(pal_ct_value, origin); F(pal_ct_value, peer_identity); F(pal_ct_value, flags);
+	F(pal_ct_value, generation); struct_end();
+	S(pal_generation); F(pal_generation, generation); struct_end();
+	S(pal_frag_key); F(pal_frag_key, src_addr); F(pal_frag_key, dst_addr); F(pal_frag_key, frag_id);
+	F(pal_frag_key, protocol); struct_end();
+	S(pal_frag_value); F(pal_frag_value, expires_ns); F(pal_frag_value, src_port); F(pal_frag_value, dst_port);
+	struct_end();
 	S(pal_counter); F(pal_counter, packets); F(pal_counter, bytes); struct_end();
 	S(pal_drop_event); F(pal_drop_event, timestamp_ns); F(pal_drop_event, endpoint_id); F(pal_drop_event, ifindex);
 	F(pal_drop_event, reason); F(pal_drop_event, peer_identity); F(pal_drop_event, policy_id);
@@ -63,16 +70,17 @@ int main(void)
 	printf("\n  },\n  \"constants\": {");
 	int first_const = 1;
 	C(PAL_PASS_POLICY); C(PAL_PASS_CONNTRACK); C(PAL_PASS_NOT_ISOLATED); C(PAL_PASS_HOST); C(PAL_PASS_ARP);
-	C(PAL_PASS_NEIGHBOUR); C(PAL_DROP_UNKNOWN_ENDPOINT); C(PAL_DROP_POLICY_DENIED); C(PAL_DROP_SHORT_ETHERNET);
+	C(PAL_PASS_NEIGHBOUR); C(PAL_PASS_RELATED); C(PAL_DROP_UNKNOWN_ENDPOINT); C(PAL_DROP_POLICY_DENIED); C(PAL_DROP_SHORT_ETHERNET);
 	C(PAL_DROP_UNSUPPORTED_L2); C(PAL_DROP_MALFORMED_IPV4); C(PAL_DROP_MALFORMED_IPV6); C(PAL_DROP_MALFORMED_L4);
 	C(PAL_DROP_FRAGMENT); C(PAL_DROP_IPV6_EXT_LIMIT); C(PAL_REASON_SLOTS); C(PAL_COUNTER_SLOTS);
-	C(PAL_EP_INGRESS_ISOLATED); C(PAL_EP_EGRESS_ISOLATED); C(PAL_IDENTITY_ANY); C(PAL_IDENTITY_HOST);
+	C(PAL_EP_INGRESS_ISOLATED); C(PAL_EP_EGRESS_ISOLATED);
+	C(PAL_EP_PRESENT); C(PAL_EP_INDEX_MAX); C(PAL_IDENTITY_ANY); C(PAL_IDENTITY_HOST);
 	C(PAL_IDENTITY_WORLD); C(PAL_IPCACHE_PREFIX_BASE); C(PAL_DIR_INGRESS); C(PAL_DIR_EGRESS);
 	C(PAL_POLICY_PREFIX_ANY_PROTO); C(PAL_POLICY_PREFIX_ANY_PORT); C(PAL_POLICY_PREFIX_FULL);
 	C(PAL_VERDICT_DROP); C(PAL_VERDICT_ALLOW); C(PAL_POLICY_F_AUDIT); C(PAL_CT_SYN_SENT); C(PAL_CT_ESTABLISHED);
 	C(PAL_CT_FIN); C(PAL_CT_CLOSE); C(PAL_CT_OTHER); C(PAL_CT_F_FIN_ORIGIN); C(PAL_CT_F_FIN_REPLY);
 	C(PAL_CT_TIMEOUT_SYN); C(PAL_CT_TIMEOUT_ESTABLISHED); C(PAL_CT_TIMEOUT_FIN); C(PAL_CT_TIMEOUT_CLOSE);
-	C(PAL_CT_TIMEOUT_OTHER); C(PAL_CT_TIMEOUT_ICMP); C(PAL_EVENT_REFILL_CAP_NS);
+	C(PAL_CT_TIMEOUT_OTHER); C(PAL_CT_TIMEOUT_ICMP); C(PAL_EVENT_REFILL_CAP_NS); C(PAL_FRAG_TIMEOUT);
 	printf(",\n    \"SKB_SIZE\": %zu,\n    \"SKB_IFINDEX_OFFSET\": %zu,\n    \"SKB_CB_OFFSET\": %zu",
 	       sizeof(struct __sk_buff), offsetof(struct __sk_buff, ifindex), offsetof(struct __sk_buff, cb));
 	printf("\n  }\n}\n");

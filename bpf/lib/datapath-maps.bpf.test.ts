@@ -1,8 +1,13 @@
 // Applying the control plane's entries and reading them back (level-triggered reconciliation).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { ip, ipQuiet } from "../../lib/netns/ip.ts";
+import { runPrefix } from "../../lib/netns/names.ts";
 import { type PolicyEntry, PROTO, portRangeToPrefixes } from "../../wire/entries.ts";
-import { BpfDatapath } from "./datapath.ts";
+import { EP_INDEX_MAX } from "./codecs/endpoints.ts";
+import { REASONS } from "./codecs/reasons.ts";
+import { readVerdictTrace, skbContext } from "./codecs/skb.ts";
+import { BpfDatapath, MAPS } from "./datapath.ts";
 import {
   applyEndpoints,
   applyIpcache,
@@ -13,7 +18,9 @@ import {
 } from "./datapath-maps.ts";
 import { isBpfError } from "./errors.ts";
 import { kernelTestSkipReason } from "./features.ts";
-import { allow, EP } from "./verdict-fixtures.ts";
+import { native } from "./native.ts";
+import { tempVeth } from "./testing/kernel.ts";
+import { allow, EP, IP, tcp } from "./verdict-fixtures.ts";
 
 const byKey = <T>(xs: T[], key: (x: T) => string) => [...xs].sort((a, b) => key(a).localeCompare(key(b)));
 
@@ -55,6 +62,50 @@ describe("applying entries", { skip: kernelTestSkipReason() }, () => {
     await applyIpcache(c, { remove: ["10.0.0.0/8", "10.1.2.3/32", "fd00::/64"] });
     await applyEndpoints(c, { remove: [7] });
     assert.deepEqual([(await readIpcache(c)).length, (await readEndpoints(c)).length], [0, 0]);
+  });
+
+  it("endpoints below EP_INDEX_MAX live in the array and the others in the hash; the programs find both", async () => {
+    const c = dp.collection;
+    const high = EP_INDEX_MAX + 1000 + (process.pid % 20000);
+    const name = `${runPrefix("k")}x`;
+    ip(["link", "add", name, "index", String(high), "type", "veth", "peer", "name", `${name}p`]);
+    const low = tempVeth();
+    try {
+      assert.equal(native().ifIndex(name), high);
+      await applyEndpoints(c, {
+        upsert: [
+          { ifindex: low.ifindex, entry: EP.A() },
+          { ifindex: high, entry: EP.B() },
+        ],
+      });
+      assert.equal([...c.map(MAPS.endpoints).keys()].length, 1, "only the high index in the hash");
+      assert.deepEqual(
+        byKey(await readEndpoints(c), (b) => String(b.ifindex)),
+        byKey(
+          [
+            { ifindex: low.ifindex, entry: EP.A() },
+            { ifindex: high, entry: EP.B() },
+          ],
+          (b) => String(b.ifindex),
+        ),
+      );
+      const frame = tcp(IP.A, IP.B, 1000, 80);
+      const reason = (ifindex: number) =>
+        readVerdictTrace(c.program("from_pod").run(frame, { ctx: skbContext(ifindex) }).ctx!).reason;
+      assert.deepEqual(
+        [reason(low.ifindex), reason(high)],
+        [REASONS.PASS_NOT_ISOLATED, REASONS.PASS_NOT_ISOLATED],
+      );
+      await applyEndpoints(c, { remove: [low.ifindex, high] });
+      assert.deepEqual(await readEndpoints(c), []);
+      assert.deepEqual(
+        [reason(low.ifindex), reason(high)],
+        [REASONS.DROP_UNKNOWN_ENDPOINT, REASONS.DROP_UNKNOWN_ENDPOINT],
+      );
+    } finally {
+      low.remove();
+      ipQuiet(["link", "del", name]);
+    }
   });
 
   it("a delta that overflows a map fails with ERR_BPF_MAP_FULL and says how much was applied", async () => {

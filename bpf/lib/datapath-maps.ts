@@ -1,14 +1,17 @@
 // Owns applying and reading back the control plane's entries (wire/entries.ts shapes) in the
 // kernel maps, with batch operations. Read-back makes level-triggered reconciliation possible.
 import type { IpcacheEntry, PolicyEntry } from "../../wire/entries.ts";
+import { GENERATION_LAYOUT } from "./codecs/conntrack.ts";
 import {
   decodeEndpoint,
   decodeEndpointKey,
   ENDPOINT_KEY_SIZE,
   ENDPOINT_LAYOUT,
   type EndpointValue,
+  EP_INDEX_MAX,
   encodeEndpoint,
   encodeEndpointKey,
+  endpointPresent,
 } from "./codecs/endpoints.ts";
 import {
   decodeIpcacheKey,
@@ -18,6 +21,7 @@ import {
   writeIpcacheKey,
   writeIpcacheValue,
 } from "./codecs/ipcache.ts";
+import { readU32, writeU32 } from "./codecs/layout.ts";
 import {
   decodePolicyKey,
   decodePolicyValue,
@@ -59,6 +63,40 @@ interface Packer<U, R> {
 }
 
 async function applyToMap<U, R>(
+  c: Collection,
+  name: string,
+  p: Packer<U, R>,
+  upsert: readonly U[],
+  remove: readonly R[],
+): Promise<ApplyResult> {
+  try {
+    return await writeToMap(c, name, p, upsert, remove);
+  } finally {
+    // After the writes (even partial ones: a full map stops a batch midway), so that a packet
+    // which sees the new generation also sees the new entries.
+    if (upsert.length > 0 || remove.length > 0) bumpPolicyGeneration(c);
+  }
+}
+
+/**
+ * Adds one to the policy generation: every tracked flow is judged again by policy on its next
+ * packet (bpf/include/conntrack.h), so a change revokes what it no longer allows. Called by every
+ * write to the endpoint, ipcache and policy maps; single writer (the agent), so read-modify-write.
+ */
+export function bumpPolicyGeneration(c: Collection): number {
+  const next = (readPolicyGeneration(c) + 1) >>> 0;
+  const value = Buffer.alloc(GENERATION_LAYOUT.size);
+  writeU32(value, 0, next);
+  c.map(MAPS.generation).update(Buffer.alloc(4), value);
+  return next;
+}
+
+export function readPolicyGeneration(c: Collection): number {
+  const v = c.map(MAPS.generation).lookup(Buffer.alloc(4));
+  return v ? readU32(v, 0) : 0;
+}
+
+async function writeToMap<U, R>(
   c: Collection,
   name: string,
   p: Packer<U, R>,
@@ -118,9 +156,48 @@ export function applyPolicies(
   return applyToMap(c, MAPS.policy, policyPacker, upsert, remove);
 }
 
-/** Endpoints are keyed by ifindex: the agent resolves EndpointEntry.interface first. */
-export function applyEndpoints(c: Collection, { upsert = [], remove = [] }: Delta<EndpointBinding, number>) {
-  return applyToMap(c, MAPS.endpoints, endpointPacker, upsert, remove);
+/** An emptied array slot: an entry without EP_PRESENT. */
+const emptySlotPacker: Packer<number, number> = {
+  keySize: ENDPOINT_KEY_SIZE,
+  valueSize: ENDPOINT_LAYOUT.size,
+  key: (b, at, i) => encodeEndpointKey(i).copy(b, at),
+  value: () => {},
+  removeKey: (b, at, i) => encodeEndpointKey(i).copy(b, at),
+};
+
+/**
+ * Endpoints are keyed by ifindex: the agent resolves EndpointEntry.interface first. An index below
+ * EP_INDEX_MAX lives in the array map (removing it empties its slot), the others in the hash.
+ */
+export async function applyEndpoints(
+  c: Collection,
+  { upsert = [], remove = [] }: Delta<EndpointBinding, number>,
+): Promise<ApplyResult> {
+  const low = (i: number) => i < EP_INDEX_MAX;
+  const inArray = await applyToMap(
+    c,
+    MAPS.endpointsByIndex,
+    endpointPacker,
+    upsert.filter((b) => low(b.ifindex)),
+    [],
+  );
+  const emptied = await applyToMap(c, MAPS.endpointsByIndex, emptySlotPacker, remove.filter(low), []);
+  const inHash = await applyToMap(
+    c,
+    MAPS.endpoints,
+    endpointPacker,
+    upsert.filter((b) => !low(b.ifindex)),
+    remove.filter((i) => !low(i)),
+  );
+  // Copies a previous layout left in the hash for low indexes (bpf/lib/migrate.ts) go with them.
+  const stale = remove.filter(low);
+  if (stale.length > 0) await c.map(MAPS.endpoints).deleteBatch(stale.map(encodeEndpointKey));
+  return {
+    upserted: inArray.upserted + inHash.upserted,
+    removed: emptied.upserted + inHash.removed,
+    missing: inHash.missing,
+    batched: inArray.batched || emptied.batched || inHash.batched,
+  };
 }
 
 export async function readIpcache(c: Collection): Promise<IpcacheEntry[]> {
@@ -137,6 +214,9 @@ export async function readPolicies(c: Collection): Promise<PolicyEntry[]> {
 }
 
 export async function readEndpoints(c: Collection): Promise<EndpointBinding[]> {
-  const entries = await c.map(MAPS.endpoints).dump();
+  const slots = (await c.map(MAPS.endpointsByIndex).dump()).filter((e) => endpointPresent(e.value));
+  // A low index in the hash is a copy a previous layout left (never read by the programs).
+  const hashed = (await c.map(MAPS.endpoints).dump()).filter((e) => decodeEndpointKey(e.key) >= EP_INDEX_MAX);
+  const entries = [...slots, ...hashed];
   return entries.map(({ key, value }) => ({ ifindex: decodeEndpointKey(key), entry: decodeEndpoint(value) }));
 }

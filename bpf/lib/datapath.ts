@@ -7,15 +7,20 @@ import { type DatapathConfig, encodeConfig } from "./codecs/events.ts";
 import { type Collection, loadCollection } from "./collection.ts";
 import { isBpfError } from "./errors.ts";
 import { attachTc, Link } from "./link.ts";
+import { BpfMap } from "./map.ts";
+import { migratePinnedState } from "./migrate.ts";
 import { native, POLICY_OBJECT } from "./native.ts";
 import { loadCollectionSpec, withMaxEntries } from "./spec.ts";
 
 /** Versioned names of the maps in bpf/include/*.h. */
 export const MAPS = {
   endpoints: "pal_endpoints_v1",
+  endpointsByIndex: "pal_endpoints_by_index_v1",
   ipcache: "pal_ipcache_v1",
   policy: "pal_policy_v1",
-  conntrack: "pal_conntrack_v1",
+  conntrack: "pal_conntrack_v2",
+  generation: "pal_generation_v1",
+  fragments: "pal_fragments_v1",
   counters: "pal_counters_v1",
   events: "pal_events_v1",
   config: "pal_config_v1",
@@ -23,6 +28,13 @@ export const MAPS = {
 } as const;
 
 export const PROGRAMS = { fromPod: "from_pod", toPod: "to_pod" } as const;
+
+/**
+ * Links are pinned as `<linkDir>/<ifindex>-<program>`; a legacy tc filter, which cannot be pinned,
+ * is recorded by its program pinned as `<ifindex>-<program>-legacy`, so that a restarted agent finds
+ * legacy attachments as it finds tcx ones.
+ */
+const LEGACY_SUFFIX = "-legacy"; // bpffs refuses names with a dot
 
 export interface DatapathSizes {
   endpoints: number;
@@ -40,6 +52,27 @@ export const DEFAULT_DATAPATH_SIZES: Readonly<DatapathSizes> = {
 };
 
 export const DEFAULT_EVENT_CONFIG: Readonly<DatapathConfig> = { eventRate: 100, eventBurst: 200 };
+
+const SIZED_MAPS: Record<keyof DatapathSizes, string> = {
+  endpoints: MAPS.endpoints,
+  ipcache: MAPS.ipcache,
+  policies: MAPS.policy,
+  conntrack: MAPS.conntrack,
+  eventsBytes: MAPS.events,
+};
+
+/** The sizes of the maps pinned in `mapDir` (those pinned there). */
+export function pinnedSizes(mapDir: string): Partial<DatapathSizes> {
+  const out: Partial<DatapathSizes> = {};
+  for (const [field, name] of Object.entries(SIZED_MAPS) as [keyof DatapathSizes, string][]) {
+    const path = join(mapDir, name);
+    if (!existsSync(path)) continue;
+    const map = BpfMap.openPinned(path);
+    out[field] = map.maxEntries;
+    map.close();
+  }
+  return out;
+}
 
 export interface LoadDatapathOptions {
   /** bpffs directory owned by this agent (e.g. /sys/fs/bpf/palisade/<node>): maps in maps/, links in links/. */
@@ -67,14 +100,18 @@ export class BpfDatapath {
     this.linkDir = linkDir;
   }
 
-  /** Loads the programs; maps already pinned under pinDir are reused with their contents. */
+  /**
+   * Loads the programs; maps already pinned under pinDir are reused with their contents, and with
+   * their sizes, which win over `sizes` (libbpf refuses a pinned map whose max_entries differs;
+   * changing sizes takes removing the pins first).
+   */
   static async load({
     pinDir,
     sizes = {},
     events = {},
     objectPath = POLICY_OBJECT,
   }: LoadDatapathOptions = {}) {
-    const s = { ...DEFAULT_DATAPATH_SIZES, ...sizes };
+    const s = { ...DEFAULT_DATAPATH_SIZES, ...sizes, ...(pinDir ? pinnedSizes(join(pinDir, "maps")) : {}) };
     const spec = withMaxEntries(loadCollectionSpec(objectPath), {
       [MAPS.endpoints]: s.endpoints,
       [MAPS.ipcache]: s.ipcache,
@@ -83,6 +120,14 @@ export class BpfDatapath {
       [MAPS.events]: s.eventsBytes,
     });
     const collection = await loadCollection(spec, { pinDir: pinDir && join(pinDir, "maps") });
+    if (pinDir) {
+      try {
+        await migratePinnedState(collection, join(pinDir, "maps"));
+      } catch (e) {
+        collection.close();
+        throw e;
+      }
+    }
     let linkDir: string | undefined;
     if (pinDir) {
       linkDir = join(pinDir, "links");
@@ -138,8 +183,19 @@ export class BpfDatapath {
       }
       old.detach(); // defunct: its interface went away, and the index was reused
     }
+    const legacyPath = path && `${path}${LEGACY_SUFFIX}`;
+    if (legacyPath && existsSync(legacyPath)) {
+      const old = Link.openPinnedLegacy(legacyPath, ifindex, hook);
+      // Our filter is still there (replaced in place: no gap) unless the interface went away.
+      if (old.programId() !== 0 && mode !== "tcx") {
+        old.update(program);
+        return old;
+      }
+      if (old.programId() !== 0) old.detach();
+      else old.unpin();
+    }
     const link = attachTc(program, { ifindex, hook, mode });
-    if (path) link.pin(path);
+    if (path && legacyPath) link.pin(link.kind === "tcx" ? path : legacyPath);
     return link;
   }
 
@@ -159,10 +215,22 @@ export class BpfDatapath {
 
   #openPinned(ifindex: number): Attachment | undefined {
     if (!this.linkDir) return undefined;
-    const from = join(this.linkDir, `${ifindex}-${PROGRAMS.fromPod}`);
-    const to = join(this.linkDir, `${ifindex}-${PROGRAMS.toPod}`);
-    if (!existsSync(from) || !existsSync(to)) return undefined;
-    return { ifindex, fromPod: Link.openPinned(from), toPod: Link.openPinned(to) };
+    const dir = this.linkDir;
+    const open = (name: string, hook: "ingress" | "egress"): Link | undefined => {
+      const path = join(dir, `${ifindex}-${name}`);
+      if (existsSync(path)) return Link.openPinned(path);
+      if (existsSync(`${path}${LEGACY_SUFFIX}`))
+        return Link.openPinnedLegacy(`${path}${LEGACY_SUFFIX}`, ifindex, hook);
+      return undefined;
+    };
+    const fromPod = open(PROGRAMS.fromPod, "ingress");
+    const toPod = open(PROGRAMS.toPod, "egress");
+    if (!fromPod || !toPod) {
+      fromPod?.close();
+      toPod?.close();
+      return undefined;
+    }
+    return { ifindex, fromPod, toPod };
   }
 
   /** Interface indexes with pinned links (attached by this or an earlier process). */

@@ -22,11 +22,13 @@ export {
   applyEndpoints,
   applyIpcache,
   applyPolicies,
+  bumpPolicyGeneration,
   type Delta,
   type EndpointBinding,
   readEndpoints,
   readIpcache,
   readPolicies,
+  readPolicyGeneration,
 } from "./datapath-maps.ts";
 export { BPF_ERROR_CODES, type BpfErrorCode, isBpfError } from "./errors.ts";
 export { type Features, kernelTestSkipReason, probeFeatures } from "./features.ts";

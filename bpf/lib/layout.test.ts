@@ -5,10 +5,24 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { IDENTITY_ANY, IDENTITY_HOST, IDENTITY_WORLD } from "../../wire/entries.ts";
-import { CT_FLAG, CT_KEY_LAYOUT, CT_STATE, CT_TIMEOUT, CT_VALUE_LAYOUT } from "./codecs/conntrack.ts";
+import {
+  CT_FLAG,
+  CT_KEY_LAYOUT,
+  CT_STATE,
+  CT_TIMEOUT,
+  CT_VALUE_LAYOUT,
+  GENERATION_LAYOUT,
+} from "./codecs/conntrack.ts";
 import { COUNTER_LAYOUT, COUNTER_SLOTS } from "./codecs/counters.ts";
-import { ENDPOINT_LAYOUT, EP_EGRESS_ISOLATED, EP_INGRESS_ISOLATED } from "./codecs/endpoints.ts";
+import {
+  ENDPOINT_LAYOUT,
+  EP_EGRESS_ISOLATED,
+  EP_INDEX_MAX,
+  EP_INGRESS_ISOLATED,
+  EP_PRESENT,
+} from "./codecs/endpoints.ts";
 import { CONFIG_LAYOUT, DROP_EVENT_LAYOUT, EVENT_BUCKET_LAYOUT } from "./codecs/events.ts";
+import { FRAG_KEY_LAYOUT, FRAG_TIMEOUT, FRAG_VALUE_LAYOUT } from "./codecs/fragments.ts";
 import { IPCACHE_KEY_LAYOUT, IPCACHE_PREFIX_BASE, IPCACHE_VALUE_LAYOUT } from "./codecs/ipcache.ts";
 import type { StructLayout } from "./codecs/layout.ts";
 import {
@@ -41,6 +55,9 @@ const layouts: StructLayout[] = [
   POLICY_VALUE_LAYOUT,
   CT_KEY_LAYOUT,
   CT_VALUE_LAYOUT,
+  GENERATION_LAYOUT,
+  FRAG_KEY_LAYOUT,
+  FRAG_VALUE_LAYOUT,
   COUNTER_LAYOUT,
   DROP_EVENT_LAYOUT,
   CONFIG_LAYOUT,
@@ -76,6 +93,8 @@ describe("the TypeScript codecs mirror the C layouts", () => {
       PAL_COUNTER_SLOTS: COUNTER_SLOTS,
       PAL_EP_INGRESS_ISOLATED: EP_INGRESS_ISOLATED,
       PAL_EP_EGRESS_ISOLATED: EP_EGRESS_ISOLATED,
+      PAL_EP_PRESENT: EP_PRESENT,
+      PAL_EP_INDEX_MAX: EP_INDEX_MAX,
       PAL_IDENTITY_ANY: IDENTITY_ANY,
       PAL_IDENTITY_HOST: IDENTITY_HOST,
       PAL_IDENTITY_WORLD: IDENTITY_WORLD,
@@ -100,6 +119,7 @@ describe("the TypeScript codecs mirror the C layouts", () => {
       PAL_CT_TIMEOUT_CLOSE: CT_TIMEOUT.CLOSE,
       PAL_CT_TIMEOUT_OTHER: CT_TIMEOUT.OTHER,
       PAL_CT_TIMEOUT_ICMP: CT_TIMEOUT.ICMP,
+      PAL_FRAG_TIMEOUT: FRAG_TIMEOUT,
       SKB_SIZE,
       SKB_IFINDEX_OFFSET,
       SKB_CB_OFFSET,

@@ -31,9 +31,20 @@ export class Link {
   #fd: number;
   #pinPath: string | undefined;
   #kept = false;
+  /** Legacy: the program attached by this process (its pin marks the filter for a later process). */
+  #program: Program | undefined;
 
-  constructor(kind: "tcx" | "legacy", fd: number, ifindex: number, hook: TcHook, handle = 0, priority = 0) {
+  constructor(
+    kind: "tcx" | "legacy",
+    fd: number,
+    ifindex: number,
+    hook: TcHook,
+    handle = 0,
+    priority = 0,
+    program?: Program,
+  ) {
     this.kind = kind;
+    this.#program = program;
     this.#fd = fd;
     this.ifindex = ifindex;
     this.hook = hook;
@@ -56,6 +67,18 @@ export class Link {
     return link;
   }
 
+  /**
+   * A legacy filter recorded at `path` by pin() (the program pinned as a marker: tc filters
+   * cannot be pinned themselves), for a later process to find, update and detach it. The filter
+   * is at handle 1, priority 1 of `hook` on `ifindex`.
+   */
+  static openPinnedLegacy(path: string, ifindex: number, hook: TcHook): Link {
+    const link = new Link("legacy", -1, ifindex, hook, 1, 1);
+    link.#pinPath = path;
+    link.#kept = true;
+    return link;
+  }
+
   get pinPath(): string | undefined {
     return this.#pinPath;
   }
@@ -68,19 +91,28 @@ export class Link {
 
   /** Replaces the attached program without a gap (tcx: BPF_LINK_UPDATE; legacy: filter replace). */
   update(program: Program): void {
-    if (this.kind === "tcx") native().linkUpdate(this.#fd, program.fd);
-    else native().tcAttach(this.ifindex, this.hook === "ingress", program.fd, this.handle, this.priority);
+    if (this.kind === "tcx") {
+      native().linkUpdate(this.#fd, program.fd);
+      return;
+    }
+    native().tcAttach(this.ifindex, this.hook === "ingress", program.fd, this.handle, this.priority);
+    this.#program = program;
+    if (this.#pinPath) {
+      unlinkSync(this.#pinPath);
+      native().objPin(program.fd, this.#pinPath);
+    }
   }
 
   /**
    * Keeps the attachment after close() and process exit. tcx: pins the link at `path` in bpffs.
-   * Legacy filters always outlive the process; `path` is ignored and close() leaves them.
+   * Legacy filters always outlive the process; their program is pinned at `path` as a marker, so
+   * that a later process finds the filter (openPinnedLegacy), and close() leaves them.
    */
   pin(path: string): void {
-    if (this.kind === "tcx") {
-      native().objPin(this.#fd, path);
-      this.#pinPath = path;
-    }
+    if (this.kind === "tcx") native().objPin(this.#fd, path);
+    else if (this.#program) native().objPin(this.#program.fd, path);
+    else throw bpfError("ERR_BPF_ARGUMENT", "a legacy link needs its program to be pinned");
+    this.#pinPath = path;
     this.#kept = true;
   }
 
@@ -107,7 +139,11 @@ export class Link {
       if (this.#fd >= 0) native().linkDetach(this.#fd);
       if (this.#pinPath) this.unpin();
     } else {
-      native().tcDetach(this.ifindex, this.hook === "ingress", this.handle, this.priority);
+      try {
+        native().tcDetach(this.ifindex, this.hook === "ingress", this.handle, this.priority);
+      } finally {
+        if (this.#pinPath) this.unpin(); // the marker goes with the filter, or with its interface
+      }
     }
     this.#kept = false;
     this.close();
@@ -128,5 +164,5 @@ export function attachTc(
     return new Link("tcx", fd, ifindex, hook);
   }
   const r = native().tcAttach(ifindex, hook === "ingress", program.fd, handle, priority);
-  return new Link("legacy", -1, ifindex, hook, r.handle, r.priority);
+  return new Link("legacy", -1, ifindex, hook, r.handle, r.priority, program);
 }

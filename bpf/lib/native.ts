@@ -103,6 +103,10 @@ export const BUILD_DIR = join(BPF_DIR, "build");
 export const POLICY_OBJECT = join(BUILD_DIR, "policy.bpf.o");
 /** The policy programs built so that each BPF_PROG_TEST_RUN repetition is a new flow (benchmark only). */
 export const POLICY_BENCH_OBJECT = join(BUILD_DIR, "policy_bench.bpf.o");
+/** Benchmark build: every packet of a tracked flow is judged again (a policy generation change). */
+export const POLICY_REVALIDATE_OBJECT = join(BUILD_DIR, "policy_revalidate.bpf.o");
+/** Test object: the maps of the previous layout (bpf/prog/previous_layout.bpf.c). */
+export const PREVIOUS_LAYOUT_OBJECT = join(BUILD_DIR, "previous_layout.bpf.o");
 /** An empty tc program, the floor for benchmarks (bpf/prog/empty.bpf.c). */
 export const EMPTY_OBJECT = join(BUILD_DIR, "empty.bpf.o");
 

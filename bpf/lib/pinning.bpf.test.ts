@@ -1,19 +1,29 @@
 // Pinned maps and links: an agent restart reuses live maps, and attachments outlive the process.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { encodeCtKey, encodeCtValue } from "./codecs/conntrack.ts";
+import { EP_PRESENT, encodeEndpoint, encodeEndpointKey } from "./codecs/endpoints.ts";
 import { loadCollection } from "./collection.ts";
+import { readConntrack } from "./conntrack-gc.ts";
 import { BpfDatapath, MAPS } from "./datapath.ts";
-import { applyIpcache, readIpcache } from "./datapath-maps.ts";
+import {
+  applyEndpoints,
+  applyIpcache,
+  readEndpoints,
+  readIpcache,
+  readPolicyGeneration,
+} from "./datapath-maps.ts";
 import { isBpfError } from "./errors.ts";
 import { kernelTestSkipReason, tcxSkipReason } from "./features.ts";
 import { Link } from "./link.ts";
-import { native, POLICY_OBJECT } from "./native.ts";
+import { native, POLICY_OBJECT, PREVIOUS_LAYOUT_OBJECT } from "./native.ts";
 import { loadCollectionSpec, withMaxEntries } from "./spec.ts";
 import { tempPinDir, tempVeth } from "./testing/kernel.ts";
+import { EP } from "./verdict-fixtures.ts";
 
 const skip = kernelTestSkipReason();
 const child = fileURLToPath(new URL("./testing/pin-child.ts", import.meta.url));
@@ -57,6 +67,90 @@ describe("pinning", { skip }, () => {
     }
   });
 
+  it("a later load keeps the sizes of the maps an earlier one pinned, whatever it asks for", async () => {
+    const dir = join(pins.dir, "sizes");
+    const first = await BpfDatapath.load({ pinDir: dir, sizes: small });
+    first.close();
+    const second = await BpfDatapath.load({ pinDir: dir, sizes: { ipcache: 2048, conntrack: 8192 } });
+    try {
+      assert.equal(second.collection.map(MAPS.ipcache).maxEntries, small.ipcache);
+      assert.equal(second.collection.map(MAPS.conntrack).maxEntries, small.conntrack);
+    } finally {
+      second.close();
+    }
+  });
+
+  it("a legacy attachment made by an earlier process is detached by a later one that never attached it", async () => {
+    const veth = tempVeth();
+    const dir = join(pins.dir, "legacy-detach");
+    try {
+      execFileSync(process.execPath, ["--import", "tsx", child, dir, veth.name, "legacy"], {
+        encoding: "utf8",
+      });
+      assert.ok(native().tcQuery(veth.ifindex, true, 1, 1) > 0);
+      const dp = await BpfDatapath.load({ pinDir: dir, sizes: small });
+      try {
+        assert.deepEqual(dp.pinnedInterfaces(), [veth.ifindex]);
+        dp.detach(veth.ifindex);
+        assert.deepEqual(
+          [native().tcQuery(veth.ifindex, true, 1, 1), native().tcQuery(veth.ifindex, false, 1, 1)],
+          [0, 0],
+        );
+        assert.deepEqual(dp.pinnedInterfaces(), []);
+      } finally {
+        dp.close();
+      }
+    } finally {
+      veth.remove();
+    }
+  });
+
+  it("endpoints and flows pinned by the previous layout are carried over at load", async () => {
+    const dir = join(pins.dir, "upgrade");
+    mkdirSync(join(dir, "maps"), { recursive: true });
+    // The previous layout: every endpoint in the hash (no PRESENT flag), 24-byte conntrack values.
+    const previous = await loadCollection(loadCollectionSpec(PREVIOUS_LAYOUT_OBJECT), {
+      pinDir: join(dir, "maps"),
+    });
+    const old = encodeEndpoint(EP.A({ ingress: true }));
+    old.writeUInt32LE(old.readUInt32LE(20) & ~EP_PRESENT, 20);
+    previous.map(MAPS.endpoints).update(encodeEndpointKey(7), old);
+    const key = encodeCtKey({
+      endpointId: 11,
+      family: 4,
+      protocol: 6,
+      localAddr: new Uint8Array(16).fill(1),
+      remoteAddr: new Uint8Array(16).fill(2),
+      localPort: 40000,
+      remotePort: 80,
+    });
+    const flow = {
+      expiresNs: 1n << 62n,
+      policyId: 42,
+      ruleIndex: 3,
+      state: 2,
+      origin: 1,
+      peerIdentity: 1002,
+      flags: 0,
+    };
+    previous.map("pal_conntrack_v1").update(key, encodeCtValue({ ...flow, generation: 0 }).subarray(0, 24));
+    previous.close();
+    const dp = await BpfDatapath.load({ pinDir: dir, sizes: small });
+    try {
+      assert.deepEqual(await readEndpoints(dp.collection), [{ ifindex: 7, entry: EP.A({ ingress: true }) }]);
+      assert.deepEqual(
+        (await readConntrack(dp.collection)).map((e) => e.value),
+        [{ ...flow, generation: 0 }],
+      );
+      assert.ok(readPolicyGeneration(dp.collection) > 0, "carried flows are judged again");
+      assert.equal(existsSync(join(dir, "maps", "pal_conntrack_v1")), false);
+      await applyEndpoints(dp.collection, { remove: [7] });
+      assert.deepEqual([...dp.collection.map(MAPS.endpoints).keys()], [], "the stale hash copy went too");
+    } finally {
+      dp.close();
+    }
+  });
+
   it("loading with a pin directory outside bpffs fails with ERR_BPF_INVALID", async () => {
     await assert.rejects(BpfDatapath.load({ pinDir: "/tmp/palisade-not-bpffs", sizes: small }), (e) =>
       isBpfError(e, "ERR_BPF_INVALID"),
@@ -90,10 +184,15 @@ describe("pinning", { skip }, () => {
             assert.deepEqual([a.fromPod.programId(), a.toPod.programId()], progs);
           } else {
             assert.ok(native().tcQuery(veth.ifindex, true, 1, 1) > 0);
-            const a = dp.attach(veth.name, { mode: "legacy" });
+            // Found again from its pinned marker, as a tcx link is, and taken over in place.
+            assert.deepEqual(dp.pinnedInterfaces(), [veth.ifindex]);
+            const a = dp.attach(veth.name);
+            assert.deepEqual([a.fromPod.kind, a.toPod.kind], ["legacy", "legacy"]);
             assert.deepEqual([a.fromPod.programId(), a.toPod.programId()], progs);
           }
           dp.detach(veth.name);
+          assert.equal(native().tcQuery(veth.ifindex, false, 1, 1), 0);
+          assert.deepEqual(dp.pinnedInterfaces(), []);
           assert.equal(native().tcQuery(veth.ifindex, true, 1, 1), 0);
           assert.equal(existsSync(join(dir, "links", `${veth.ifindex}-from_pod`)), false);
         } finally {

@@ -8,6 +8,8 @@ import type { HarnessFactory, VerdictHarness } from "./testing/harness.ts";
 import { buildPacket, ETH_P, rawFrame } from "./testing/packet.ts";
 import { allow, EP, ID, IP, IPCACHE, tcp, udp } from "./verdict-fixtures.ts";
 import { malformedCases } from "./verdict-malformed.case.ts";
+import { relatedCases } from "./verdict-related.case.ts";
+import { revocationCases } from "./verdict-revocation.case.ts";
 import { statefulCases } from "./verdict-stateful.case.ts";
 
 export function verdictCases(factory: HarnessFactory, skip?: string): void {
@@ -215,6 +217,8 @@ export function verdictCases(factory: HarnessFactory, skip?: string): void {
     });
 
     statefulCases(() => h);
+    revocationCases(() => h);
+    relatedCases(() => h);
     malformedCases(() => h);
   });
 }

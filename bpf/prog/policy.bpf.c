@@ -4,10 +4,16 @@
  * the endpoint is found by the interface index of the packet.
  *
  * Verdict algorithm (bpf/lib/model/memory-datapath.ts is the same algorithm in TypeScript):
- *   1. endpoint by skb->ifindex; none -> drop UNKNOWN_ENDPOINT (never fail open)
- *   2. parse; malformed -> drop with its reason; ARP, neighbour discovery -> pass deliberately
- *   3. conntrack hit (unexpired) for this endpoint -> pass CONNTRACK
- *   4. policy decision (pal_decide); a pass creates a conntrack entry for this endpoint
+ *   1. endpoint by skb->ifindex (endpoints.h); none -> drop UNKNOWN_ENDPOINT (never fail open)
+ *   2. parse; malformed -> drop with its reason; ARP, neighbour discovery -> pass deliberately;
+ *      a later IPv4 fragment gets its first fragment's ports (fragments.h) or drops FRAGMENT
+ *   3. an ICMP error quoting a packet of a flow this endpoint tracks -> pass RELATED
+ *   4. conntrack hit (unexpired) for this endpoint, not starting a new connection -> pass
+ *      CONNTRACK; if the policy generation changed since the flow was judged, it is judged again
+ *      first (pal_ct_revalidate): still allowed -> pass with the new attribution, denied -> the
+ *      entry is deleted and the packet dropped (docs/datapath.md)
+ *   5. policy decision (pal_decide); a pass creates (or replaces) the conntrack entry for this
+ *      endpoint, a drop deletes one that was there
  * Every verdict is counted; every drop is evented (rate-limited). The verdict trace is left in
  * skb->cb[0..4] (reason, remote identity, policy id, rule index, endpoint id) for tests that
  * read it back through BPF_PROG_TEST_RUN's ctx_out; cb is tc scratch space. */
@@ -25,6 +31,8 @@
 #include "counters.h"
 #include "events.h"
 #include "parsing.h"
+#include "icmp_related.h"
+#include "fragments.h"
 
 struct pal_verdict {
 	int reason;
@@ -110,7 +118,8 @@ static __always_inline void pal_decide(const struct pal_endpoint *ep, const stru
 }
 
 static __always_inline void pal_ct_create(const struct pal_ct_key *k, const struct pal_packet *p,
-					  __u8 dir, const struct pal_verdict *v, __u64 now)
+					  __u8 dir, const struct pal_verdict *v, __u64 now,
+					  __u32 generation)
 {
 	struct pal_ct_value cv = {
 		.policy_id = v->policy_id,
@@ -118,9 +127,55 @@ static __always_inline void pal_ct_create(const struct pal_ct_key *k, const stru
 		.state = pal_ct_initial_state(p),
 		.origin = dir,
 		.peer_identity = v->identity,
+		.generation = generation,
 	};
 	cv.expires_ns = now + pal_ct_timeout_ns(&cv, p->protocol);
-	bpf_map_update_elem(&pal_conntrack_v1, k, &cv, BPF_ANY);
+	bpf_map_update_elem(&pal_conntrack_v2, k, &cv, BPF_ANY);
+}
+
+/* Judges a tracked flow again after a policy change, in its original direction whatever the
+ * direction of packet p. Returns 1 (entry refreshed: new attribution and generation) when still
+ * allowed; 0 when denied, with v holding the denial's attribution. */
+static __always_inline int pal_ct_revalidate(const struct pal_endpoint *ep,
+					     const struct pal_ct_key *k, struct pal_ct_value *cv,
+					     __u32 generation, struct pal_verdict *v)
+{
+	struct pal_packet o = {};
+	pal_ct_origin_packet(k, cv->origin, &o);
+	pal_decide(ep, &o, cv->origin, v);
+	if (v->reason < 0)
+		return 0;
+	cv->policy_id = v->policy_id;
+	cv->rule_index = v->rule_index;
+	cv->peer_identity = v->identity;
+	cv->generation = generation;
+	return 1;
+}
+
+/* An ICMP error about a flow this endpoint tracks passes as related (icmp_related.h), after the
+ * flow is judged again if the policy generation changed. Returns 1 with v set when it passes. */
+static __always_inline int pal_related(struct __sk_buff *skb, const struct pal_endpoint *ep,
+				       const struct pal_packet *p, __u8 dir, __u32 generation,
+				       __u64 now, struct pal_verdict *v)
+{
+	struct pal_packet q = {};
+	if (!pal_icmp_is_error(p) || !pal_icmp_quoted(skb, p, &q))
+		return 0;
+	struct pal_ct_key k = {};
+	pal_ct_key_of(&k, ep, &q, dir ^ 1); /* the quoted packet crossed this endpoint the other way */
+	struct pal_ct_value *cv = bpf_map_lookup_elem(&pal_conntrack_v2, &k);
+	if (!cv || now >= cv->expires_ns)
+		return 0;
+	if (cv->generation != generation && !pal_ct_revalidate(ep, &k, cv, generation, v)) {
+		bpf_map_delete_elem(&pal_conntrack_v2, &k);
+		__builtin_memset(v, 0, sizeof(*v));
+		return 0; /* the flow is revoked: the error is plain ICMP again */
+	}
+	v->reason = PAL_PASS_RELATED;
+	v->identity = cv->peer_identity;
+	v->policy_id = cv->policy_id;
+	v->rule_index = cv->rule_index;
+	return 1;
 }
 
 static __always_inline void pal_emit_drop(struct __sk_buff *skb, const struct pal_endpoint *ep,
@@ -195,19 +250,32 @@ static __always_inline int pal_handle(struct __sk_buff *skb, __u8 dir)
 	__u64 now = bpf_ktime_get_coarse_ns();
 	int parsed = pal_parse(skb, &p);
 	__u32 ifindex = skb->ifindex;
-	struct pal_endpoint *ep = bpf_map_lookup_elem(&pal_endpoints_v1, &ifindex);
+	struct pal_endpoint *ep = pal_endpoint_of(ifindex);
 	if (!ep) {
 		v.reason = PAL_DROP_UNKNOWN_ENDPOINT;
 		return pal_finish(skb, ep, &p, dir, &v, now);
 	}
+	parsed = pal_fragment(&p, parsed, now);
 	if (parsed != 0) {
 		v.reason = parsed;
 		return pal_finish(skb, ep, &p, dir, &v, now);
 	}
 	struct pal_ct_key ck = {};
 	pal_ct_key_of(&ck, ep, &p, dir);
-	struct pal_ct_value *cv = bpf_map_lookup_elem(&pal_conntrack_v1, &ck);
-	if (cv && now < cv->expires_ns) {
+	__u32 generation = pal_policy_generation();
+	if (pal_related(skb, ep, &p, dir, generation, now, &v))
+		return pal_finish(skb, ep, &p, dir, &v, now);
+	struct pal_ct_value *cv = bpf_map_lookup_elem(&pal_conntrack_v2, &ck);
+#ifdef PAL_BENCH_REVALIDATE
+	/* Benchmark build only (build/policy_revalidate.bpf.o): every packet re-judges its flow. */
+	if (cv)
+		cv->generation = generation - 1;
+#endif
+	if (cv && now < cv->expires_ns && !pal_ct_starts_connection(cv, &p, cv->origin == dir)) {
+		if (cv->generation != generation && !pal_ct_revalidate(ep, &ck, cv, generation, &v)) {
+			bpf_map_delete_elem(&pal_conntrack_v2, &ck);
+			return pal_finish(skb, ep, &p, dir, &v, now);
+		}
 		pal_ct_advance(cv, &p, cv->origin == dir);
 		cv->expires_ns = now + pal_ct_timeout_ns(cv, p.protocol);
 		v.reason = PAL_PASS_CONNTRACK;
@@ -218,7 +286,9 @@ static __always_inline int pal_handle(struct __sk_buff *skb, __u8 dir)
 	}
 	pal_decide(ep, &p, dir, &v);
 	if (v.reason > 0)
-		pal_ct_create(&ck, &p, dir, &v, now);
+		pal_ct_create(&ck, &p, dir, &v, now, generation);
+	else if (cv)
+		bpf_map_delete_elem(&pal_conntrack_v2, &ck);
 	return pal_finish(skb, ep, &p, dir, &v, now);
 }
 

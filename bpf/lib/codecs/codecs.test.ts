@@ -77,6 +77,7 @@ describe("codecs", () => {
       origin: 1,
       peerIdentity: 77,
       flags: 3,
+      generation: 0xfffffffe,
     };
     assert.deepEqual(decodeCtValue(encodeCtValue(value)), value);
   });

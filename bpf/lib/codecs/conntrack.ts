@@ -16,7 +16,7 @@ export const CT_KEY_LAYOUT: StructLayout = {
 };
 export const CT_VALUE_LAYOUT: StructLayout = {
   struct: "pal_ct_value",
-  size: 24,
+  size: 32,
   fields: {
     expires_ns: [0, 8],
     policy_id: [8, 4],
@@ -25,7 +25,14 @@ export const CT_VALUE_LAYOUT: StructLayout = {
     origin: [15, 1],
     peer_identity: [16, 4],
     flags: [20, 1],
+    generation: [24, 4],
   },
+};
+/** The policy generation (pal_generation_v1, one entry): see bpf/include/conntrack.h. */
+export const GENERATION_LAYOUT: StructLayout = {
+  struct: "pal_generation",
+  size: 4,
+  fields: { generation: [0, 4] },
 };
 
 export const CT_STATE = { SYN_SENT: 1, ESTABLISHED: 2, FIN: 3, CLOSE: 4, OTHER: 5 } as const;
@@ -53,6 +60,8 @@ export interface CtValue {
   origin: number;
   peerIdentity: number;
   flags: number;
+  /** The policy generation the flow was last judged under; another one makes it judged again. */
+  generation: number;
 }
 
 export function encodeCtKey(k: CtKey): Buffer {
@@ -88,6 +97,7 @@ export function encodeCtValue(v: CtValue): Buffer {
   b[15] = v.origin;
   writeU32(b, 16, v.peerIdentity);
   b[20] = v.flags;
+  writeU32(b, 24, v.generation);
   return b;
 }
 
@@ -100,5 +110,6 @@ export function decodeCtValue(b: Buffer): CtValue {
     origin: b[15]!,
     peerIdentity: readU32(b, 16),
     flags: b[20]!,
+    generation: readU32(b, 24),
   };
 }

@@ -17,6 +17,10 @@ export const ENDPOINT_LAYOUT: StructLayout = {
 export const ENDPOINT_KEY_SIZE = 4;
 export const EP_INGRESS_ISOLATED = 1;
 export const EP_EGRESS_ISOLATED = 2;
+/** Set in every entry written: an array slot without it is empty. */
+export const EP_PRESENT = 4;
+/** Interface indexes below it live in the array map (pal_endpoints_by_index_v1), the rest in the hash. */
+export const EP_INDEX_MAX = 16384;
 
 /** The endpoint as the datapath holds it (EndpointEntry without the interface name). */
 export type EndpointValue = Omit<EndpointEntry, "interface">;
@@ -41,9 +45,14 @@ export function encodeEndpoint(e: EndpointValue): Buffer {
   writeU32(
     b,
     20,
-    (e.ingressIsolated ? EP_INGRESS_ISOLATED : 0) | (e.egressIsolated ? EP_EGRESS_ISOLATED : 0),
+    EP_PRESENT | (e.ingressIsolated ? EP_INGRESS_ISOLATED : 0) | (e.egressIsolated ? EP_EGRESS_ISOLATED : 0),
   );
   return b;
+}
+
+/** Whether an array slot holds an endpoint. */
+export function endpointPresent(b: Buffer): boolean {
+  return (readU32(b, 20) & EP_PRESENT) !== 0;
 }
 
 export function decodeEndpoint(b: Buffer): EndpointValue {

@@ -27,6 +27,16 @@ export function ctInitialState(p: ParsedPacket): number {
   return CT_STATE.ESTABLISHED;
 }
 
+/**
+ * Whether packet p on a tracked flow starts a new connection that policy must judge: a SYN without
+ * ACK in the original direction, or in either direction once the flow has closed. Other packets on
+ * a closed flow (last ACK, retransmitted FIN, RST) finish the close and keep passing.
+ */
+export function ctStartsConnection(v: CtValue, p: ParsedPacket, isOrigin: boolean): boolean {
+  if (p.protocol !== 6 || (p.tcpFlags & (TCP.SYN | TCP.ACK)) !== TCP.SYN) return false;
+  return isOrigin || v.state === CT_STATE.CLOSE;
+}
+
 /** Moves a tracked flow's state for packet p (isOrigin: same direction as the creating packet). */
 export function ctAdvance(v: CtValue, p: ParsedPacket, isOrigin: boolean): void {
   if (p.protocol !== 6) return;
@@ -35,11 +45,7 @@ export function ctAdvance(v: CtValue, p: ParsedPacket, isOrigin: boolean): void 
     v.state = CT_STATE.CLOSE;
     return;
   }
-  if (isOrigin && (f & (TCP.SYN | TCP.ACK)) === TCP.SYN) {
-    v.state = CT_STATE.SYN_SENT;
-    v.flags = 0;
-    return;
-  }
+  // A SYN starting a new connection never gets here: it is judged (ctStartsConnection).
   if (f & TCP.FIN) {
     v.flags |= isOrigin ? CT_FLAG.FIN_ORIGIN : CT_FLAG.FIN_REPLY;
     const both = CT_FLAG.FIN_ORIGIN | CT_FLAG.FIN_REPLY;

@@ -16,7 +16,9 @@ import type { DatapathConfig, DropEvent } from "../codecs/events.ts";
 import { DIR_EGRESS, DIR_INGRESS, directionName } from "../codecs/policy.ts";
 import { REASONS, reasonName } from "../codecs/reasons.ts";
 import type { VerdictTrace } from "../codecs/skb.ts";
-import { ctAdvance, ctInitialState, ctTimeoutNs } from "./conntrack.ts";
+import { ctAdvance, ctInitialState, ctStartsConnection, ctTimeoutNs } from "./conntrack.ts";
+import { FragmentTable } from "./fragments.ts";
+import { icmpIsError, icmpQuoted } from "./icmp-related.ts";
 import { emptyPacket, type ParsedPacket, parseFrame } from "./parse.ts";
 import { TokenBucket } from "./token-bucket.ts";
 
@@ -46,7 +48,7 @@ interface FrameRun {
 }
 
 export class MemoryDatapath {
-  readonly endpoints = new Map<number, EndpointValue>();
+  readonly #endpoints = new Map<number, EndpointValue>();
   readonly #ipcache = new Map<string, IpcacheEntry>();
   readonly #policies = new Map<string, PolicyEntry>();
   readonly conntrack = new Map<string, CtValue>();
@@ -54,29 +56,53 @@ export class MemoryDatapath {
   readonly events: DropEvent[] = [];
   #index: PolicyIndex | undefined;
   #bucket: TokenBucket;
+  /** The policy generation (pal_generation_v1): bumped by every endpoint, ipcache or policy write. */
+  #generation = 0;
+  readonly #fragments = new FragmentTable();
 
   constructor(events: DatapathConfig = { eventRate: 1_000_000, eventBurst: 1_000_000 }) {
     this.#bucket = new TokenBucket(events);
   }
 
+  get endpoints(): ReadonlyMap<number, EndpointValue> {
+    return this.#endpoints;
+  }
+  get generation(): number {
+    return this.#generation;
+  }
+
+  setEndpoint(ifindex: number, e: EndpointValue): void {
+    this.#endpoints.set(ifindex, e);
+    this.#changed();
+  }
+  deleteEndpoint(ifindex: number): void {
+    this.#endpoints.delete(ifindex);
+    this.#changed();
+  }
   setIpcache(e: IpcacheEntry): void {
     const prefix = canonicalCidr(e.prefix);
     if (!prefix) throw new TypeError(`not a CIDR prefix: ${e.prefix}`);
     this.#ipcache.set(prefix, { ...e, prefix });
-    this.#index = undefined;
+    this.#changed();
   }
   deleteIpcache(prefix: string): void {
     this.#ipcache.delete(canonicalCidr(prefix) ?? prefix);
-    this.#index = undefined;
+    this.#changed();
   }
   setPolicy(e: PolicyEntry): void {
     const c = canonicalPolicyEntry(e);
     this.#policies.set(policyKey(c), c);
-    this.#index = undefined;
+    this.#changed();
   }
   deletePolicy(e: PolicyEntry): void {
     this.#policies.delete(policyKey(canonicalPolicyEntry(e)));
+    this.#changed();
+  }
+
+  /** Like the agent's writes to the kernel maps: the next packet of every tracked flow is judged again. */
+  #changed(): void {
     this.#index = undefined;
+    this.#generation = (this.#generation + 1) >>> 0;
   }
 
   /** Runs one frame through a hook of the endpoint on `ifindex`; `nowNs` stands for bpf_ktime_get_ns. */
@@ -93,15 +119,22 @@ export class MemoryDatapath {
       endpointId: ep?.endpointId ?? 0,
     };
     if (!ep) t.reason = REASONS.DROP_UNKNOWN_ENDPOINT;
-    else if (parsed !== 0) t.reason = parsed;
-    else this.#track(ep, p, dir, t, nowNs);
+    else {
+      const rc = this.#fragments.track(p, parsed, nowNs);
+      if (rc !== 0) t.reason = rc;
+      else if (!this.#related(frame, ep, p, dir, t, nowNs)) this.#track(ep, p, dir, t, nowNs);
+    }
     return this.#finish({ ifindex, ep, p, dir, t, len: frame.length, nowNs });
   }
 
   #track(ep: EndpointValue, p: ParsedPacket, dir: number, t: VerdictTrace, nowNs: bigint): void {
     const key = ctKey(ep.endpointId, p, dir);
     const ct = this.conntrack.get(key);
-    if (ct && nowNs < ct.expiresNs) {
+    if (ct && nowNs < ct.expiresNs && !ctStartsConnection(ct, p, ct.origin === dir)) {
+      if (ct.generation !== this.#generation && !this.#revalidate(ep, key, ct, t)) {
+        this.conntrack.delete(key);
+        return;
+      }
       ctAdvance(ct, p, ct.origin === dir);
       ct.expiresNs = nowNs + ctTimeoutNs(ct.state, p.protocol);
       Object.assign(t, {
@@ -112,6 +145,66 @@ export class MemoryDatapath {
       });
       return;
     }
+    this.#decide(ep, p, dir, t);
+    if (t.reason > 0) {
+      const state = ctInitialState(p);
+      this.conntrack.set(key, {
+        expiresNs: nowNs + ctTimeoutNs(state, p.protocol),
+        policyId: t.policyId,
+        ruleIndex: t.ruleIndex,
+        state,
+        origin: dir,
+        peerIdentity: t.identity,
+        flags: 0,
+        generation: this.#generation,
+      });
+    } else if (ct) {
+      this.conntrack.delete(key);
+    }
+  }
+
+  /** pal_related: an ICMP error quoting a packet of a flow this endpoint tracks passes as RELATED. */
+  #related(
+    frame: Buffer,
+    ep: EndpointValue,
+    p: ParsedPacket,
+    dir: number,
+    t: VerdictTrace,
+    nowNs: bigint,
+  ): boolean {
+    const q = icmpIsError(p) ? icmpQuoted(frame, p) : undefined;
+    if (!q) return false;
+    // The quoted packet crossed this endpoint the other way.
+    const key = ctKey(ep.endpointId, q, dir ^ 1);
+    const ct = this.conntrack.get(key);
+    if (!ct || nowNs >= ct.expiresNs) return false;
+    if (ct.generation !== this.#generation && !this.#revalidate(ep, key, ct, t)) {
+      this.conntrack.delete(key);
+      Object.assign(t, { reason: 0, identity: 0, policyId: 0, ruleIndex: 0 });
+      return false;
+    }
+    Object.assign(t, {
+      reason: REASONS.PASS_RELATED,
+      identity: ct.peerIdentity,
+      policyId: ct.policyId,
+      ruleIndex: ct.ruleIndex,
+    });
+    return true;
+  }
+
+  /** pal_ct_revalidate: judges a tracked flow again in its original direction; false when denied. */
+  #revalidate(ep: EndpointValue, key: string, ct: CtValue, t: VerdictTrace): boolean {
+    this.#decide(ep, ctOriginPacket(key, ct.origin), ct.origin, t);
+    if (t.reason < 0) return false;
+    ct.policyId = t.policyId;
+    ct.ruleIndex = t.ruleIndex;
+    ct.peerIdentity = t.identity;
+    ct.generation = this.#generation;
+    return true;
+  }
+
+  /** pal_decide: the policy decision for a packet without conntrack state. */
+  #decide(ep: EndpointValue, p: ParsedPacket, dir: number, t: VerdictTrace): void {
     this.#index ??= new PolicyIndex({
       ipcache: [...this.#ipcache.values()],
       policies: [...this.#policies.values()],
@@ -131,18 +224,6 @@ export class MemoryDatapath {
       policyId: d.policyId,
       ruleIndex: d.ruleIndex,
     });
-    if (t.reason > 0) {
-      const state = ctInitialState(p);
-      this.conntrack.set(key, {
-        expiresNs: nowNs + ctTimeoutNs(state, p.protocol),
-        policyId: t.policyId,
-        ruleIndex: t.ruleIndex,
-        state,
-        origin: dir,
-        peerIdentity: t.identity,
-        flags: 0,
-      });
-    }
   }
 
   #finish(run: FrameRun): ModelVerdict {
@@ -168,6 +249,22 @@ export function ctKey(endpointId: number, p: ParsedPacket, dir: number): string 
       ? [p.srcAddr, p.dstAddr, p.srcPort, p.dstPort]
       : [p.dstAddr, p.srcAddr, p.dstPort, p.srcPort];
   return `${endpointId}/${p.family}/${p.protocol}/${hex(local)}/${hex(remote)}/${lp}/${rp}`;
+}
+
+/** pal_ct_origin_packet: the flow of a conntrack key in its original direction. */
+function ctOriginPacket(key: string, origin: number): ParsedPacket {
+  const [, family, protocol, local, remote, lp, rp] = key.split("/");
+  const p = emptyPacket();
+  p.family = family === "6" ? 6 : 4;
+  p.protocol = Number(protocol);
+  const l = Buffer.from(local!, "hex");
+  const r = Buffer.from(remote!, "hex");
+  const egress = origin === DIR_EGRESS;
+  p.srcAddr = new Uint8Array(egress ? l : r);
+  p.dstAddr = new Uint8Array(egress ? r : l);
+  p.srcPort = Number(egress ? lp : rp);
+  p.dstPort = Number(egress ? rp : lp);
+  return p;
 }
 
 function dropEvent({ ifindex, ep, p, dir, t, len, nowNs }: FrameRun): DropEvent {

@@ -13,7 +13,15 @@ export interface ParsedPacket {
   /** 16 bytes; IPv4 in the first 4. */
   srcAddr: Uint8Array;
   dstAddr: Uint8Array;
+  /** Offset of the transport header in the frame (an ICMP error quotes a packet 8 bytes on). */
+  l4Off: number;
+  /** IPv4 identification of a fragment. */
+  fragId: number;
+  frag: number;
 }
+
+/** PAL_FRAG_*: not a fragment, the first one (with ports), a later one. */
+export const FRAG = { NONE: 0, FIRST: 1, LATER: 2 } as const;
 
 const IPPROTO = {
   HOPOPTS: 0,
@@ -39,6 +47,9 @@ export function emptyPacket(): ParsedPacket {
     dstPort: 0,
     srcAddr: new Uint8Array(16),
     dstAddr: new Uint8Array(16),
+    l4Off: 0,
+    fragId: 0,
+    frag: FRAG.NONE,
   };
 }
 
@@ -82,7 +93,16 @@ function parseIpv4(f: Buffer, l3: number, p: ParsedPacket): number {
   p.protocol = f[l3 + 9]!;
   p.srcAddr.set(f.subarray(l3 + 12, l3 + 16));
   p.dstAddr.set(f.subarray(l3 + 16, l3 + 20));
-  if (f.readUInt16BE(l3 + 6) & 0x1fff) return REASONS.DROP_FRAGMENT;
+  const fragOff = f.readUInt16BE(l3 + 6);
+  if (fragOff & 0x3fff) {
+    p.fragId = f.readUInt16BE(l3 + 4);
+    if (fragOff & 0x1fff) {
+      p.frag = FRAG.LATER;
+      return REASONS.DROP_FRAGMENT;
+    }
+    p.frag = FRAG.FIRST;
+  }
+  p.l4Off = l3 + hl;
   return parseL4(f, l3 + hl, p);
 }
 
@@ -106,6 +126,7 @@ function parseIpv6(f: Buffer, l3: number, p: ParsedPacket): number {
       cur += 8;
     } else {
       p.protocol = nh;
+      p.l4Off = cur;
       return parseL4(f, cur, p);
     }
   }

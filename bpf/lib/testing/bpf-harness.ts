@@ -8,7 +8,7 @@ import type { DropEvent } from "../codecs/events.ts";
 import { readVerdictTrace, skbContext } from "../codecs/skb.ts";
 import { readConntrack } from "../conntrack-gc.ts";
 import { BpfDatapath, MAPS } from "../datapath.ts";
-import { applyEndpoints, applyIpcache, applyPolicies } from "../datapath-maps.ts";
+import { applyEndpoints, applyIpcache, applyPolicies, readEndpoints } from "../datapath-maps.ts";
 import { native } from "../native.ts";
 import { readCounter, subscribeDropEvents } from "../stats.ts";
 import { conntrackKeyText, conntrackValueText, SLOTS, type Slot, type VerdictHarness } from "./harness.ts";
@@ -97,7 +97,9 @@ export async function bpfHarness(): Promise<VerdictHarness> {
         .sort();
     },
     async reset() {
-      for (const name of [MAPS.endpoints, MAPS.ipcache, MAPS.policy, MAPS.conntrack]) await clear(name);
+      await applyEndpoints(c, { remove: (await readEndpoints(c)).map((b) => b.ifindex) });
+      for (const name of [MAPS.endpoints, MAPS.ipcache, MAPS.policy, MAPS.conntrack, MAPS.fragments])
+        await clear(name);
       for (const name of [MAPS.counters, MAPS.eventBucket]) {
         const map = c.map(name);
         const zero = Buffer.alloc(map.valueStride);

@@ -15,10 +15,10 @@ export async function modelHarness(): Promise<VerdictHarness> {
     name: "model",
     ifindex: (slot) => IFINDEX[slot],
     async setEndpoint(slot: Slot, value: EndpointValue) {
-      dp.endpoints.set(IFINDEX[slot], value);
+      dp.setEndpoint(IFINDEX[slot], value);
     },
     async deleteEndpoint(slot) {
-      dp.endpoints.delete(IFINDEX[slot]);
+      dp.deleteEndpoint(IFINDEX[slot]);
     },
     async setIpcache(entries: IpcacheEntry[]) {
       for (const e of entries) dp.setIpcache(e);

@@ -20,6 +20,11 @@ export interface PacketSpec {
   payload?: number;
   /** IPv4 fragment offset in 8-byte units (non-zero = non-first fragment). */
   fragmentOffset?: number;
+  /** IPv4 "more fragments" flag and identification. */
+  moreFragments?: boolean;
+  fragmentId?: number;
+  /** ICMP errors: the packet quoted after the ICMP header (its IP header and 8 bytes on). */
+  quote?: PacketSpec;
 }
 
 function ethernet(ethertype: number): Buffer {
@@ -54,11 +59,18 @@ function transport(p: PacketSpec): Buffer {
       const h = Buffer.alloc(8);
       h[0] = p.icmpType ?? (p.protocol === 1 ? 8 : 128);
       h.writeUInt16BE(p.icmpId ?? 0, 4);
-      return Buffer.concat([h, payload]);
+      return Buffer.concat([h, p.quote ? quoted(p.quote) : payload]);
     }
     default:
       return payload;
   }
+}
+
+/** What an ICMP error quotes of packet q: its IP header and the first 8 bytes after it. */
+function quoted(q: PacketSpec): Buffer {
+  const ip = buildPacket(q).subarray(14);
+  const hl = ip[0]! >> 4 === 4 ? (ip[0]! & 0xf) * 4 : 40;
+  return Buffer.from(ip.subarray(0, hl + 8));
 }
 
 /** An Ethernet frame carrying the packet described by `p`. */
@@ -71,7 +83,8 @@ export function buildPacket(p: PacketSpec): Buffer {
     const ip = Buffer.alloc(20);
     ip[0] = 0x45;
     ip.writeUInt16BE(20 + l4.length, 2);
-    ip.writeUInt16BE((p.fragmentOffset ?? 0) & 0x1fff, 6);
+    ip.writeUInt16BE(p.fragmentId ?? 0, 4);
+    ip.writeUInt16BE((p.moreFragments ? 0x2000 : 0) | ((p.fragmentOffset ?? 0) & 0x1fff), 6);
     ip[8] = 64;
     ip[9] = p.protocol;
     Buffer.from(src.bytes).copy(ip, 12);
