@@ -154,9 +154,10 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     });
     reconciler.start();
     cleanups.push(() => reconciler.stop());
-    const unsubscribe = datapath.onDrops((drops) => {
+    const unsubscribe = datapath.onEvents((events) => {
+      const drops = events.filter((e) => e.kind === "drop");
       metrics.countDrops(drops);
-      for (const d of drops) log({ level: "info", msg: "drop", ...d });
+      for (const { timestampNs: _, ...d } of drops) log({ level: "info", msg: "drop", ...d });
     });
     cleanups.push(unsubscribe);
     const health = await startHealthServer(opts.metricsListen, metrics.registry, () => ({

@@ -212,7 +212,7 @@ export class BpfAgentDatapath implements AgentDatapath {
     }));
   }
 
-  onDrops(listener: (drops: DropRecord[]) => void): () => void {
+  onEvents(listener: (events: DropRecord[]) => void): () => void {
     this.#listeners.add(listener);
     this.#reader ??= subscribeDropEvents(this.dp.collection, (events) => {
       const drops = events.map((e) => dropRecordOf(e, (i) => this.#interfaces.name(i)));

@@ -8,7 +8,8 @@
  *   2. parse; malformed -> drop with its reason; ARP, neighbour discovery -> pass deliberately
  *   3. conntrack hit (unexpired) for this endpoint -> pass CONNTRACK
  *   4. policy decision (pal_decide); a pass creates a conntrack entry for this endpoint
- * Every verdict is counted; every drop is evented (rate-limited). The verdict trace is left in
+ * Every verdict is counted; every drop and every new connection (the packet that creates a
+ * conntrack entry; sampled) is evented, rate-limited per CPU. The verdict trace is left in
  * skb->cb[0..4] (reason, remote identity, policy id, rule index, endpoint id) for tests that
  * read it back through BPF_PROG_TEST_RUN's ctx_out; cb is tc scratch space. */
 #include <linux/bpf.h>
@@ -123,11 +124,12 @@ static __always_inline void pal_ct_create(const struct pal_ct_key *k, const stru
 	bpf_map_update_elem(&pal_conntrack_v1, k, &cv, BPF_ANY);
 }
 
-static __always_inline void pal_emit_drop(struct __sk_buff *skb, const struct pal_endpoint *ep,
-					  const struct pal_packet *p, __u8 dir,
-					  const struct pal_verdict *v, __u64 now)
+/* A flow event: a drop (kind PAL_EVENT_DROP) or a new connection (PAL_EVENT_NEW_FLOW). */
+static __always_inline void pal_emit_event(struct __sk_buff *skb, const struct pal_endpoint *ep,
+					   const struct pal_packet *p, __u8 dir,
+					   const struct pal_verdict *v, __u64 now, __u8 kind)
 {
-	if (!pal_event_take_token(now))
+	if (!pal_event_take_token(now, kind == PAL_EVENT_NEW_FLOW))
 		return;
 	struct pal_drop_event *e = bpf_ringbuf_reserve(&pal_events_v1, sizeof(*e), 0);
 	if (!e) {
@@ -145,6 +147,7 @@ static __always_inline void pal_emit_drop(struct __sk_buff *skb, const struct pa
 	e->direction = dir;
 	e->family = p->family;
 	e->protocol = p->protocol;
+	e->kind = kind;
 	e->src_port = p->src_port;
 	e->dst_port = p->dst_port;
 	__builtin_memcpy(e->src_addr, p->src_addr, 16);
@@ -166,7 +169,7 @@ static __always_inline int pal_finish(struct __sk_buff *skb, const struct pal_en
 	skb->cb[4] = ep ? ep->endpoint_id : 0;
 	if (v->reason > 0)
 		return TC_ACT_OK;
-	pal_emit_drop(skb, ep, p, dir, v, now);
+	pal_emit_event(skb, ep, p, dir, v, now, PAL_EVENT_DROP);
 	return TC_ACT_SHOT;
 }
 
@@ -217,8 +220,11 @@ static __always_inline int pal_handle(struct __sk_buff *skb, __u8 dir)
 		return pal_finish(skb, ep, &p, dir, &v, now);
 	}
 	pal_decide(ep, &p, dir, &v);
-	if (v.reason > 0)
+	if (v.reason > 0) {
 		pal_ct_create(&ck, &p, dir, &v, now);
+		/* flow events: the packet that creates the entry reports the new connection */
+		pal_emit_event(skb, ep, &p, dir, &v, now, PAL_EVENT_NEW_FLOW);
+	}
 	return pal_finish(skb, ep, &p, dir, &v, now);
 }
 

@@ -92,13 +92,18 @@ export class MemoryDatapath {
       ruleIndex: 0,
       endpointId: ep?.endpointId ?? 0,
     };
+    let created = false;
     if (!ep) t.reason = REASONS.DROP_UNKNOWN_ENDPOINT;
     else if (parsed !== 0) t.reason = parsed;
-    else this.#track(ep, p, dir, t, nowNs);
-    return this.#finish({ ifindex, ep, p, dir, t, len: frame.length, nowNs });
+    else created = this.#track(ep, p, dir, t, nowNs);
+    const frameRun = { ifindex, ep, p, dir, t, len: frame.length, nowNs };
+    // The packet that creates a conntrack entry reports the new connection (sampled, rate-limited).
+    if (created && this.#bucket.take(nowNs, true)) this.events.push(flowEvent("new_flow", frameRun));
+    return this.#finish(frameRun);
   }
 
-  #track(ep: EndpointValue, p: ParsedPacket, dir: number, t: VerdictTrace, nowNs: bigint): void {
+  /** Decides one parsed packet; true when it created a conntrack entry (a new connection). */
+  #track(ep: EndpointValue, p: ParsedPacket, dir: number, t: VerdictTrace, nowNs: bigint): boolean {
     const key = ctKey(ep.endpointId, p, dir);
     const ct = this.conntrack.get(key);
     if (ct && nowNs < ct.expiresNs) {
@@ -110,7 +115,7 @@ export class MemoryDatapath {
         policyId: ct.policyId,
         ruleIndex: ct.ruleIndex,
       });
-      return;
+      return false;
     }
     this.#index ??= new PolicyIndex({
       ipcache: [...this.#ipcache.values()],
@@ -142,7 +147,9 @@ export class MemoryDatapath {
         peerIdentity: t.identity,
         flags: 0,
       });
+      return true;
     }
+    return false;
   }
 
   #finish(run: FrameRun): ModelVerdict {
@@ -152,7 +159,7 @@ export class MemoryDatapath {
     c.packets += 1;
     c.bytes += len;
     this.counters.set(i, c);
-    if (t.reason < 0 && this.#bucket.take(nowNs)) this.events.push(dropEvent(run));
+    if (t.reason < 0 && this.#bucket.take(nowNs)) this.events.push(flowEvent("drop", run));
     return { pass: t.reason > 0, trace: t };
   }
 }
@@ -170,10 +177,11 @@ export function ctKey(endpointId: number, p: ParsedPacket, dir: number): string 
   return `${endpointId}/${p.family}/${p.protocol}/${hex(local)}/${hex(remote)}/${lp}/${rp}`;
 }
 
-function dropEvent({ ifindex, ep, p, dir, t, len, nowNs }: FrameRun): DropEvent {
+function flowEvent(kind: DropEvent["kind"], { ifindex, ep, p, dir, t, len, nowNs }: FrameRun): DropEvent {
   const addr = (a: Uint8Array) =>
     p.family === 0 ? "" : formatIp(p.family, a.subarray(0, p.family === 4 ? 4 : 16));
   return {
+    kind,
     timestampNs: nowNs,
     endpointId: ep?.endpointId ?? 0,
     ifindex,
