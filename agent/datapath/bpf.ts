@@ -1,7 +1,9 @@
 // Owns the BPF datapath adapter: the agent's datapath interface over bpf/lib (pinned maps under
 // --bpffs/maps, pinned tcx links under --bpffs/links, batch map operations and codecs).
+
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import type { DatapathConfig } from "../../bpf/lib/codecs/events.ts";
 import {
   applyEndpoints,
   applyIpcache,
@@ -43,6 +45,8 @@ export interface BpfAgentDatapathOptions {
   interfaces?: InterfaceTable;
   /** The compiled programs; defaults to bpf/build/policy.bpf.o. */
   objectPath?: string;
+  /** Flow event settings (rate, burst, new-connection sampling); defaults in bpf/lib/datapath.ts. */
+  events?: Partial<DatapathConfig>;
 }
 
 const SIZED_MAPS: Record<keyof DatapathSizes, string> = {
@@ -107,7 +111,13 @@ export class BpfAgentDatapath implements AgentDatapath {
   }
 
   /** Loads the programs, reusing maps (and their contents) and links pinned under `bpffs`. */
-  static async open({ bpffs, sizes, interfaces = hostInterfaces(), objectPath }: BpfAgentDatapathOptions) {
+  static async open({
+    bpffs,
+    sizes,
+    interfaces = hostInterfaces(),
+    objectPath,
+    events,
+  }: BpfAgentDatapathOptions) {
     if (bpffs.startsWith("/sys/fs/bpf/")) ensureBpffsMounted("/sys/fs/bpf");
     const reused = existsSync(join(bpffs, "maps", MAPS.ipcache));
     try {
@@ -115,6 +125,7 @@ export class BpfAgentDatapath implements AgentDatapath {
         pinDir: bpffs,
         sizes: { ...sizes, ...pinnedSizes(bpffs) },
         ...(objectPath ? { objectPath } : {}),
+        ...(events ? { events } : {}),
       });
       return new BpfAgentDatapath(dp, bpffs, reused, interfaces);
     } catch (e) {
