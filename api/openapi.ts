@@ -170,7 +170,10 @@ export function openApiDocument(): object {
           {
             responses: {
               "200": { description: "{flows, nodes: {answered, missing}} or an event stream" },
-              "422": { description: "a filter is invalid (flows_query.invalid)", content: json(ref("Error")) },
+              "422": {
+                description: "a filter is invalid (flows_query.invalid)",
+                content: json(ref("Error")),
+              },
             },
           },
         ),
