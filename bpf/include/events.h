@@ -61,6 +61,10 @@ struct pal_event_bucket {
 };
 
 #define PAL_EVENT_REFILL_CAP_NS 10000000000ULL /* at most 10 s of refill at once */
+/* New-connection records wake no reader: readers also poll the ring this often (ms). */
+#define PAL_EVENT_POLL_MS 100
+/* ...unless this many bytes wait (a quarter of the default ring). */
+#define PAL_EVENT_WAKE_BYTES (64 * 1024)
 
 #ifdef __bpf__
 #ifndef PAL_EVENTS_BYTES
@@ -85,10 +89,11 @@ struct {
 	__type(value, struct pal_event_bucket);
 } pal_event_bucket_v2 SEC(".maps");
 
-/* Takes one token from this CPU's bucket; false when the event must be suppressed. A new
- * connection is first sampled (1 in new_flow_sample, counted per CPU): one not sampled costs no
- * token and is not counted as suppressed. */
-static __always_inline int pal_event_take_token(__u64 now, int new_flow)
+/* Takes one token from this CPU's bucket: the bucket, or NULL when the event must be suppressed
+ * (the caller counts what happens to the event on the bucket it got). A new connection is first
+ * sampled (1 in new_flow_sample, counted per CPU): one not sampled costs no token and is not
+ * counted as suppressed. */
+static __always_inline struct pal_event_bucket *pal_event_take_token(__u64 now, int new_flow)
 {
 	__u32 zero = 0;
 	struct pal_config *cfg = bpf_map_lookup_elem(&pal_config_v2, &zero);
@@ -118,23 +123,7 @@ static __always_inline int pal_event_take_token(__u64 now, int new_flow)
 		return 0;
 	}
 	b->tokens = tokens - 1000000000ULL;
-	return 1;
-}
-
-static __always_inline void pal_event_lost(void)
-{
-	__u32 zero = 0;
-	struct pal_event_bucket *b = bpf_map_lookup_elem(&pal_event_bucket_v2, &zero);
-	if (b)
-		b->lost += 1;
-}
-
-static __always_inline void pal_event_emitted(void)
-{
-	__u32 zero = 0;
-	struct pal_event_bucket *b = bpf_map_lookup_elem(&pal_event_bucket_v2, &zero);
-	if (b)
-		b->emitted += 1;
+	return b;
 }
 #endif
 

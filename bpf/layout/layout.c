@@ -73,7 +73,7 @@ int main(void)
 	C(PAL_CT_FIN); C(PAL_CT_CLOSE); C(PAL_CT_OTHER); C(PAL_CT_F_FIN_ORIGIN); C(PAL_CT_F_FIN_REPLY);
 	C(PAL_CT_TIMEOUT_SYN); C(PAL_CT_TIMEOUT_ESTABLISHED); C(PAL_CT_TIMEOUT_FIN); C(PAL_CT_TIMEOUT_CLOSE);
 	C(PAL_CT_TIMEOUT_OTHER); C(PAL_CT_TIMEOUT_ICMP); C(PAL_EVENT_REFILL_CAP_NS); C(PAL_EVENT_DROP);
-	C(PAL_EVENT_NEW_FLOW);
+	C(PAL_EVENT_NEW_FLOW); C(PAL_EVENT_POLL_MS);
 	printf(",\n    \"SKB_SIZE\": %zu,\n    \"SKB_IFINDEX_OFFSET\": %zu,\n    \"SKB_CB_OFFSET\": %zu",
 	       sizeof(struct __sk_buff), offsetof(struct __sk_buff, ifindex), offsetof(struct __sk_buff, cb));
 	printf("\n  }\n}\n");

@@ -8,7 +8,7 @@ import { IDENTITY_ANY, IDENTITY_HOST, IDENTITY_WORLD } from "../../wire/entries.
 import { CT_FLAG, CT_KEY_LAYOUT, CT_STATE, CT_TIMEOUT, CT_VALUE_LAYOUT } from "./codecs/conntrack.ts";
 import { COUNTER_LAYOUT, COUNTER_SLOTS } from "./codecs/counters.ts";
 import { ENDPOINT_LAYOUT, EP_EGRESS_ISOLATED, EP_INGRESS_ISOLATED } from "./codecs/endpoints.ts";
-import { CONFIG_LAYOUT, DROP_EVENT_LAYOUT, EVENT_BUCKET_LAYOUT } from "./codecs/events.ts";
+import { CONFIG_LAYOUT, DROP_EVENT_LAYOUT, EVENT_BUCKET_LAYOUT, EVENT_KIND } from "./codecs/events.ts";
 import { IPCACHE_KEY_LAYOUT, IPCACHE_PREFIX_BASE, IPCACHE_VALUE_LAYOUT } from "./codecs/ipcache.ts";
 import type { StructLayout } from "./codecs/layout.ts";
 import {
@@ -25,6 +25,7 @@ import {
 import { REASON_SLOTS, REASONS } from "./codecs/reasons.ts";
 import { SKB_CB_OFFSET, SKB_IFINDEX_OFFSET, SKB_SIZE } from "./codecs/skb.ts";
 import { BUILD_DIR } from "./native.ts";
+import { EVENT_POLL_MS } from "./stats.ts";
 
 interface CLayout {
   structs: Record<string, { size: number; fields: Record<string, [number, number]> }>;
@@ -100,6 +101,9 @@ describe("the TypeScript codecs mirror the C layouts", () => {
       PAL_CT_TIMEOUT_CLOSE: CT_TIMEOUT.CLOSE,
       PAL_CT_TIMEOUT_OTHER: CT_TIMEOUT.OTHER,
       PAL_CT_TIMEOUT_ICMP: CT_TIMEOUT.ICMP,
+      PAL_EVENT_DROP: EVENT_KIND.DROP,
+      PAL_EVENT_NEW_FLOW: EVENT_KIND.NEW_FLOW,
+      PAL_EVENT_POLL_MS: EVENT_POLL_MS,
       SKB_SIZE,
       SKB_IFINDEX_OFFSET,
       SKB_CB_OFFSET,

@@ -129,14 +129,17 @@ static __always_inline void pal_emit_event(struct __sk_buff *skb, const struct p
 					   const struct pal_packet *p, __u8 dir,
 					   const struct pal_verdict *v, __u64 now, __u8 kind)
 {
-	if (!pal_event_take_token(now, kind == PAL_EVENT_NEW_FLOW))
+	struct pal_event_bucket *b = pal_event_take_token(now, kind == PAL_EVENT_NEW_FLOW);
+	if (!b)
 		return;
 	struct pal_drop_event *e = bpf_ringbuf_reserve(&pal_events_v1, sizeof(*e), 0);
 	if (!e) {
-		pal_event_lost();
+		b->lost += 1;
 		return;
 	}
-	__builtin_memset(e, 0, sizeof(*e));
+	/* every field is written below (no memset): pads explicitly */
+	e->pad2 = 0;
+	e->pad3 = 0;
 	e->timestamp_ns = now;
 	e->endpoint_id = ep ? ep->endpoint_id : 0;
 	e->ifindex = skb->ifindex;
@@ -153,8 +156,19 @@ static __always_inline void pal_emit_event(struct __sk_buff *skb, const struct p
 	__builtin_memcpy(e->src_addr, p->src_addr, 16);
 	__builtin_memcpy(e->dst_addr, p->dst_addr, 16);
 	e->packet_len = skb->len;
-	bpf_ringbuf_submit(e, 0);
-	pal_event_emitted();
+	/* A wakeup costs the sending CPU an irq_work (microseconds here), and an idle reader is woken
+	 * by every record: a new connection wakes nobody (readers also poll every PAL_EVENT_POLL_MS)
+	 * except the record that takes the backlog past PAL_EVENT_WAKE_BYTES. A drop wakes the reader
+	 * as before (adaptively: only when it had caught up). */
+	__u64 wake = 0;
+	if (kind == PAL_EVENT_NEW_FLOW) {
+		__u64 avail = bpf_ringbuf_query(&pal_events_v1, BPF_RB_AVAIL_DATA);
+		wake = avail > PAL_EVENT_WAKE_BYTES && avail <= PAL_EVENT_WAKE_BYTES + 4 * sizeof(*e)
+			       ? BPF_RB_FORCE_WAKEUP
+			       : BPF_RB_NO_WAKEUP;
+	}
+	bpf_ringbuf_submit(e, wake);
+	b->emitted += 1;
 }
 
 static __always_inline int pal_finish(struct __sk_buff *skb, const struct pal_endpoint *ep,
