@@ -105,6 +105,13 @@ describe("flows relay", () => {
       { kind: "NetworkPolicy", namespace: "shop", name: "allow-api" },
     ]);
     agent.send({ type: "ack", revision: removed.toRevision });
+    // Namespace labels feed identities: the namespace's endpoints are sent again with theirs.
+    const before = snap.names!.endpoints[0]!.identity;
+    await plane.api("PUT", "/v1/namespaces/shop", { labels: { tier: "prod" } });
+    const relabeled = await agent.next("delta");
+    const web = relabeled.names?.endpoints?.upsert.find((e) => e.name === "web");
+    assert.ok(web && web.identity !== before, "web's new identity is in the catalog");
+    agent.send({ type: "ack", revision: relabeled.toRevision });
     agent.close();
     await agent.waitClosed();
     // A restart at the current revision gets no snapshot or delta, but the names.
@@ -114,11 +121,11 @@ describe("flows relay", () => {
       protocol: SYNC_PROTOCOL_VERSION,
       node: "n1",
       agentVersion: "test",
-      appliedRevision: removed.toRevision,
+      appliedRevision: relabeled.toRevision,
       features: { flows: true },
     });
     const names = await again.next("names");
-    assert.equal(names.revision, removed.toRevision);
+    assert.equal(names.revision, relabeled.toRevision);
     assert.equal(names.names.policies.length, 0);
     assert.ok(put.body.revision < names.revision);
     again.close();

@@ -1,14 +1,15 @@
 // Flow-events benchmark (not a test; root): the datapath's cost of reporting new connections
 // (issue 11), events on vs off side by side in one run.
 //   1. BPF_PROG_TEST_RUN ns/packet: an established packet and a new allowed connection, with
-//      events off and on (every new connection reported, ring drained between runs), against an
-//      empty program measured in the same rounds.
+//      events off and on (every new connection reported, ring drained between runs; and at the
+//      agent's default limits, where most of a run's connections find the bucket empty), against
+//      an empty program measured in the same rounds.
 //   2. Real traffic between two namespace pods through the programs (both pods isolated, allowed
 //      by policy): connections/s (connect + reset, 16 at a time) and one TCP stream's throughput,
 //      with the in-situ ns per packet of both programs from the kernel's bpf_stats; modes
 //      interleaved: events off, on (the agent's default limits: 1,000/s per CPU, burst 2,000), and
 //      on without a limit that matters (1,000,000/s).
-// Usage: npm run bench:datapath:flows [-- --quick]
+// Usage: npm run bench:datapath:flows [-- --quick] [--test-run]
 import { execFile, spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -30,6 +31,8 @@ import { PROTO } from "../../wire/entries.ts";
 import { policyEntries } from "./entries.ts";
 
 const quick = process.argv.includes("--quick");
+/** Only part 1 (BPF_PROG_TEST_RUN). */
+const testRunOnly = process.argv.includes("--test-run");
 const ROUNDS = quick ? 3 : 5;
 const REPEAT = quick ? 200_000 : 1_000_000;
 const NEW_FLOW_REPEAT = 50_000;
@@ -85,7 +88,9 @@ async function testRun(): Promise<void> {
     const fresh = {
       off: await loadForTestRun(ifindex, OFF, POLICY_BENCH_OBJECT),
       on: await loadForTestRun(ifindex, UNLIMITED, POLICY_BENCH_OBJECT),
+      limited: await loadForTestRun(ifindex, DEFAULT_ON, POLICY_BENCH_OBJECT),
     };
+    const limitedReader = subscribeDropEvents(fresh.limited.collection, () => {});
     let events = 0;
     const reader = subscribeDropEvents(fresh.on.collection, (e) => {
       events += e.length;
@@ -143,6 +148,13 @@ async function testRun(): Promise<void> {
         reader.consume(); // drain the ring outside the timed run
         return ns;
       },
+      newLimited: () => {
+        const ns = fresh.limited.collection
+          .program("from_pod")
+          .run(newFlow(), { ctx, repeat: NEW_FLOW_REPEAT }).durationNs;
+        limitedReader.consume();
+        return ns;
+      },
     };
     const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
     for (let r = 0; r < ROUNDS; r++) for (const [k, f] of Object.entries(cases)) samples[k]!.push(f());
@@ -156,12 +168,14 @@ async function testRun(): Promise<void> {
       );
     line("established packet", m.establishedOff!, m.establishedOn!);
     line("new allowed connection", m.newOff!, m.newOn!);
+    line("  on at the default limits", m.newOff!, m.newLimited!);
     console.log(
       `   events read: ${events} (emitted ${stats.emitted}, lost ${stats.lost}, suppressed ${stats.suppressed}); new connections run: ${ROUNDS * NEW_FLOW_REPEAT}`,
     );
     reader.close();
     estReader.close();
-    for (const dp of [est.off, est.on, fresh.off, fresh.on]) dp.close();
+    limitedReader.close();
+    for (const dp of [est.off, est.on, fresh.off, fresh.on, fresh.limited]) dp.close();
     empty.close();
   } finally {
     spawnSync("ip", ["link", "del", veth]);
@@ -321,7 +335,7 @@ async function main(): Promise<void> {
     `kernel ${spawnSync("uname", ["-r"]).stdout.toString().trim()}; ${quick ? "quick" : "full"} run`,
   );
   await testRun();
-  await traffic();
+  if (!testRunOnly) await traffic();
 }
 
 await main();
