@@ -112,6 +112,20 @@ describe("flows relay", () => {
     const web = relabeled.names?.endpoints?.upsert.find((e) => e.name === "web");
     assert.ok(web && web.identity !== before, "web's new identity is in the catalog");
     agent.send({ type: "ack", revision: relabeled.toRevision });
+    // Deleting a namespace forgets its endpoints' and policies' names.
+    await plane.api("PUT", "/v1/namespaces/gone", { labels: {} });
+    const created = await agent.next("delta");
+    agent.send({ type: "ack", revision: created.toRevision });
+    await plane.api("PUT", "/v1/namespaces/gone/networkpolicies/allow-api", policy);
+    const added = await agent.next("delta");
+    agent.send({ type: "ack", revision: added.toRevision });
+    const del = await plane.api("DELETE", "/v1/namespaces/gone");
+    assert.equal(del.status, 200, JSON.stringify(del.body));
+    const gone = await agent.next("delta");
+    assert.deepEqual(gone.names?.policies?.remove, [
+      { kind: "NetworkPolicy", namespace: "gone", name: "allow-api" },
+    ]);
+    agent.send({ type: "ack", revision: gone.toRevision });
     agent.close();
     await agent.waitClosed();
     // A restart at the current revision gets no snapshot or delta, but the names.
@@ -121,11 +135,11 @@ describe("flows relay", () => {
       protocol: SYNC_PROTOCOL_VERSION,
       node: "n1",
       agentVersion: "test",
-      appliedRevision: relabeled.toRevision,
+      appliedRevision: gone.toRevision,
       features: { flows: true },
     });
     const names = await again.next("names");
-    assert.equal(names.revision, relabeled.toRevision);
+    assert.equal(names.revision, gone.toRevision);
     assert.equal(names.names.policies.length, 0);
     assert.ok(put.body.revision < names.revision);
     again.close();

@@ -90,6 +90,12 @@ export class NameTracker {
       } else if (w.kind === "endpoint") {
         endpointKeys.add(key);
       } else if (w.kind === "namespace") {
+        // A deleted namespace takes its policies with it (whether or not the writes list them).
+        for (const p of [...m.policies.values()]) {
+          if (p.namespace !== w.name || engine.policies.has(`${p.namespace}/${p.name}`)) continue;
+          m.policies.delete(policyNameKey(p));
+          d.policies.remove.push({ kind: p.kind, namespace: p.namespace, name: p.name });
+        }
         for (const e of m.endpoints.values())
           if (e.namespace === w.name) endpointKeys.add(endpointNameKey(e));
         for (const r of engine.endpoints.values())
