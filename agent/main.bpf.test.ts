@@ -72,7 +72,35 @@ describe("agent on the BPF datapath", { skip }, () => {
     try {
       const s = await cp.nextSession();
       assert.equal(s.hello.features.tcx, true);
-      s.snapshot(10, state);
+      assert.equal(s.hello.features.flows, true, "the agent announces flows");
+      s.send({
+        type: "snapshot",
+        revision: 10,
+        state,
+        names: {
+          policies: [{ id: 7, kind: "NetworkPolicy", namespace: "shop", name: "deny-all" }],
+          endpoints: [
+            {
+              endpointId: 11,
+              namespace: "shop",
+              name: "web",
+              node: "n1",
+              identity: 1001,
+              labels: { app: "web" },
+              addresses: ["10.10.0.11"],
+            },
+            {
+              endpointId: 12,
+              namespace: "shop",
+              name: "api",
+              node: "n2",
+              identity: 1002,
+              labels: { app: "api" },
+              addresses: ["10.10.0.12"],
+            },
+          ],
+        },
+      });
       assert.deepEqual(await s.next("ack"), { type: "ack", revision: 10 });
       const held = sortedState(await agent.datapath.read());
       assert.deepEqual(withoutHost(held), enforced(state));
@@ -95,12 +123,38 @@ describe("agent on the BPF datapath", { skip }, () => {
           /^palisade_agent_packets_total\{direction="ingress",verdict="drop",reason="DROP_POLICY_DENIED"\} 1$/m.test(
             text,
           ) &&
-          /^palisade_agent_drop_events_total\{reason="DROP_POLICY_DENIED",direction="ingress",policy="7"\} 1$/m.test(
+          /^palisade_agent_drop_events_total\{reason="DROP_POLICY_DENIED",direction="ingress",namespace="shop",policy="deny-all"\} 1$/m.test(
+            text,
+          ) &&
+          /^palisade_agent_policy_verdicts_total\{namespace="shop",policy="deny-all",direction="ingress",verdict="dropped"\} 1$/m.test(
             text,
           )
         );
-      }, "the drop in /metrics (counters and the drop event)");
-      assert.ok(fx.logs.some((l) => l.msg === "drop" && l.policyId === 7 && l.interface === veth.name));
+      }, "the drop in /metrics (counters and the drop event, by policy name)");
+      const line = fx.logs.find((l) => l.msg === "drop" && l.interface === veth.name);
+      assert.deepEqual(
+        [line?.endpoint, line?.src, line?.policy],
+        ["shop/web", "10.10.0.12:4000 (shop/api)", "DefaultDeny (isolated by shop/deny-all)"],
+      );
+      const [flow] = agent.flows.ring.query({}, 10);
+      assert.deepEqual(
+        [
+          flow?.verdict,
+          flow?.reason,
+          flow?.source.pod,
+          flow?.destination.pod,
+          flow?.destination.labels,
+          flow?.policy,
+        ],
+        [
+          "dropped",
+          "POLICY_DENIED",
+          "api",
+          "web",
+          { app: "web" },
+          { kind: "DefaultDeny", isolatedBy: { kind: "NetworkPolicy", namespace: "shop", name: "deny-all" } },
+        ],
+      );
 
       await agent.stop();
       agent = undefined;

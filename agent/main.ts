@@ -6,6 +6,7 @@ import { networkInterfaces } from "node:os";
 import { type Clock, realClock } from "../lib/clock.ts";
 import { jsonLog, type Log } from "../lib/log.ts";
 import type { MapSizes } from "../wire/entries.ts";
+import { FEATURE_FLOWS } from "../wire/sync.ts";
 import { enforcementOf } from "./cni/enforcement.ts";
 import { type CniOptions, startCni } from "./cni/index.ts";
 import { BpfAgentDatapath } from "./datapath/bpf.ts";
@@ -13,6 +14,9 @@ import type { AgentDatapath } from "./datapath/datapath.ts";
 import type { InterfaceTable } from "./datapath/interfaces.ts";
 import { MemoryAgentDatapath } from "./datapath/memory.ts";
 import { ensureCredential } from "./enroll.ts";
+import { NameBook } from "./flows/name-book.ts";
+import { DEFAULT_FLOW_RING } from "./flows/ring.ts";
+import { FlowService } from "./flows/service.ts";
 import { startHealthServer } from "./health-server.ts";
 import { createAgentMetrics } from "./metrics.ts";
 import { withHostEntries } from "./reconcile/host-entries.ts";
@@ -44,6 +48,8 @@ export interface AgentOptions {
   log?: Log;
   /** Serve the CNI plugin on a unix socket (`palisade agent --cni-socket`). */
   cni?: CniOptions;
+  /** Flows kept in memory (default 16,384) and new-connection sampling (1 in N; 0 none; default 1). */
+  flows?: { ringSize?: number; newFlowSample?: number };
   /** Timings and fakes; every field has a production default. */
   tuning?: Partial<AgentTuning>;
 }
@@ -71,6 +77,8 @@ export interface RunningAgent {
   state(): AgentState;
   appliedRevision(): number | null;
   datapath: AgentDatapath;
+  /** The flow ring and names (tests read it directly). */
+  flows: FlowService;
   /** Base URL of the metrics/health listener. */
   metricsUrl: string;
 }
@@ -85,7 +93,12 @@ function hostAddresses(): string[] {
 
 async function openDatapath(o: AgentOptions, t: Partial<AgentTuning>): Promise<AgentDatapath> {
   if (o.datapath === "bpf") {
-    return BpfAgentDatapath.open({ bpffs: o.bpffs, ...(t.mapSizes ? { sizes: t.mapSizes } : {}) });
+    const sample = o.flows?.newFlowSample;
+    return BpfAgentDatapath.open({
+      bpffs: o.bpffs,
+      ...(t.mapSizes ? { sizes: t.mapSizes } : {}),
+      ...(sample !== undefined ? { events: { newFlowSample: sample } } : {}),
+    });
   }
   return new MemoryAgentDatapath({
     pinKey: o.bpffs,
@@ -122,6 +135,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     const resume = datapath.reused && stored?.node === opts.node ? stored : undefined;
     let client: SyncClient | undefined;
     let applier: RevisionApplier | undefined;
+    const names = new NameBook();
     const metrics = createAgentMetrics({
       state: () => machine.state,
       appliedRevision: () => applier?.appliedRevision ?? null,
@@ -151,13 +165,21 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       appliedRevision: resume?.revision ?? null,
       // Traffic from this node's own addresses is `host` here (allowed into isolated pods).
       overlay: (state) => withHostEntries(state, datapath.kind === "bpf" ? hostAddresses() : []),
+      onNames: (delta) => names.apply(delta),
     });
     reconciler.start();
     cleanups.push(() => reconciler.stop());
-    const unsubscribe = datapath.onDrops((drops) => {
-      metrics.countDrops(drops);
-      for (const d of drops) log({ level: "info", msg: "drop", ...d });
+    const flows = new FlowService({
+      node: opts.node,
+      book: names,
+      ringSize: opts.flows?.ringSize ?? DEFAULT_FLOW_RING,
+      clock,
+      log,
+      onFlow: (f) => metrics.countFlow(f),
+      send: (msg) => client?.send(msg) ?? false,
     });
+    cleanups.push(() => flows.stop());
+    const unsubscribe = datapath.onEvents((events) => flows.ingest(events));
     cleanups.push(unsubscribe);
     const health = await startHealthServer(opts.metricsListen, metrics.registry, () => ({
       state: machine.state,
@@ -173,6 +195,8 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
           machine.transition("ready", `stream connected at revision ${applier.appliedRevision}`);
         else machine.transition("syncing", "stream connected; waiting for a snapshot");
       }
+      // Following ends with the stream; the control plane asks again on the next one.
+      if (e.type === "disconnected") flows.follow(false);
       if (e.type === "disconnected")
         machine.transition("degraded", `stream closed (${e.code}); enforcing the last good state`);
       if (e.type === "answered") {
@@ -196,7 +220,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       handler: {
         hello: () => ({
           appliedRevision: applier.appliedRevision,
-          features: datapath.features,
+          features: { ...datapath.features, [FEATURE_FLOWS]: true },
           mapSizes: datapath.sizes,
           hostAddresses: datapath.kind === "bpf" ? hostAddresses() : [],
         }),
@@ -209,6 +233,11 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
         },
         apply: (msg) => (msg.type === "snapshot" ? applier.snapshot(msg) : applier.delta(msg)),
         refuse: (header, reason) => applier.refuse(header, reason),
+        flows: {
+          names: (msg) => applier.names(msg),
+          query: (msg) => flows.answer(msg),
+          follow: (on) => flows.follow(on),
+        },
         status: () => {
           const s = reconciler.stats();
           const waiting = s.pending.length > 0 ? `waiting for interfaces: ${s.pending.join(", ")}` : null;
@@ -236,6 +265,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     let stopping: Promise<void> | undefined;
     return {
       datapath,
+      flows,
       metricsUrl: health.url,
       state: () => machine.state,
       appliedRevision: () => applier.appliedRevision,

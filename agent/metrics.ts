@@ -3,7 +3,8 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { collectProcessMetrics } from "../lib/default-metrics.ts";
 import type { MapSizes } from "../wire/entries.ts";
-import type { CounterSample, DropRecord } from "./datapath/datapath.ts";
+import type { Flow } from "../wire/flows.ts";
+import type { CounterSample } from "./datapath/datapath.ts";
 import type { ReconcileStats } from "./reconcile/loop.ts";
 import { AGENT_STATES, type AgentState } from "./state.ts";
 
@@ -20,8 +21,10 @@ export interface AgentMetrics {
   reconnects: Counter;
   applySeconds: Histogram<"result">;
   answers: Counter<"type">;
-  drops: Counter<"reason" | "direction" | "policy">;
-  countDrops(drops: DropRecord[]): void;
+  drops: Counter<"reason" | "direction" | "namespace" | "policy">;
+  policyVerdicts: Counter<"namespace" | "policy" | "direction" | "verdict">;
+  /** Counts one flow event (a new connection or a drop) by its policy's name. */
+  countFlow(f: Flow): void;
 }
 
 export function createAgentMetrics(src: AgentMetricsSources, { defaults = true } = {}): AgentMetrics {
@@ -97,8 +100,15 @@ export function createAgentMetrics(src: AgentMetricsSources, { defaults = true }
   }
   const drops = new Counter({
     name: "palisade_agent_drop_events_total",
-    help: "Drop events read from the datapath, by reason, direction and deciding policy id (0 = none)",
-    labelNames: ["reason", "direction", "policy"],
+    help: "Drop events read from the datapath, by reason, direction and the policy that isolated the endpoint (namespace and name; empty when none, unknown when the agent has no name for it yet)",
+    labelNames: ["reason", "direction", "namespace", "policy"],
+    registers,
+  });
+  // Labels are policy names, never pods: cardinality is bounded by policies x 2 x 2.
+  const policyVerdicts = new Counter({
+    name: "palisade_agent_policy_verdicts_total",
+    help: "Flow events by deciding policy: new connections a policy rule allowed, and connections dropped because the policy isolated the endpoint and no rule matched (reported events: sampled and rate-limited by the datapath)",
+    labelNames: ["namespace", "policy", "direction", "verdict"],
     registers,
   });
   return {
@@ -122,9 +132,22 @@ export function createAgentMetrics(src: AgentMetricsSources, { defaults = true }
       registers,
     }),
     drops,
-    countDrops(list) {
-      for (const d of list)
-        drops.inc({ reason: d.reason, direction: d.direction, policy: String(d.policyId) });
+    policyVerdicts,
+    countFlow(f) {
+      const p = policyLabels(f);
+      // The reason label keeps the datapath's full name, as palisade_agent_packets_total has it.
+      if (f.verdict === "dropped") drops.inc({ reason: `DROP_${f.reason}`, direction: f.direction, ...p });
+      if (p.policy !== "") policyVerdicts.inc({ ...p, direction: f.direction, verdict: f.verdict });
     },
   };
+}
+
+/** The policy labels of a flow: the rule's policy, or for a default deny the isolating one. */
+function policyLabels(f: Flow): { namespace: string; policy: string } {
+  const p = f.policy;
+  if (!p) return { namespace: "", policy: "" };
+  if (p.kind === "NetworkPolicy") return { namespace: p.namespace, policy: p.name };
+  if (p.kind === "DefaultDeny" && p.isolatedBy)
+    return { namespace: p.isolatedBy.namespace, policy: p.isolatedBy.name };
+  return { namespace: f.endpoint?.namespace ?? "", policy: "unknown" };
 }

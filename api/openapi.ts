@@ -177,6 +177,21 @@ export function openApiDocument(): object {
           },
         ),
       },
+      "/v1/flows": {
+        get: op(
+          "Recent flows (new connections and drops, with names) from every connected agent, merged by time, oldest first; filters ?namespace=&pod=&from=NS/POD&to=NS/POD&verdict=allowed|dropped|audit&protocol=&port=&node=&since=ISO|5m&limit= (default 100, max 10,000); `nodes.missing` names nodes that did not answer (timeout, disconnected, error). ?follow=true: a text/event-stream of `event: flow` records (replay of the last ?limit=, default 20, then new ones; `: keepalive` every 15 s). Read scope",
+          undefined,
+          {
+            responses: {
+              "200": { description: "{flows, nodes: {answered, missing}} or an event stream" },
+              "422": {
+                description: "a filter is invalid (flows_query.invalid)",
+                content: json(ref("Error")),
+              },
+            },
+          },
+        ),
+      },
       "/v1/agent/stream": {
         get: op(
           "WebSocket upgrade for agents (node credential as bearer token); messages in wire/sync.ts",

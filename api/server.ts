@@ -11,6 +11,7 @@ import type { Deps } from "./deps.ts";
 import { endpointRoutes } from "./endpoints/endpoints.routes.ts";
 import { enrollmentTokenRoutes, enrollRoutes } from "./enrollment/enrollment.routes.ts";
 import { evaluateRoutes } from "./evaluate/evaluate.routes.ts";
+import { flowRoutes } from "./flows/flows.routes.ts";
 import { unreadableBodyIs400 } from "./http/body.ts";
 import { ApiError, errorResponse, handleError } from "./http/errors.ts";
 import type { UpgradeBindings } from "./http/upgrade.ts";
@@ -88,6 +89,7 @@ export function createApp(deps: Deps) {
   );
   app.route("/v1/nodes", nodeRoutes(deps));
   app.route("/v1/sync/wait", syncWaitRoutes(deps));
+  app.route("/v1/flows", flowRoutes(deps));
   app.route("/v1/webhooks", webhookRoutes(deps.webhooks));
   app.route("/v1/webhook-receivers", receiverRoutes(deps.webhooks));
   app.route("/v1/hooks", hookRoutes(deps.webhooks, deps.store));

@@ -33,6 +33,7 @@ describe("palisade agent", () => {
     assert.equal(opts.metricsListen, "127.0.0.1:9474");
     assert.equal(opts.datapath, "bpf");
     assert.equal(opts.removeOnExit, false);
+    assert.deepEqual(opts.flows, { ringSize: 16_384, newFlowSample: 1 });
     assert.equal(h.stopped(), 1);
   });
 
@@ -55,5 +56,23 @@ describe("palisade agent", () => {
     assert.equal(await h.command.run([], {}, io), 2);
     assert.equal(await h.command.run(["--node", "Bad_Name"], {}, io), 2);
     assert.equal(h.calls.length, 0);
+  });
+
+  it("takes --flow-ring and --flow-sample, and refuses values out of range", async () => {
+    const h = harness();
+    const io = captureIo();
+    await h.command.run(["--node", "n1", "--flow-ring", "100", "--flow-sample", "0"], {}, io);
+    assert.deepEqual(h.calls[0]?.flows, { ringSize: 100, newFlowSample: 0 });
+    for (const bad of [
+      ["--flow-ring", "0"],
+      ["--flow-ring", "2000000"],
+      ["--flow-sample", "-1"],
+      ["--flow-sample", "x"],
+    ]) {
+      const err = captureIo();
+      assert.equal(await h.command.run(["--node", "n1", ...bad], {}, err), 2, bad.join(" "));
+      assert.match(err.err(), new RegExp(bad[0]!));
+    }
+    assert.equal(h.calls.length, 1);
   });
 });

@@ -78,6 +78,20 @@ export function createAgentCommand(deps: AgentDeps) {
           description: "the CRI runtime's socket, asked for CNI pods' labels",
           default: "/run/containerd/containerd.sock",
         },
+        {
+          name: "flow-ring",
+          type: "string",
+          valueName: "N",
+          description: "flows (new connections and drops, with names) kept in memory for GET /v1/flows",
+          default: "16384",
+        },
+        {
+          name: "flow-sample",
+          type: "string",
+          valueName: "N",
+          description: "report one new connection in N per CPU as a flow (0: none, drops only; 1: every one)",
+          default: "1",
+        },
         // The agent reads its log level from the flag only (PALISADE_LOG_LEVEL is the server's).
         { ...LOG_LEVEL_FLAG, env: undefined },
       ],
@@ -104,6 +118,8 @@ export function createAgentCommand(deps: AgentDeps) {
         cwd,
         (parsed.values.bpffs as string | undefined) ?? `/sys/fs/bpf/palisade/${node}`,
       );
+      const ringSize = intFlag(parsed.values["flow-ring"], "--flow-ring", 1, 1_048_576);
+      const newFlowSample = intFlag(parsed.values["flow-sample"], "--flow-sample", 0, 0xffff_ffff);
       const log = createLogger(requireValue(parsed, "log-level"), io, deps.now);
       const stopSignal = deps.waitForStopSignal();
       let agent: { stop(): Promise<void> };
@@ -120,6 +136,7 @@ export function createAgentCommand(deps: AgentDeps) {
           datapath: requireValue(parsed, "datapath") as "bpf" | "memory",
           removeOnExit: parsed.switches.has("remove-on-exit"),
           log,
+          flows: { ringSize, newFlowSample },
           ...cniOptions(parsed.values["cni-socket"], requireValue(parsed, "datapath"), {
             podman: requireValue(parsed, "podman"),
             criSocket: requireValue(parsed, "cri-socket"),
@@ -142,6 +159,16 @@ export function createAgentCommand(deps: AgentDeps) {
 }
 
 /** --cni-socket: an explicit path must be served; the default is served when no other agent holds it. */
+function intFlag(text: string | undefined, label: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text ?? "") || n < min || n > max) {
+    throw new UsageError(
+      `${label} must be an integer in ${min}..${max}; got ${JSON.stringify(text ?? null)}`,
+    );
+  }
+  return n;
+}
+
 // The memory datapath enforces nothing in the kernel, so it serves CNI only when asked to (tests).
 function cniOptions(
   flag: unknown,

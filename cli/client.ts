@@ -94,7 +94,7 @@ function parseAnswer(text: string, method: string, path: string): unknown {
   }
 }
 
-function toApiError(response: Response, text: string, connection: Connection): ApiError {
+export function toApiError(response: Response, text: string, connection: Connection): ApiError {
   const hint = hintFor(response.status, connection);
   let parsed: unknown;
   try {
@@ -131,7 +131,7 @@ function hintFor(status: number, connection: Connection): string | undefined {
   return undefined;
 }
 
-function describeNetworkError(error: unknown): string {
+export function describeNetworkError(error: unknown): string {
   const cause = error instanceof Error && isRecord(error.cause) ? error.cause : undefined;
   const code = typeof cause?.code === "string" ? cause.code : undefined;
   if (code === "ECONNREFUSED") return "connection refused";

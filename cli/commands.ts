@@ -8,6 +8,7 @@ import { deleteCommand } from "./delete.ts";
 import { demoCommand } from "./demo.ts";
 import { evaluateCommand } from "./evaluate.ts";
 import { getCommand } from "./get.ts";
+import { observeCommand } from "./observe.ts";
 import { serverCommand } from "./server.ts";
 import { tokenCommand } from "./token.ts";
 import { upCommand } from "./up.ts";
@@ -18,6 +19,7 @@ export const commands: Command[] = [
   getCommand,
   deleteCommand,
   evaluateCommand,
+  observeCommand,
   tokenCommand,
   agentCommand,
   upCommand,

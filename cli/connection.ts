@@ -1,7 +1,7 @@
 // Owns where client commands connect and which token they send (flags, env, ./data/admin-token).
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { type ApiClient, createClient } from "./client.ts";
+import { type ApiClient, type Connection, createClient } from "./client.ts";
 import type { FlagSpec } from "./command.ts";
 import { type ParsedFlags, UsageError } from "./flags.ts";
 import { type Io, workingDirectory } from "./io.ts";
@@ -22,9 +22,14 @@ export const connectionFlags: FlagSpec[] = [
 ];
 
 export async function connect(parsed: ParsedFlags, io: Io): Promise<ApiClient> {
+  return createClient(await resolveConnection(parsed, io), io);
+}
+
+/** The server and token the connection flags name (for commands that stream, like observe -f). */
+export async function resolveConnection(parsed: ParsedFlags, io: Io): Promise<Connection> {
   const server = normaliseServer(parsed.values.server ?? DEFAULT_SERVER);
   const token = parsed.values.token ?? (await readLocalAdminToken(io));
-  return createClient({ server, token }, io);
+  return { server, token };
 }
 
 function normaliseServer(raw: string): string {

@@ -2,9 +2,20 @@
 // protocol version. Both sides import this file; nothing else defines a sync message.
 import { z } from "zod";
 import { nodeDeltaSchema, nodeStateSchema } from "./entries.ts";
+import { nameCatalogSchema, namesDeltaSchema } from "./flow-names.ts";
+import { flowsAnswerSchema, flowsFollowSchema, flowsPushSchema, flowsQuerySchema } from "./flows.ts";
 import { nodeNameSchema } from "./names.ts";
 
 export const SYNC_PROTOCOL_VERSION = 1;
+/**
+ * Protocol 1 grows by capability, never by changing a message's meaning: an agent names what it
+ * understands in its hello's `features`, and the server sends the messages and fields of a
+ * capability only to agents that named it. Fields the server adds to its messages are optional and
+ * dropped by agents that do not know them (server objects are not strict).
+ *   FEATURE_FLOWS: the `names` field of snapshots and deltas, the `names` message, flow queries
+ *   (`flows_query` -> `flows`) and following (`flows_follow` -> `flows_push`).
+ */
+export const FEATURE_FLOWS = "flows";
 /** Path of the agent stream (WebSocket upgrade, node credential as bearer token). */
 export const SYNC_STREAM_PATH = "/v1/agent/stream";
 /** Largest message either side accepts, in bytes; a larger one closes that stream (code 1009). */
@@ -81,6 +92,8 @@ export const agentMessageSchema = z.discriminatedUnion("type", [
   heartbeatAckSchema,
   statusSchema,
   rotateSchema,
+  flowsAnswerSchema,
+  flowsPushSchema,
 ]);
 
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
@@ -101,6 +114,8 @@ export const snapshotSchema = z.object({
   type: z.literal("snapshot"),
   revision,
   state: nodeStateSchema,
+  /** FEATURE_FLOWS: the whole name catalog at this revision. */
+  names: nameCatalogSchema.optional(),
 });
 export type SnapshotMessage = z.infer<typeof snapshotSchema>;
 
@@ -110,6 +125,8 @@ export const deltaSchema = z.object({
   fromRevision: revision,
   toRevision: revision,
   delta: nodeDeltaSchema,
+  /** FEATURE_FLOWS: what these revisions change in the name catalog. */
+  names: namesDeltaSchema.optional(),
 });
 export type DeltaMessage = z.infer<typeof deltaSchema>;
 
@@ -124,12 +141,23 @@ export type HeartbeatMessage = z.infer<typeof heartbeatSchema>;
 export const credentialSchema = z.object({ type: z.literal("credential"), credential: z.string() });
 export type CredentialMessage = z.infer<typeof credentialSchema>;
 
+/**
+ * FEATURE_FLOWS: the name catalog at `revision`, sent after a hello that needs no snapshot or
+ * delta (the agent restarted at the current revision and holds maps but no names). Applied only
+ * when it names the agent's applied revision.
+ */
+export const namesSchema = z.object({ type: z.literal("names"), revision, names: nameCatalogSchema });
+export type NamesMessage = z.infer<typeof namesSchema>;
+
 export const serverMessageSchema = z.discriminatedUnion("type", [
   welcomeSchema,
   snapshotSchema,
   deltaSchema,
   heartbeatSchema,
   credentialSchema,
+  namesSchema,
+  flowsQuerySchema,
+  flowsFollowSchema,
 ]);
 
 export type ServerMessage = z.infer<typeof serverMessageSchema>;

@@ -1,7 +1,9 @@
 // Owns the BPF datapath adapter: the agent's datapath interface over bpf/lib (pinned maps under
 // --bpffs/maps, pinned tcx links under --bpffs/links, batch map operations and codecs).
+
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import type { DatapathConfig } from "../../bpf/lib/codecs/events.ts";
 import {
   applyEndpoints,
   applyIpcache,
@@ -42,6 +44,8 @@ export interface BpfAgentDatapathOptions {
   interfaces?: InterfaceTable;
   /** The compiled programs; defaults to bpf/build/policy.bpf.o. */
   objectPath?: string;
+  /** Flow event settings (rate, burst, new-connection sampling); defaults in bpf/lib/datapath.ts. */
+  events?: Partial<DatapathConfig>;
 }
 
 /** Maps bpf/lib errors to the datapath's codes, keeping the cause. */
@@ -82,7 +86,13 @@ export class BpfAgentDatapath implements AgentDatapath {
   }
 
   /** Loads the programs, reusing maps (and their contents) and links pinned under `bpffs`. */
-  static async open({ bpffs, sizes, interfaces = hostInterfaces(), objectPath }: BpfAgentDatapathOptions) {
+  static async open({
+    bpffs,
+    sizes,
+    interfaces = hostInterfaces(),
+    objectPath,
+    events,
+  }: BpfAgentDatapathOptions) {
     if (bpffs.startsWith("/sys/fs/bpf/")) ensureBpffsMounted("/sys/fs/bpf");
     const reused = existsSync(join(bpffs, "maps", MAPS.ipcache));
     try {
@@ -91,6 +101,7 @@ export class BpfAgentDatapath implements AgentDatapath {
         // Maps pinned by an earlier process keep their sizes (BpfDatapath.load reads them).
         ...(sizes ? { sizes } : {}),
         ...(objectPath ? { objectPath } : {}),
+        ...(events ? { events } : {}),
       });
       return new BpfAgentDatapath(dp, bpffs, reused, interfaces);
     } catch (e) {
@@ -188,7 +199,7 @@ export class BpfAgentDatapath implements AgentDatapath {
     }));
   }
 
-  onDrops(listener: (drops: DropRecord[]) => void): () => void {
+  onEvents(listener: (events: DropRecord[]) => void): () => void {
     this.#listeners.add(listener);
     this.#reader ??= subscribeDropEvents(this.dp.collection, (events) => {
       const drops = events.map((e) => dropRecordOf(e, (i) => this.#interfaces.name(i)));

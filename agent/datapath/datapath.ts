@@ -43,8 +43,14 @@ export interface CounterSample {
   bytes: number;
 }
 
-/** A drop the datapath reported (one per event; the datapath rate-limits them). */
+/**
+ * A flow event the datapath reported: a drop, or a new connection (the packet that created a
+ * conntrack entry). One per event; the datapath samples new connections and rate-limits both.
+ */
 export interface DropRecord {
+  kind: "drop" | "new_flow";
+  /** The datapath's monotonic timestamp (CLOCK_MONOTONIC, coarse), ns. */
+  timestampNs: bigint;
   interface: string;
   endpointId: number;
   direction: "ingress" | "egress";
@@ -55,6 +61,7 @@ export interface DropRecord {
   src: string;
   dst: string;
   protocol: number;
+  srcPort: number;
   dstPort: number;
 }
 
@@ -73,8 +80,8 @@ export interface AgentDatapath {
   /** Removes the programs from one interface; an interface that is gone is not an error. */
   detach(iface: string): Promise<void>;
   counters(): CounterSample[];
-  /** Calls back with drop events until close(); returns the unsubscribe function. */
-  onDrops(listener: (drops: DropRecord[]) => void): () => void;
+  /** Calls back with flow events (drops and new connections) until close(); returns the unsubscribe function. */
+  onEvents(listener: (events: DropRecord[]) => void): () => void;
   /** Releases handles; maps and attachments stay, so enforcement continues. */
   close(): Promise<void>;
   /** Detaches every interface and removes every map and pin. */
@@ -101,12 +108,14 @@ export function orphanName(ifindex: number): string {
   return `#${ifindex}`;
 }
 
-/** A drop event from the datapath's ring buffer (or the model's queue) as the agent reports it. */
+/** A flow event from the datapath's ring buffer (or the model's queue) as the agent reports it. */
 export function dropRecordOf(
   e: DropEvent,
   interfaceName: (ifindex: number) => string | undefined,
 ): DropRecord {
   return {
+    kind: e.kind,
+    timestampNs: e.timestampNs,
     interface: interfaceName(e.ifindex) ?? orphanName(e.ifindex),
     endpointId: e.endpointId,
     direction: e.direction,
@@ -117,6 +126,7 @@ export function dropRecordOf(
     src: e.srcAddr,
     dst: e.dstAddr,
     protocol: e.protocol,
+    srcPort: e.srcPort,
     dstPort: e.dstPort,
   };
 }

@@ -165,13 +165,13 @@ export class MemoryAgentDatapath implements AgentDatapath {
     return out;
   }
 
-  onDrops(listener: (drops: DropRecord[]) => void): () => void {
+  onEvents(listener: (events: DropRecord[]) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
 
-  /** Delivers the model's queued drop events to the listeners (the kernel's ring buffer does this itself). */
-  flushDrops(): void {
+  /** Delivers the model's queued flow events to the listeners (the kernel's ring buffer does this itself). */
+  flushEvents(): void {
     const events = this.#maps.model.events.splice(0);
     if (events.length === 0) return;
     const drops = events.map((e) => dropRecordOf(e, (i) => this.interfaces.name(i)));

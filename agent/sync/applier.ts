@@ -4,8 +4,9 @@
 
 import type { Log } from "../../lib/log.ts";
 import type { NodeState } from "../../wire/entries.ts";
+import type { NamesDelta } from "../../wire/flow-names.ts";
 import { applyNodeDelta, emptyNodeState } from "../../wire/map-delta.ts";
-import type { DeltaMessage, RevisionHeader, SnapshotMessage } from "../../wire/sync.ts";
+import type { DeltaMessage, NamesMessage, RevisionHeader, SnapshotMessage } from "../../wire/sync.ts";
 import { DatapathError } from "../datapath/datapath.ts";
 import type { Reconciler } from "../reconcile/loop.ts";
 import type { StateDir } from "../state-dir.ts";
@@ -26,6 +27,8 @@ export interface RevisionApplierOptions {
   onApplied?: (revision: number) => void;
   /** Node-local additions to every desired state (the node's own addresses as `host`). */
   overlay?: (state: NodeState) => NodeState;
+  /** The name catalog change of an applied revision (flows); called only after the apply succeeded. */
+  onNames?: (names: NamesDelta) => void;
 }
 
 export class RevisionApplier {
@@ -43,18 +46,27 @@ export class RevisionApplier {
   }
 
   async snapshot(msg: SnapshotMessage): Promise<ApplyAnswer> {
-    return this.#apply("snapshot", msg.revision, () =>
+    const answer = await this.#apply("snapshot", msg.revision, () =>
       this.#o.reconciler.setDesired(this.#overlay(msg.state)),
     );
+    if (answer.type === "ack" && msg.names) this.#o.onNames?.({ replace: msg.names });
+    return answer;
+  }
+
+  /** The catalog of the revision already applied (a hello at the current revision); others are ignored. */
+  names(msg: NamesMessage): void {
+    if (msg.revision === this.#applied) this.#o.onNames?.({ replace: msg.names });
   }
 
   async delta(msg: DeltaMessage): Promise<ApplyAnswer> {
     const misplaced = this.#misplaced(msg);
     if (misplaced) return misplaced;
     const base = this.#o.reconciler.desired ?? emptyNodeState();
-    return this.#apply("delta", msg.toRevision, () =>
+    const answer = await this.#apply("delta", msg.toRevision, () =>
       this.#o.reconciler.setDesired(this.#overlay(applyNodeDelta(base, msg.delta))),
     );
+    if (answer.type === "ack" && msg.names) this.#o.onNames?.(msg.names);
+    return answer;
   }
 
   /**

@@ -4,6 +4,7 @@
 import WebSocket from "ws";
 import { type Clock, realClock } from "../../lib/clock.ts";
 import type { Log } from "../../lib/log.ts";
+import type { FlowsAnswerMessage, FlowsQueryMessage } from "../../wire/flows.ts";
 import {
   type AgentMessage,
   CLOSE,
@@ -11,6 +12,7 @@ import {
   type Hello,
   MAX_AGENT_MESSAGE_BYTES,
   MAX_SERVER_MESSAGE_BYTES,
+  type NamesMessage,
   parseServerMessage,
   type RevisionHeader,
   type ServerMessage,
@@ -35,6 +37,12 @@ export interface SyncHandler {
   /** A snapshot or delta arrived whole but with entries that fail validation (`reason` says which). */
   refuse(header: RevisionHeader, reason: string): Promise<ApplyAnswer>;
   status(): { endpointsAttached: number; lastError: string | null };
+  /** FEATURE_FLOWS messages; absent: the agent did not announce the feature (and is sent none). */
+  flows?: {
+    names(msg: NamesMessage): void;
+    query(msg: FlowsQueryMessage): FlowsAnswerMessage;
+    follow(on: boolean): void;
+  };
 }
 
 export type SyncEvent =
@@ -242,6 +250,18 @@ export class SyncClient {
       case "snapshot":
       case "delta":
         this.#applying = this.#applying.then(() => this.#answer(ws, msg, () => this.#o.handler.apply(msg)));
+        return;
+      case "names": {
+        const flows = this.#o.handler.flows;
+        // In order with the revisions: it names the revision applied once those before it are.
+        if (flows) this.#applying = this.#applying.then(() => flows.names(msg));
+        return;
+      }
+      case "flows_query":
+        if (this.#o.handler.flows) this.send(this.#o.handler.flows.query(msg));
+        return;
+      case "flows_follow":
+        this.#o.handler.flows?.follow(msg.on);
         return;
     }
   }

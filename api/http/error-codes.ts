@@ -73,6 +73,7 @@ export const ERROR_CODES = {
   "enrollment.rate_limited": { status: 429, meaning: "too many enrollment attempts; retry later" },
   "node.not_found": { status: 404, meaning: "the node is not enrolled" },
   "sync_wait.invalid": { status: 422, meaning: "invalid `/v1/sync/wait` query" },
+  "flows_query.invalid": { status: 422, meaning: "invalid `/v1/flows` filter (issues name the parameter)" },
   "sync.timeout": { status: 504, meaning: "nodes did not apply the revision in time (`details.lagging`)" },
   // Outbound webhooks
   "webhook.invalid": { status: 422, meaning: "invalid webhook subscription (issues name the field)" },

@@ -6,6 +6,8 @@ import { isoTime, realClock, type TimeSource } from "../../lib/clock.ts";
 import type { Log } from "../../lib/log.ts";
 import { CLOSE, type ServerMessage } from "../../wire/sync.ts";
 import type { EnrollmentRepository } from "../enrollment/enrollment.repository.ts";
+import { NameTracker } from "../flows/names.ts";
+import { FlowRelay } from "../flows/relay.ts";
 import type { NodesRepository } from "../nodes/nodes.repository.ts";
 import type { CommitResult, Store } from "../store/store.ts";
 import { NodeEventLimiter, type NodeEventLimits, type NodeEventType } from "./event-limiter.ts";
@@ -63,11 +65,20 @@ export class SyncHub {
   /** The highest revision reported as enforced by every connected node. */
   private enforcedRevision = 0;
   readonly heartbeatSeconds: number;
+  /** Flows: the name catalog agents get with their revisions, and the relay of flow queries. */
+  readonly names: NameTracker;
+  readonly flows: FlowRelay;
 
   constructor(private readonly opts: HubOptions) {
     this.heartbeatSeconds = opts.heartbeatSeconds ?? 10;
     const clock = opts.clock ?? realClock;
     const { store, nodes, metrics } = opts;
+    this.names = new NameTracker(() => store.engine);
+    this.flows = new FlowRelay({
+      sessions: this.sessions,
+      knownNodes: () => nodes.list().map((n) => n.name),
+      log: opts.log,
+    });
     this.limiter = new NodeEventLimiter<NodeEvent>(
       opts.nodeEvents ?? {},
       (type) => metrics.eventsDropped.inc({ type }),
@@ -111,6 +122,7 @@ export class SyncHub {
             appliedRevision: hello.appliedRevision,
           },
         });
+        this.flows.onConnect(s);
         // A node that comes back already at a waited-for revision sends no ack for it.
         this.settleWaiters();
         this.checkEnforced();
@@ -133,6 +145,8 @@ export class SyncHub {
       },
       onStatus: (s, status) => nodes.update(s.node, { ...status, lastSeenAt: isoTime(clock) }),
       onRotate: (s) => opts.enrollment.rotateCredential(s.node),
+      names: () => this.names.catalog(),
+      onFlows: (s, msg) => this.flows.onAgentMessage(s, msg),
       log: opts.log,
       counters: { deltas: () => metrics.deltasSent.inc(), snapshots: () => metrics.snapshotsSent.inc() },
     };
@@ -158,6 +172,7 @@ export class SyncHub {
       // A stream replaced by a newer one of the same node is no disconnection of the node.
       const current = this.sessions.get(node) === session;
       if (current) this.sessions.delete(node);
+      this.flows.onDisconnect(session);
       this.opts.metrics.connected.set(this.sessions.size);
       this.settleWaiters();
       const line = { level: "info", msg: "agent disconnected", node };
@@ -181,7 +196,8 @@ export class SyncHub {
   onCommit(result: CommitResult): void {
     this.commitTimes.set(result.revision, performance.now());
     if (this.commitTimes.size > 1024) this.commitTimes.delete(this.commitTimes.keys().next().value!);
-    for (const session of this.sessions.values()) session.onCommit(result.revision, result.changes);
+    const names = this.names.onCommit(result.written);
+    for (const session of this.sessions.values()) session.onCommit(result.revision, result.changes, names);
     this.settleWaiters();
   }
 

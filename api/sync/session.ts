@@ -4,10 +4,13 @@
 
 import type { WebSocket } from "ws";
 import type { NodeDelta } from "../../wire/entries.ts";
+import type { NameCatalog, NamesDelta } from "../../wire/flow-names.ts";
+import type { FlowsAnswerMessage, FlowsPushMessage, FlowsQueryMessage } from "../../wire/flows.ts";
 import { mergeNodeDeltas } from "../../wire/map-delta.ts";
 import {
   type AgentMessage,
   CLOSE,
+  FEATURE_FLOWS,
   type Hello,
   parseAgentMessage,
   type ServerMessage,
@@ -33,12 +36,17 @@ export interface SessionHost {
   onNack(session: Session, revision: number, error: { code: string; message: string }): void;
   onStatus(session: Session, status: { endpointsAttached: number; lastError: string | null }): void;
   onRotate(session: Session): string;
+  // Flows (FEATURE_FLOWS): the name catalog now, and the agents' flow answers and pushes.
+  names(): NameCatalog;
+  onFlows(session: Session, msg: FlowsAnswerMessage | FlowsPushMessage): void;
   log(line: Record<string, unknown>): void;
   counters: { deltas(): void; snapshots(): void };
 }
 
 export class Session {
   helloed = false;
+  /** The agent announced FEATURE_FLOWS: it gets names and answers flow queries. */
+  flows = false;
   /** The revision the agent will hold once it applies everything sent. */
   sentRevision: number | null = null;
   appliedRevision: number | null = null;
@@ -107,6 +115,14 @@ export class Session {
       case "rotate_credential":
         this.send({ type: "credential", credential: this.host.onRotate(this) });
         return;
+      case "flows":
+      case "flows_push":
+        if (!this.flows) {
+          this.close(CLOSE.PROTOCOL, `${msg.type} from an agent that did not announce ${FEATURE_FLOWS}`);
+          return;
+        }
+        this.host.onFlows(this, msg);
+        return;
     }
   }
 
@@ -129,6 +145,7 @@ export class Session {
       return;
     }
     this.helloed = true;
+    this.flows = msg.features[FEATURE_FLOWS] === true;
     this.appliedRevision = msg.appliedRevision;
     this.host.onHello(this, msg);
     this.send({
@@ -145,18 +162,22 @@ export class Session {
     const current = this.host.currentRevision();
     if (from !== null && from === current) {
       this.sentRevision = current;
+      // The agent holds the maps (pinned) but may hold no names: they are not persisted.
+      if (this.flows) this.send({ type: "names", revision: current, names: this.host.names() });
       return;
     }
     const changes = from === null || from > current ? null : this.host.changesSince(this.node, from);
     if (changes && from !== null) {
-      this.sendDelta(from, changes.toRevision, changes.delta);
+      // The log holds no name changes: a catch-up carries the whole catalog.
+      const names = this.flows ? { replace: this.host.names() } : undefined;
+      this.sendDelta(from, changes.toRevision, changes.delta, names);
     } else {
       this.sendSnapshot();
     }
   }
 
   /** A new revision was committed. */
-  onCommit(revision: number, changes: ChangeSet): void {
+  onCommit(revision: number, changes: ChangeSet, names?: NamesDelta): void {
     if (!this.helloed) return;
     if (this.behind) {
       this.maybeRecover();
@@ -166,7 +187,19 @@ export class Session {
       this.sendSnapshot();
       return;
     }
-    this.sendDelta(revision - 1, revision, nodeDelta(changes, this.node));
+    this.sendDelta(revision - 1, revision, nodeDelta(changes, this.node), this.flows ? names : undefined);
+  }
+
+  /** Asks the agent for flows (only agents that announced FEATURE_FLOWS; false otherwise). */
+  queryFlows(msg: FlowsQueryMessage): boolean {
+    if (!this.flows || this.ws.readyState !== this.ws.OPEN) return false;
+    this.send(msg);
+    return true;
+  }
+
+  /** Starts or stops the agent's pushes of new flows. */
+  followFlows(on: boolean): void {
+    if (this.flows) this.send({ type: "flows_follow", on });
   }
 
   /** Called on every heartbeat tick: returns false when the agent stopped answering. */
@@ -214,7 +247,7 @@ export class Session {
     }
   }
 
-  private sendDelta(from: number, to: number, delta: NodeDelta): void {
+  private sendDelta(from: number, to: number, delta: NodeDelta, names?: NamesDelta): void {
     if (this.ws.bufferedAmount > HIGH_WATER_BYTES) {
       this.behind = true;
       this.host.log({
@@ -224,14 +257,14 @@ export class Session {
       });
       return;
     }
-    this.send({ type: "delta", fromRevision: from, toRevision: to, delta });
+    this.send({ type: "delta", fromRevision: from, toRevision: to, delta, ...(names ? { names } : {}) });
     this.sent(to);
     this.host.counters.deltas();
   }
 
   private sendSnapshot(): void {
     const snap = this.host.snapshot(this.node);
-    this.send(snap);
+    this.send(snap.type === "snapshot" && this.flows ? { ...snap, names: this.host.names() } : snap);
     if (snap.type === "snapshot") this.sent(snap.revision);
     this.host.counters.snapshots();
   }

@@ -62,11 +62,11 @@ int main(void)
 	S(pal_drop_event); F(pal_drop_event, timestamp_ns); F(pal_drop_event, endpoint_id); F(pal_drop_event, ifindex);
 	F(pal_drop_event, reason); F(pal_drop_event, peer_identity); F(pal_drop_event, policy_id);
 	F(pal_drop_event, rule_index); F(pal_drop_event, direction); F(pal_drop_event, family);
-	F(pal_drop_event, protocol); F(pal_drop_event, src_port); F(pal_drop_event, dst_port);
+	F(pal_drop_event, protocol); F(pal_drop_event, kind); F(pal_drop_event, src_port); F(pal_drop_event, dst_port);
 	F(pal_drop_event, src_addr); F(pal_drop_event, dst_addr); F(pal_drop_event, packet_len); struct_end();
-	S(pal_config); F(pal_config, event_rate); F(pal_config, event_burst); struct_end();
+	S(pal_config); F(pal_config, event_rate); F(pal_config, event_burst); F(pal_config, new_flow_sample); struct_end();
 	S(pal_event_bucket); F(pal_event_bucket, tokens); F(pal_event_bucket, last_ns); F(pal_event_bucket, emitted);
-	F(pal_event_bucket, suppressed); F(pal_event_bucket, lost); struct_end();
+	F(pal_event_bucket, suppressed); F(pal_event_bucket, lost); F(pal_event_bucket, new_flows); struct_end();
 	printf("\n  },\n  \"constants\": {");
 	int first_const = 1;
 	C(PAL_PASS_POLICY); C(PAL_PASS_CONNTRACK); C(PAL_PASS_NOT_ISOLATED); C(PAL_PASS_HOST); C(PAL_PASS_ARP);
@@ -81,6 +81,7 @@ int main(void)
 	C(PAL_CT_FIN); C(PAL_CT_CLOSE); C(PAL_CT_OTHER); C(PAL_CT_F_FIN_ORIGIN); C(PAL_CT_F_FIN_REPLY);
 	C(PAL_CT_TIMEOUT_SYN); C(PAL_CT_TIMEOUT_ESTABLISHED); C(PAL_CT_TIMEOUT_FIN); C(PAL_CT_TIMEOUT_CLOSE);
 	C(PAL_CT_TIMEOUT_OTHER); C(PAL_CT_TIMEOUT_ICMP); C(PAL_EVENT_REFILL_CAP_NS); C(PAL_FRAG_TIMEOUT);
+	C(PAL_EVENT_DROP); C(PAL_EVENT_NEW_FLOW); C(PAL_EVENT_POLL_MS);
 	printf(",\n    \"SKB_SIZE\": %zu,\n    \"SKB_IFINDEX_OFFSET\": %zu,\n    \"SKB_CB_OFFSET\": %zu",
 	       sizeof(struct __sk_buff), offsetof(struct __sk_buff, ifindex), offsetof(struct __sk_buff, cb));
 	printf("\n  }\n}\n");

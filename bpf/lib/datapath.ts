@@ -23,8 +23,8 @@ export const MAPS = {
   fragments: "pal_fragments_v1",
   counters: "pal_counters_v1",
   events: "pal_events_v1",
-  config: "pal_config_v1",
-  eventBucket: "pal_event_bucket_v1",
+  config: "pal_config_v2",
+  eventBucket: "pal_event_bucket_v2",
 } as const;
 
 export const PROGRAMS = { fromPod: "from_pod", toPod: "to_pod" } as const;
@@ -51,7 +51,12 @@ export const DEFAULT_DATAPATH_SIZES: Readonly<DatapathSizes> = {
   eventsBytes: 256 * 1024,
 };
 
-export const DEFAULT_EVENT_CONFIG: Readonly<DatapathConfig> = { eventRate: 100, eventBurst: 200 };
+/** Drops and new connections share the bucket: 1,000 events/s per CPU, bursts of 2,000. */
+export const DEFAULT_EVENT_CONFIG: Readonly<DatapathConfig> = {
+  eventRate: 1000,
+  eventBurst: 2000,
+  newFlowSample: 1,
+};
 
 const SIZED_MAPS: Record<keyof DatapathSizes, string> = {
   endpoints: MAPS.endpoints,
@@ -141,6 +146,12 @@ export class BpfDatapath {
   configureEvents(c: DatapathConfig): void {
     if (!Number.isInteger(c.eventRate) || c.eventRate < 0 || c.eventRate > 1_000_000) {
       throw Object.assign(new Error(`eventRate must be an integer in 0..1000000, got ${c.eventRate}`), {
+        code: "ERR_BPF_ARGUMENT",
+      });
+    }
+    const sample = c.newFlowSample ?? 1;
+    if (!Number.isInteger(sample) || sample < 0 || sample > 0xffff_ffff) {
+      throw Object.assign(new Error(`newFlowSample must be an integer in 0..4294967295, got ${sample}`), {
         code: "ERR_BPF_ARGUMENT",
       });
     }

@@ -90,6 +90,38 @@ describe("drop events", { skip }, () => {
     }
   });
 
+  it("new connections are sampled 1 in N per CPU, none with 0, and established packets emit nothing", () => {
+    const got: DropEvent[] = [];
+    const reader = subscribeDropEvents(dp.collection, (events) => got.push(...events));
+    const from = (port: number) =>
+      dp.collection
+        .program("from_pod")
+        .run(buildPacket({ src: IP.A, dst: IP.B, protocol: PROTO.UDP, srcPort: port, dstPort: 53 }), {
+          ctx: skbContext(veth.ifindex),
+        });
+    try {
+      // Pinned to one CPU is not possible here: count per CPU through the bucket's own counter.
+      dp.configureEvents({ eventRate: 1_000_000, eventBurst: 1_000_000, newFlowSample: 0 });
+      resetBucket();
+      for (let i = 0; i < 5; i++) from(3000 + i);
+      reader.consume();
+      assert.equal(got.length, 0, "sample 0 reports no new connection");
+      dp.configureEvents({ eventRate: 1_000_000, eventBurst: 1_000_000, newFlowSample: 4 });
+      resetBucket();
+      for (let i = 0; i < 16; i++) from(4000 + i);
+      for (let i = 0; i < 16; i++) from(4000 + i); // the same flows again: established, no events
+      reader.consume();
+      const cpus = native().possibleCpus();
+      assert.ok(got.every((e) => e.kind === "new_flow"));
+      // 16 new connections, 1 in 4 per CPU: 4 when the loop stayed on one CPU, at most 4 + cpus.
+      assert.ok(got.length >= 4 && got.length <= 4 + cpus, `got ${got.length}`);
+      assert.equal(readEventStats(dp.collection).suppressed, 0n);
+    } finally {
+      dp.configureEvents({ eventRate: 100, eventBurst: 200 });
+      reader.close();
+    }
+  });
+
   it("an event rate outside 0..1000000 is refused with a message naming it", () => {
     assert.throws(
       () => dp.configureEvents({ eventRate: -1, eventBurst: 1 }),

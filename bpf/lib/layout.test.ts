@@ -21,7 +21,7 @@ import {
   EP_INGRESS_ISOLATED,
   EP_PRESENT,
 } from "./codecs/endpoints.ts";
-import { CONFIG_LAYOUT, DROP_EVENT_LAYOUT, EVENT_BUCKET_LAYOUT } from "./codecs/events.ts";
+import { CONFIG_LAYOUT, DROP_EVENT_LAYOUT, EVENT_BUCKET_LAYOUT, EVENT_KIND } from "./codecs/events.ts";
 import { FRAG_KEY_LAYOUT, FRAG_TIMEOUT, FRAG_VALUE_LAYOUT } from "./codecs/fragments.ts";
 import { IPCACHE_KEY_LAYOUT, IPCACHE_PREFIX_BASE, IPCACHE_VALUE_LAYOUT } from "./codecs/ipcache.ts";
 import type { StructLayout } from "./codecs/layout.ts";
@@ -39,6 +39,7 @@ import {
 import { REASON_SLOTS, REASONS } from "./codecs/reasons.ts";
 import { SKB_CB_OFFSET, SKB_IFINDEX_OFFSET, SKB_SIZE } from "./codecs/skb.ts";
 import { BUILD_DIR } from "./native.ts";
+import { EVENT_POLL_MS } from "./stats.ts";
 
 interface CLayout {
   structs: Record<string, { size: number; fields: Record<string, [number, number]> }>;
@@ -120,6 +121,9 @@ describe("the TypeScript codecs mirror the C layouts", () => {
       PAL_CT_TIMEOUT_OTHER: CT_TIMEOUT.OTHER,
       PAL_CT_TIMEOUT_ICMP: CT_TIMEOUT.ICMP,
       PAL_FRAG_TIMEOUT: FRAG_TIMEOUT,
+      PAL_EVENT_DROP: EVENT_KIND.DROP,
+      PAL_EVENT_NEW_FLOW: EVENT_KIND.NEW_FLOW,
+      PAL_EVENT_POLL_MS: EVENT_POLL_MS,
       SKB_SIZE,
       SKB_IFINDEX_OFFSET,
       SKB_CB_OFFSET,

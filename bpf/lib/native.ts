@@ -68,7 +68,8 @@ export interface Native {
     repeat: number,
     dataOutSize: number,
   ): NativeTestRun;
-  progInfo(fd: number): { id: number; type: number; name: string };
+  /** runTimeNs/runCount: in-situ statistics, counted only while kernel.bpf_stats_enabled is 1. */
+  progInfo(fd: number): { id: number; type: number; name: string; runTimeNs: bigint; runCount: bigint };
   linkCreateTcx(progFd: number, ifindex: number, ingress: boolean): number;
   linkDetach(fd: number): void;
   linkUpdate(linkFd: number, progFd: number): void;

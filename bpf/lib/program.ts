@@ -38,6 +38,12 @@ export class Program {
     return new Program(native().objGet(path), true);
   }
 
+  /** In-situ run statistics; they advance only while kernel.bpf_stats_enabled is 1. */
+  stats(): { runTimeNs: bigint; runCount: bigint } {
+    const { runTimeNs, runCount } = native().progInfo(this.fd);
+    return { runTimeNs, runCount };
+  }
+
   get fd(): number {
     if (this.#fd < 0) throw bpfError("ERR_BPF_CLOSED", `program ${this.name} is closed`);
     return this.#fd;

@@ -6,9 +6,14 @@ import { native } from "./native.ts";
 
 export class RingBufferReader {
   #id: number;
+  #poll: NodeJS.Timeout | undefined;
 
-  /** `onRecords` gets every record available at each wakeup. The reader does not keep the process alive. */
-  constructor(map: BpfMap, onRecords: (records: Buffer[]) => void) {
+  /**
+   * `onRecords` gets every record available at each wakeup, and every `pollMs` when given (for
+   * records submitted without a wakeup, as new-connection events are: events.h). The reader does
+   * not keep the process alive.
+   */
+  constructor(map: BpfMap, onRecords: (records: Buffer[]) => void, pollMs?: number) {
     if (map.type !== MAP_TYPE.RINGBUF) {
       throw bpfError(
         "ERR_BPF_ARGUMENT",
@@ -17,6 +22,12 @@ export class RingBufferReader {
     }
     this.#id = native().ringbufOpen(map.fd, onRecords);
     native().ringbufRef(this.#id, false);
+    if (pollMs !== undefined) {
+      this.#poll = setInterval(() => {
+        if (this.#id !== 0) native().ringbufConsume(this.#id);
+      }, pollMs);
+      this.#poll.unref();
+    }
   }
 
   /** Drains the ring now (records go to the callback before this returns); returns how many. */
@@ -31,6 +42,7 @@ export class RingBufferReader {
   }
 
   close(): void {
+    clearInterval(this.#poll);
     if (this.#id !== 0) native().ringbufClose(this.#id);
     this.#id = 0;
   }

@@ -65,10 +65,20 @@ export function readEventStats(c: Collection): EventStats {
     : { emitted: 0n, suppressed: 0n, lost: 0n };
 }
 
-/** Delivers decoded drop events on the event loop until the reader is closed. */
+/** PAL_EVENT_POLL_MS of events.h: new-connection events wake no reader, so readers also poll. */
+export const EVENT_POLL_MS = 100;
+
+/**
+ * Delivers decoded flow events (drops and new connections) on the event loop until the reader is
+ * closed: drops as they come, new connections within EVENT_POLL_MS (or at once when many wait).
+ */
 export function subscribeDropEvents(
   c: Collection,
   onEvents: (events: DropEvent[]) => void,
 ): RingBufferReader {
-  return new RingBufferReader(c.map(MAPS.events), (records) => onEvents(records.map(decodeDropEvent)));
+  return new RingBufferReader(
+    c.map(MAPS.events),
+    (records) => onEvents(records.map(decodeDropEvent)),
+    EVENT_POLL_MS,
+  );
 }

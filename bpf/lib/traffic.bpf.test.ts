@@ -99,10 +99,19 @@ describe("real traffic between namespace pods", { skip: kernelTestSkipReason() }
       assert.ok(readCounter(c, 0, REASONS.DROP_POLICY_DENIED).packets > 0n);
       assert.ok(readCounter(c, 0, REASONS.PASS_POLICY).packets > 0n);
       assert.ok(readCounter(c, 0, REASONS.PASS_CONNTRACK).packets > 0n);
-      const toB = events.find((e) => e.dstAddr === b().ip && e.dstPort === TCP_CLOSED);
+      const toB = events.find((e) => e.kind === "drop" && e.dstAddr === b().ip && e.dstPort === TCP_CLOSED);
       assert.deepEqual(
         [toB?.endpointId, toB?.direction, toB?.peerIdentity, toB?.policyId],
         [2, "ingress", ID_A, 502],
+      );
+      // A's egress to B on the closed port is a new connection (A is not egress-isolated) that
+      // B then drops: both are reported, each by the endpoint whose program saw it.
+      const fromA = events.find(
+        (e) => e.kind === "new_flow" && e.dstAddr === b().ip && e.dstPort === TCP_OPEN,
+      );
+      assert.deepEqual(
+        [fromA?.endpointId, fromA?.direction, fromA?.reasonName],
+        [1, "egress", "PASS_NOT_ISOLATED"],
       );
     } finally {
       reader.close();

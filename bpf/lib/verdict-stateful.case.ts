@@ -1,5 +1,5 @@
 // Shared verdict cases that depend on state across packets: conntrack replies, the cross-endpoint
-// rule, live policy removal, counters and drop events.
+// rule, live policy removal, counters and flow events (drops and new connections).
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import { PROTO } from "../../wire/entries.ts";
@@ -99,10 +99,11 @@ export function statefulCases(harness: () => VerdictHarness): void {
     await h.run("from_pod", "A", tcp(IP.A, IP.B, 999, 80));
     const frame = tcp(IP.B, IP.A, 1234, 80);
     await h.run("to_pod", "A", frame);
-    const events = await h.takeEvents();
+    const events = (await h.takeEvents()).filter((e) => e.kind === "drop");
     assert.equal(events.length, 1);
     const { timestampNs: _, ...e } = events[0]!;
     assert.deepEqual(e, {
+      kind: "drop",
       endpointId: 11,
       ifindex: h.ifindex("A"),
       reason: REASONS.DROP_POLICY_DENIED,
@@ -119,5 +120,53 @@ export function statefulCases(harness: () => VerdictHarness): void {
       dstAddr: IP.A,
       packetLen: frame.length,
     });
+  });
+
+  it("a new connection emits one new_flow event with its deciding policy and rule; established packets emit none", async () => {
+    h = harness();
+    await h.setEndpoint("A", EP.A({ egress: true }));
+    await h.setPolicies([allow(21, "egress", ID.B, PROTO.TCP, 443, 16, 9, 3)]);
+    const syn = tcp(IP.A, IP.B, 4000, 443, SYN);
+    await h.run("from_pod", "A", syn);
+    await h.run("to_pod", "A", tcp(IP.B, IP.A, 443, 4000, SYN | ACK));
+    await h.run("from_pod", "A", tcp(IP.A, IP.B, 4000, 443, ACK));
+    await h.run("from_pod", "A", tcp(IP.A, IP.B, 4000, 443, ACK));
+    const events = await h.takeEvents();
+    assert.equal(
+      events.length,
+      1,
+      JSON.stringify(events, (_, v) => (typeof v === "bigint" ? `${v}` : v)),
+    );
+    const { timestampNs: _, ...e } = events[0]!;
+    assert.deepEqual(e, {
+      kind: "new_flow",
+      endpointId: 11,
+      ifindex: h.ifindex("A"),
+      reason: REASONS.PASS_POLICY,
+      reasonName: "PASS_POLICY",
+      peerIdentity: ID.B,
+      policyId: 9,
+      ruleIndex: 3,
+      direction: "egress",
+      family: 4,
+      protocol: PROTO.TCP,
+      srcPort: 4000,
+      dstPort: 443,
+      srcAddr: IP.A,
+      dstAddr: IP.B,
+      packetLen: syn.length,
+    });
+  });
+
+  it("a new connection to an endpoint that is not isolated is reported with no policy", async () => {
+    h = harness();
+    await h.setEndpoint("A", EP.A());
+    await h.run("to_pod", "A", udp(IP.C, IP.A, 5000, 53));
+    await h.run("to_pod", "A", udp(IP.C, IP.A, 5000, 53));
+    const events = await h.takeEvents();
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.reasonName, e.direction, e.policyId, e.srcAddr, e.dstPort]),
+      [["new_flow", "PASS_NOT_ISOLATED", "ingress", 0, IP.C, 53]],
+    );
   });
 }

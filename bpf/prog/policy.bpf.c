@@ -14,7 +14,8 @@
  *      entry is deleted and the packet dropped (docs/datapath.md)
  *   5. policy decision (pal_decide); a pass creates (or replaces) the conntrack entry for this
  *      endpoint, a drop deletes one that was there
- * Every verdict is counted; every drop is evented (rate-limited). The verdict trace is left in
+ * Every verdict is counted; every drop and every new connection (the packet that creates a
+ * conntrack entry; sampled) is evented, rate-limited per CPU. The verdict trace is left in
  * skb->cb[0..4] (reason, remote identity, policy id, rule index, endpoint id) for tests that
  * read it back through BPF_PROG_TEST_RUN's ctx_out; cb is tc scratch space. */
 #include <linux/bpf.h>
@@ -178,18 +179,22 @@ static __always_inline int pal_related(struct __sk_buff *skb, const struct pal_e
 	return 1;
 }
 
-static __always_inline void pal_emit_drop(struct __sk_buff *skb, const struct pal_endpoint *ep,
-					  const struct pal_packet *p, __u8 dir,
-					  const struct pal_verdict *v, __u64 now)
+/* A flow event: a drop (kind PAL_EVENT_DROP) or a new connection (PAL_EVENT_NEW_FLOW). */
+static __always_inline void pal_emit_event(struct __sk_buff *skb, const struct pal_endpoint *ep,
+					   const struct pal_packet *p, __u8 dir,
+					   const struct pal_verdict *v, __u64 now, __u8 kind)
 {
-	if (!pal_event_take_token(now))
+	struct pal_event_bucket *b = pal_event_take_token(now, kind == PAL_EVENT_NEW_FLOW);
+	if (!b)
 		return;
 	struct pal_drop_event *e = bpf_ringbuf_reserve(&pal_events_v1, sizeof(*e), 0);
 	if (!e) {
-		pal_event_lost();
+		b->lost += 1;
 		return;
 	}
-	__builtin_memset(e, 0, sizeof(*e));
+	/* every field is written below (no memset): pads explicitly */
+	e->pad2 = 0;
+	e->pad3 = 0;
 	e->timestamp_ns = now;
 	e->endpoint_id = ep ? ep->endpoint_id : 0;
 	e->ifindex = skb->ifindex;
@@ -200,13 +205,25 @@ static __always_inline void pal_emit_drop(struct __sk_buff *skb, const struct pa
 	e->direction = dir;
 	e->family = p->family;
 	e->protocol = p->protocol;
+	e->kind = kind;
 	e->src_port = p->src_port;
 	e->dst_port = p->dst_port;
 	__builtin_memcpy(e->src_addr, p->src_addr, 16);
 	__builtin_memcpy(e->dst_addr, p->dst_addr, 16);
 	e->packet_len = skb->len;
-	bpf_ringbuf_submit(e, 0);
-	pal_event_emitted();
+	/* A wakeup costs the sending CPU an irq_work (microseconds here), and an idle reader is woken
+	 * by every record: a new connection wakes nobody (readers also poll every PAL_EVENT_POLL_MS)
+	 * except the record that takes the backlog past PAL_EVENT_WAKE_BYTES. A drop wakes the reader
+	 * as before (adaptively: only when it had caught up). */
+	__u64 wake = 0;
+	if (kind == PAL_EVENT_NEW_FLOW) {
+		__u64 avail = bpf_ringbuf_query(&pal_events_v1, BPF_RB_AVAIL_DATA);
+		wake = avail > PAL_EVENT_WAKE_BYTES && avail <= PAL_EVENT_WAKE_BYTES + 4 * sizeof(*e)
+			       ? BPF_RB_FORCE_WAKEUP
+			       : BPF_RB_NO_WAKEUP;
+	}
+	bpf_ringbuf_submit(e, wake);
+	b->emitted += 1;
 }
 
 static __always_inline int pal_finish(struct __sk_buff *skb, const struct pal_endpoint *ep,
@@ -221,7 +238,7 @@ static __always_inline int pal_finish(struct __sk_buff *skb, const struct pal_en
 	skb->cb[4] = ep ? ep->endpoint_id : 0;
 	if (v->reason > 0)
 		return TC_ACT_OK;
-	pal_emit_drop(skb, ep, p, dir, v, now);
+	pal_emit_event(skb, ep, p, dir, v, now, PAL_EVENT_DROP);
 	return TC_ACT_SHOT;
 }
 
@@ -285,10 +302,13 @@ static __always_inline int pal_handle(struct __sk_buff *skb, __u8 dir)
 		return pal_finish(skb, ep, &p, dir, &v, now);
 	}
 	pal_decide(ep, &p, dir, &v);
-	if (v.reason > 0)
+	if (v.reason > 0) {
 		pal_ct_create(&ck, &p, dir, &v, now, generation);
-	else if (cv)
+		/* flow events: the packet that creates the entry reports the new connection */
+		pal_emit_event(skb, ep, &p, dir, &v, now, PAL_EVENT_NEW_FLOW);
+	} else if (cv) {
 		bpf_map_delete_elem(&pal_conntrack_v2, &ck);
+	}
 	return pal_finish(skb, ep, &p, dir, &v, now);
 }
 

@@ -51,6 +51,9 @@ static Napi::Value ProgInfo(const Napi::CallbackInfo &info) {
   o.Set("id", (double)pi.id);
   o.Set("type", (double)pi.type);
   o.Set("name", pi.name);
+  // Kernel run statistics (only counted while the sysctl kernel.bpf_stats_enabled is 1).
+  o.Set("runTimeNs", Napi::BigInt::New(info.Env(), (uint64_t)pi.run_time_ns));
+  o.Set("runCount", Napi::BigInt::New(info.Env(), (uint64_t)pi.run_cnt));
   return o;
 }
 

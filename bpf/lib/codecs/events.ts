@@ -1,5 +1,5 @@
-// Mirrors bpf/include/events.h (the owner): drop events, datapath config and the per-CPU event
-// token bucket.
+// Mirrors bpf/include/events.h (the owner): flow events (drops and new connections), datapath
+// config and the per-CPU event token bucket.
 import { formatIp } from "../../../wire/cidr.ts";
 import type { Direction } from "../../../wire/entries.ts";
 import { readI32, readU16, readU32, readU64, type StructLayout, writeU32 } from "./layout.ts";
@@ -20,6 +20,7 @@ export const DROP_EVENT_LAYOUT: StructLayout = {
     direction: [30, 1],
     family: [31, 1],
     protocol: [32, 1],
+    kind: [33, 1],
     src_port: [34, 2],
     dst_port: [36, 2],
     src_addr: [40, 16],
@@ -29,16 +30,30 @@ export const DROP_EVENT_LAYOUT: StructLayout = {
 };
 export const CONFIG_LAYOUT: StructLayout = {
   struct: "pal_config",
-  size: 8,
-  fields: { event_rate: [0, 4], event_burst: [4, 4] },
+  size: 16,
+  fields: { event_rate: [0, 4], event_burst: [4, 4], new_flow_sample: [8, 4] },
 };
 export const EVENT_BUCKET_LAYOUT: StructLayout = {
   struct: "pal_event_bucket",
-  size: 40,
-  fields: { tokens: [0, 8], last_ns: [8, 8], emitted: [16, 8], suppressed: [24, 8], lost: [32, 8] },
+  size: 48,
+  fields: {
+    tokens: [0, 8],
+    last_ns: [8, 8],
+    emitted: [16, 8],
+    suppressed: [24, 8],
+    lost: [32, 8],
+    new_flows: [40, 8],
+  },
 };
 
+/** PAL_EVENT_* of events.h: what a ring buffer record reports. */
+export const EVENT_KIND = { DROP: 0, NEW_FLOW: 1 } as const;
+export type EventKind = "drop" | "new_flow";
+
+/** One ring buffer record: a drop, or the packet that created a conntrack entry. */
 export interface DropEvent {
+  /** "drop" (reason < 0) or "new_flow" (a new connection; reason > 0). */
+  kind: EventKind;
   timestampNs: bigint;
   endpointId: number;
   ifindex: number;
@@ -68,6 +83,7 @@ export function decodeDropEvent(b: Buffer): DropEvent {
   const family = b[31]!;
   const reason = readI32(b, 16);
   return {
+    kind: b[33] === EVENT_KIND.NEW_FLOW ? "new_flow" : "drop",
     timestampNs: readU64(b, 0),
     endpointId: readU32(b, 8),
     ifindex: readU32(b, 12),
@@ -88,16 +104,19 @@ export function decodeDropEvent(b: Buffer): DropEvent {
 }
 
 export interface DatapathConfig {
-  /** Drop events per second per CPU; 0 turns events off. */
+  /** Events (drops and new connections) per second per CPU; 0 turns events off. */
   eventRate: number;
   /** Token bucket size, in events. */
   eventBurst: number;
+  /** Report one new connection in N (per CPU); 0 reports none, 1 (the default) every one. */
+  newFlowSample?: number;
 }
 
 export function encodeConfig(c: DatapathConfig): Buffer {
   const b = Buffer.alloc(CONFIG_LAYOUT.size);
   writeU32(b, 0, c.eventRate);
   writeU32(b, 4, c.eventBurst);
+  writeU32(b, 8, c.newFlowSample ?? 1);
   return b;
 }
 

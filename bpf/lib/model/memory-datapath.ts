@@ -118,22 +118,27 @@ export class MemoryDatapath {
       ruleIndex: 0,
       endpointId: ep?.endpointId ?? 0,
     };
+    let created = false;
     if (!ep) t.reason = REASONS.DROP_UNKNOWN_ENDPOINT;
     else {
       const rc = this.#fragments.track(p, parsed, nowNs);
       if (rc !== 0) t.reason = rc;
-      else if (!this.#related(frame, ep, p, dir, t, nowNs)) this.#track(ep, p, dir, t, nowNs);
+      else if (!this.#related(frame, ep, p, dir, t, nowNs)) created = this.#track(ep, p, dir, t, nowNs);
     }
-    return this.#finish({ ifindex, ep, p, dir, t, len: frame.length, nowNs });
+    const frameRun = { ifindex, ep, p, dir, t, len: frame.length, nowNs };
+    // The packet that creates a conntrack entry reports the new connection (sampled, rate-limited).
+    if (created && this.#bucket.take(nowNs, true)) this.events.push(flowEvent("new_flow", frameRun));
+    return this.#finish(frameRun);
   }
 
-  #track(ep: EndpointValue, p: ParsedPacket, dir: number, t: VerdictTrace, nowNs: bigint): void {
+  /** Decides one parsed packet; true when it created a conntrack entry (a new connection). */
+  #track(ep: EndpointValue, p: ParsedPacket, dir: number, t: VerdictTrace, nowNs: bigint): boolean {
     const key = ctKey(ep.endpointId, p, dir);
     const ct = this.conntrack.get(key);
     if (ct && nowNs < ct.expiresNs && !ctStartsConnection(ct, p, ct.origin === dir)) {
       if (ct.generation !== this.#generation && !this.#revalidate(ep, key, ct, t)) {
         this.conntrack.delete(key);
-        return;
+        return false;
       }
       ctAdvance(ct, p, ct.origin === dir);
       ct.expiresNs = nowNs + ctTimeoutNs(ct.state, p.protocol);
@@ -143,7 +148,7 @@ export class MemoryDatapath {
         policyId: ct.policyId,
         ruleIndex: ct.ruleIndex,
       });
-      return;
+      return false;
     }
     this.#decide(ep, p, dir, t);
     if (t.reason > 0) {
@@ -158,9 +163,10 @@ export class MemoryDatapath {
         flags: 0,
         generation: this.#generation,
       });
-    } else if (ct) {
-      this.conntrack.delete(key);
+      return true;
     }
+    if (ct) this.conntrack.delete(key);
+    return false;
   }
 
   /** pal_related: an ICMP error quoting a packet of a flow this endpoint tracks passes as RELATED. */
@@ -233,7 +239,7 @@ export class MemoryDatapath {
     c.packets += 1;
     c.bytes += len;
     this.counters.set(i, c);
-    if (t.reason < 0 && this.#bucket.take(nowNs)) this.events.push(dropEvent(run));
+    if (t.reason < 0 && this.#bucket.take(nowNs)) this.events.push(flowEvent("drop", run));
     return { pass: t.reason > 0, trace: t };
   }
 }
@@ -267,10 +273,11 @@ function ctOriginPacket(key: string, origin: number): ParsedPacket {
   return p;
 }
 
-function dropEvent({ ifindex, ep, p, dir, t, len, nowNs }: FrameRun): DropEvent {
+function flowEvent(kind: DropEvent["kind"], { ifindex, ep, p, dir, t, len, nowNs }: FrameRun): DropEvent {
   const addr = (a: Uint8Array) =>
     p.family === 0 ? "" : formatIp(p.family, a.subarray(0, p.family === 4 ? 4 : 16));
   return {
+    kind,
     timestampNs: nowNs,
     endpointId: ep?.endpointId ?? 0,
     ifindex,

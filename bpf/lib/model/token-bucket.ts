@@ -8,14 +8,23 @@ const REFILL_CAP_NS = 10_000_000_000n;
 export class TokenBucket {
   #tokens = 0n;
   #lastNs = 0n;
+  #newFlows = 0n;
   readonly #config: DatapathConfig;
 
   constructor(config: DatapathConfig) {
     this.#config = config;
   }
 
-  take(nowNs: bigint): boolean {
+  /** A new connection is sampled first (1 in newFlowSample); one not sampled takes no token. */
+  take(nowNs: bigint, newFlow = false): boolean {
     if (this.#config.eventRate === 0) return false;
+    if (newFlow) {
+      const n = BigInt(this.#config.newFlowSample ?? 1);
+      if (n === 0n) return false;
+      const seen = this.#newFlows;
+      this.#newFlows += 1n;
+      if (n > 1n && seen % n !== 0n) return false;
+    }
     const cap = BigInt(this.#config.eventBurst) * ONE;
     let elapsed = nowNs - this.#lastNs;
     if (elapsed > REFILL_CAP_NS) elapsed = REFILL_CAP_NS;
