@@ -11,6 +11,7 @@ import type { CommitResult, Store } from "../store/store.ts";
 import { NodeEventLimiter, type NodeEventLimits, type NodeEventType } from "./event-limiter.ts";
 import type { SyncMetrics } from "./metrics.ts";
 import { nodeDeltaOf, Session, type SessionHost } from "./session.ts";
+import { NONE, RevisionFloor, Waiters } from "./waiters.ts";
 
 export interface HubOptions {
   store: Store;
@@ -47,15 +48,24 @@ interface NodeEvent {
   line: Record<string, unknown>;
 }
 
-interface Waiter {
-  revision: number;
-  node?: string;
-  resolve: () => void;
+/** A node that lags and what it last applied (null: nothing this control plane knows of). */
+export interface LaggingNode {
+  node: string;
+  appliedRevision: number | null;
+  connected: boolean;
 }
 
 export class SyncHub {
   readonly sessions = new Map<string, Session>();
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new Waiters();
+  /** The applied revision of every connected node's current stream (NONE before its hello). */
+  private readonly applied = new RevisionFloor();
+  /** The same for streams past their hello only: what revision.enforced is measured over. */
+  private readonly helloed = new RevisionFloor();
+  /** The last revision each node applied, kept after it disconnects (for waits that name it). */
+  private readonly lastApplied = new Map<string, number>();
+  /** The last revision that changed each node's own part (endpoints, policy sets). */
+  private readonly lastChanged = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
   private readonly host: SessionHost;
   private readonly commitTimes = new Map<number, number>();
@@ -112,16 +122,14 @@ export class SyncHub {
           },
         });
         // A node that comes back already at a waited-for revision sends no ack for it.
-        this.settleWaiters();
-        this.checkEnforced();
+        this.moved(s);
       },
       onAck: (s, revision) => {
         metrics.acks.inc();
         const committed = this.commitTimes.get(revision);
         if (committed !== undefined) metrics.fanoutSeconds.observe((performance.now() - committed) / 1000);
         nodes.update(s.node, { appliedRevision: revision, lastError: null, lastSeenAt: isoTime(clock) });
-        this.settleWaiters();
-        this.checkEnforced();
+        this.moved(s);
       },
       onNack: (s, revision, error) => {
         metrics.nacks.inc();
@@ -146,6 +154,9 @@ export class SyncHub {
     if (previous) previous.close(CLOSE.REPLACED, "a newer stream of this node replaced this one");
     const session = new Session(node, ws, this.host);
     this.sessions.set(node, session);
+    // Until its hello, the new stream has applied nothing (and is no part of revision.enforced).
+    this.applied.set(node, NONE);
+    this.helloed.delete(node);
     this.opts.metrics.connected.set(this.sessions.size);
     ws.on("message", (data, isBinary) => {
       if (isBinary) return session.close(CLOSE.PROTOCOL, "binary frames are not part of the protocol");
@@ -157,9 +168,14 @@ export class SyncHub {
     ws.on("close", (code, reason) => {
       // A stream replaced by a newer one of the same node is no disconnection of the node.
       const current = this.sessions.get(node) === session;
-      if (current) this.sessions.delete(node);
+      if (current) {
+        this.sessions.delete(node);
+        this.applied.delete(node);
+        this.helloed.delete(node);
+        // Fleet-wide waits count connected nodes only: one that leaves may be the last laggard.
+        this.waiters.settleFleet(this.applied.min());
+      }
       this.opts.metrics.connected.set(this.sessions.size);
-      this.settleWaiters();
       const line = { level: "info", msg: "agent disconnected", node };
       if (current && session.helloed) {
         this.nodeEvent(node, "node.disconnected", {
@@ -181,8 +197,8 @@ export class SyncHub {
   onCommit(result: CommitResult): void {
     this.commitTimes.set(result.revision, performance.now());
     if (this.commitTimes.size > 1024) this.commitTimes.delete(this.commitTimes.keys().next().value!);
+    for (const node in result.changes.nodes) this.lastChanged.set(node, result.revision);
     for (const session of this.sessions.values()) session.onCommit(result.revision, result.changes);
-    this.settleWaiters();
   }
 
   /** Closes a node's stream (its credential was revoked or the node deleted). */
@@ -190,15 +206,15 @@ export class SyncHub {
     this.sessions.get(node)?.close(code, reason);
   }
 
-  /** Nodes that have not applied `revision` yet: all connected ones, or just `node`. */
-  lagging(
-    revision: number,
-    node?: string,
-  ): { node: string; appliedRevision: number | null; connected: boolean }[] {
+  /**
+   * Nodes that have not applied `revision` yet: all connected ones, or just `node` (connected or
+   * not; a disconnected one with the last revision it applied).
+   */
+  lagging(revision: number, node?: string): LaggingNode[] {
     if (node !== undefined) {
       const s = this.sessions.get(node);
-      const applied = s?.appliedRevision ?? null;
-      return applied !== null && applied >= revision
+      const applied = s ? s.appliedRevision : this.lastAppliedOf(node);
+      return s && applied !== null && applied >= revision
         ? []
         : [{ node, appliedRevision: applied, connected: !!s }];
     }
@@ -207,21 +223,31 @@ export class SyncHub {
       .map((s) => ({ node: s.node, appliedRevision: s.appliedRevision, connected: true }));
   }
 
+  /**
+   * Enrolled nodes that are disconnected, last applied a revision below `revision` (or none) and
+   * whose enforcement it may change: they host endpoints (every change to the ipcache or to their
+   * sets reaches them) or their own part changed after what they applied. A fleet-wide wait does
+   * not count them (it waits on connected nodes); it names them so the caller can wait on each
+   * with `?node=`.
+   */
+  disconnectedBehind(revision: number): { node: string; appliedRevision: number | null }[] {
+    const out: { node: string; appliedRevision: number | null }[] = [];
+    for (const n of this.opts.nodes.list()) {
+      if (this.sessions.has(n.name)) continue;
+      const applied = this.lastApplied.get(n.name) ?? n.appliedRevision;
+      if (applied !== null && applied >= revision) continue;
+      const hosts = this.opts.store.engine.nodes.endpointCount(n.name) > 0;
+      const changed = (this.lastChanged.get(n.name) ?? NONE) > (applied ?? NONE);
+      if (hosts || changed) out.push({ node: n.name, appliedRevision: applied });
+    }
+    return out;
+  }
+
   /** Resolves true once every connected node (or `node`) applied `revision`, false on timeout. */
   waitFor(revision: number, timeoutMs: number, node?: string): Promise<boolean> {
-    if (this.lagging(revision, node).length === 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const waiter: Waiter = { revision, node, resolve: () => resolve(true) };
-      const timeout = setTimeout(() => {
-        this.waiters.delete(waiter);
-        resolve(false);
-      }, timeoutMs);
-      waiter.resolve = () => {
-        clearTimeout(timeout);
-        resolve(true);
-      };
-      this.waiters.add(waiter);
-    });
+    const now = node === undefined ? this.applied.min() : (this.sessions.get(node)?.appliedRevision ?? NONE);
+    if (now >= revision) return Promise.resolve(true);
+    return this.waiters.wait(revision, timeoutMs, node);
   }
 
   close(): void {
@@ -255,32 +281,35 @@ export class SyncHub {
     }
   }
 
+  /** A stream's applied revision moved (hello or ack): settles what waits on it. */
+  private moved(s: Session): void {
+    if (this.sessions.get(s.node) !== s) return;
+    const applied = s.appliedRevision ?? NONE;
+    if (s.appliedRevision !== null) this.lastApplied.set(s.node, s.appliedRevision);
+    this.applied.set(s.node, applied);
+    this.helloed.set(s.node, applied);
+    this.waiters.settleNode(s.node, applied);
+    this.waiters.settleFleet(this.applied.min());
+    this.checkEnforced();
+  }
+
+  private lastAppliedOf(node: string): number | null {
+    return this.lastApplied.get(node) ?? this.opts.nodes.get(node)?.appliedRevision ?? null;
+  }
+
   /** Reports revision.enforced when every connected node has applied a revision past the last reported. */
   private checkEnforced(): void {
-    if (!this.opts.onEvent) return;
-    const ready = [...this.sessions.values()].filter((s) => s.helloed);
-    if (ready.length === 0) return;
-    let min = this.opts.store.revision();
-    for (const s of ready) {
-      if (s.appliedRevision === null) return;
-      min = Math.min(min, s.appliedRevision);
-    }
+    if (!this.opts.onEvent || this.helloed.size === 0) return;
+    // A node that said hello with nothing applied holds the floor at NONE.
+    const min = Math.min(this.opts.store.revision(), this.helloed.min());
     if (min <= this.enforcedRevision) return;
     this.enforcedRevision = min;
+    const ready = [...this.sessions.values()].filter((s) => s.helloed);
     this.emit({
       type: "revision.enforced",
       revision: min,
       data: { nodes: ready.map((s) => s.node).sort() },
     });
-  }
-
-  private settleWaiters(): void {
-    for (const w of this.waiters) {
-      if (this.lagging(w.revision, w.node).length === 0) {
-        this.waiters.delete(w);
-        w.resolve();
-      }
-    }
   }
 
   private tick(): void {
