@@ -9,6 +9,7 @@ import type { EnrollmentRepository } from "../enrollment/enrollment.repository.t
 import type { NodesRepository } from "../nodes/nodes.repository.ts";
 import type { CommitResult, Store } from "../store/store.ts";
 import { NodeEventLimiter, type NodeEventLimits, type NodeEventType } from "./event-limiter.ts";
+import { EncodedRevision } from "./fanout.ts";
 import type { SyncMetrics } from "./metrics.ts";
 import { nodeDeltaOf, Session, type SessionHost } from "./session.ts";
 import { NONE, RevisionFloor, Waiters } from "./waiters.ts";
@@ -58,6 +59,8 @@ export interface LaggingNode {
 export class SyncHub {
   readonly sessions = new Map<string, Session>();
   private readonly waiters = new Waiters();
+  /** Commits not fanned out yet, oldest first. */
+  private readonly pendingFanout: CommitResult[] = [];
   /** The applied revision of every connected node's current stream (NONE before its hello). */
   private readonly applied = new RevisionFloor();
   /** The same for streams past their hello only: what revision.enforced is measured over. */
@@ -193,12 +196,26 @@ export class SyncHub {
     });
   }
 
-  /** Fans a commit out to every connected agent (never waits for any of them). */
+  /**
+   * Queues a commit's fan-out to every connected agent: it runs after the commit has answered
+   * (never inside it, never waiting for any agent). Losing the queue to a crash loses no delta:
+   * the revisions are in the log, and agents resume from it when they reconnect.
+   */
   onCommit(result: CommitResult): void {
     this.commitTimes.set(result.revision, performance.now());
     if (this.commitTimes.size > 1024) this.commitTimes.delete(this.commitTimes.keys().next().value!);
     for (const node in result.changes.nodes) this.lastChanged.set(node, result.revision);
-    for (const session of this.sessions.values()) session.onCommit(result.revision, result.changes);
+    this.pendingFanout.push(result);
+    if (this.pendingFanout.length === 1) setImmediate(() => this.fanOut());
+  }
+
+  /** Sends every queued revision, in order, each distinct delta encoded once. */
+  private fanOut(): void {
+    const pending = this.pendingFanout.splice(0);
+    for (const result of pending) {
+      const encoded = new EncodedRevision(result.revision, result.changes);
+      for (const session of this.sessions.values()) session.onCommit(encoded);
+    }
   }
 
   /** Closes a node's stream (its credential was revoked or the node deleted). */

@@ -15,6 +15,7 @@ import {
 } from "../../wire/sync.ts";
 import { nodeDelta } from "../policy/compiler/change-set.ts";
 import type { ChangeSet } from "../policy/compiler/engine.ts";
+import type { EncodedRevision } from "./fanout.ts";
 
 /** Above this many buffered bytes a stream stops getting deltas and gets a snapshot later. */
 export const HIGH_WATER_BYTES = 16 << 20;
@@ -155,9 +156,12 @@ export class Session {
     }
   }
 
-  /** A new revision was committed. */
-  onCommit(revision: number, changes: ChangeSet): void {
+  /** A committed revision is fanned out (after the commit answered; later ones may be committed). */
+  onCommit(encoded: EncodedRevision): void {
+    const { revision } = encoded;
     if (!this.helloed) return;
+    // A hello between the commit and its fan-out caught this stream up from the log already.
+    if (this.sentRevision !== null && this.sentRevision >= revision) return;
     if (this.behind) {
       this.maybeRecover();
       return;
@@ -166,7 +170,10 @@ export class Session {
       this.sendSnapshot();
       return;
     }
-    this.sendDelta(revision - 1, revision, nodeDelta(changes, this.node));
+    if (this.overHighWater()) return;
+    this.sendFrame(encoded.frameFor(this.node));
+    this.sent(revision);
+    this.host.counters.deltas();
   }
 
   /** Called on every heartbeat tick: returns false when the agent stopped answering. */
@@ -214,16 +221,20 @@ export class Session {
     }
   }
 
+  /** Past the high water mark the stream stops getting deltas and gets a snapshot once it drains. */
+  private overHighWater(): boolean {
+    if (this.ws.bufferedAmount <= HIGH_WATER_BYTES) return false;
+    this.behind = true;
+    this.host.log({
+      level: "warn",
+      msg: "agent stream behind; will send a snapshot when it drains",
+      node: this.node,
+    });
+    return true;
+  }
+
   private sendDelta(from: number, to: number, delta: NodeDelta): void {
-    if (this.ws.bufferedAmount > HIGH_WATER_BYTES) {
-      this.behind = true;
-      this.host.log({
-        level: "warn",
-        msg: "agent stream behind; will send a snapshot when it drains",
-        node: this.node,
-      });
-      return;
-    }
+    if (this.overHighWater()) return;
     this.send({ type: "delta", fromRevision: from, toRevision: to, delta });
     this.sent(to);
     this.host.counters.deltas();
@@ -234,6 +245,12 @@ export class Session {
     this.send(snap);
     if (snap.type === "snapshot") this.sent(snap.revision);
     this.host.counters.snapshots();
+  }
+
+  /** Sends an encoded message shared with other streams (as a text frame: the protocol has no binary ones). */
+  private sendFrame(frame: Buffer): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(frame, { binary: false });
   }
 
   private send(msg: ServerMessage): void {

@@ -1,0 +1,50 @@
+// Owns the bytes of one revision's delta messages: each distinct node delta is encoded once and
+// its frame shared by every node that receives the same one. The ipcache part is identical for
+// every node and is serialized once; a node whose own part is empty or only names shared policy
+// sets gets the frame of every other node with the same sets.
+import type { NodeChange } from "../policy/compiler/change-set.ts";
+import { nodeDelta } from "../policy/compiler/change-set.ts";
+import type { ChangeSet } from "../policy/compiler/engine.ts";
+
+export class EncodedRevision {
+  private readonly frames = new Map<string, Buffer>();
+  private ipcacheJson: string | undefined;
+  /** Frames encoded (for the benchmark's and the test's view of the sharing). */
+  encoded = 0;
+
+  constructor(
+    readonly revision: number,
+    private readonly changes: ChangeSet,
+  ) {}
+
+  /** The `delta` message from revision - 1 to revision for `node`, as the bytes of a text frame. */
+  frameFor(node: string): Buffer {
+    const key = shareKey(this.changes.nodes[node]);
+    const cached = key === null ? undefined : this.frames.get(key);
+    if (cached) return cached;
+    const frame = this.encode(node);
+    if (key !== null) this.frames.set(key, frame);
+    return frame;
+  }
+
+  private encode(node: string): Buffer {
+    this.encoded++;
+    const { endpoints, policies } = nodeDelta(this.changes, node);
+    this.ipcacheJson ??= JSON.stringify(this.changes.ipcache);
+    // The DeltaMessage of wire/sync.ts (deltaSchema), written field by field so that the shared
+    // ipcache part is serialized once; fanout.test.ts checks it parses to the same message.
+    return Buffer.from(
+      `{"type":"delta","fromRevision":${this.revision - 1},"toRevision":${this.revision},"delta":{"ipcache":${this.ipcacheJson},"endpoints":${JSON.stringify(endpoints)},"policies":${JSON.stringify(policies)}}}`,
+    );
+  }
+}
+
+/**
+ * Nodes with the same key receive the same delta; null when the node's delta is its own (it has
+ * endpoint changes, which only it receives).
+ */
+function shareKey(n: NodeChange | undefined): string | null {
+  if (!n) return "";
+  if (n.endpoints.upsert.length > 0 || n.endpoints.remove.length > 0) return null;
+  return `c${n.changed.join(",")}a${n.added.join(",")}r${n.removed.join(",")}`;
+}
