@@ -11,6 +11,7 @@ import type { CommitResult, Store } from "../store/store.ts";
 import { NodeEventLimiter, type NodeEventLimits, type NodeEventType } from "./event-limiter.ts";
 import { EncodedRevision } from "./fanout.ts";
 import type { SyncMetrics } from "./metrics.ts";
+import { NodeStatusWriter } from "./node-status.ts";
 import { nodeDeltaOf, Session, type SessionHost } from "./session.ts";
 import { NONE, RevisionFloor, Waiters } from "./waiters.ts";
 
@@ -59,6 +60,7 @@ export interface LaggingNode {
 export class SyncHub {
   readonly sessions = new Map<string, Session>();
   private readonly waiters = new Waiters();
+  private readonly status: NodeStatusWriter;
   /** Commits not fanned out yet, oldest first. */
   private readonly pendingFanout: CommitResult[] = [];
   /** The applied revision of every connected node's current stream (NONE before its hello). */
@@ -80,7 +82,12 @@ export class SyncHub {
   constructor(private readonly opts: HubOptions) {
     this.heartbeatSeconds = opts.heartbeatSeconds ?? 10;
     const clock = opts.clock ?? realClock;
-    const { store, nodes, metrics } = opts;
+    const { store, metrics } = opts;
+    const sqlite = store.database.sqlite;
+    const nodes = (this.status = new NodeStatusWriter({
+      update: (node, status) => opts.nodes.update(node, status),
+      transaction: (fn) => sqlite.transaction(fn)(),
+    }));
     this.limiter = new NodeEventLimiter<NodeEvent>(
       opts.nodeEvents ?? {},
       (type) => metrics.eventsDropped.inc({ type }),
@@ -106,7 +113,7 @@ export class SyncHub {
         };
       },
       onHello: (s, hello) => {
-        nodes.update(s.node, {
+        nodes.now(s.node, {
           agentVersion: hello.agentVersion,
           features: hello.features,
           lastSeenAt: isoTime(clock),
@@ -131,18 +138,18 @@ export class SyncHub {
         metrics.acks.inc();
         const committed = this.commitTimes.get(revision);
         if (committed !== undefined) metrics.fanoutSeconds.observe((performance.now() - committed) / 1000);
-        nodes.update(s.node, { appliedRevision: revision, lastError: null, lastSeenAt: isoTime(clock) });
+        nodes.later(s.node, { appliedRevision: revision, lastError: null, lastSeenAt: isoTime(clock) });
         this.moved(s);
       },
       onNack: (s, revision, error) => {
         metrics.nacks.inc();
-        nodes.update(s.node, { lastError: `revision ${revision}: ${error.code}: ${error.message}` });
+        nodes.now(s.node, { lastError: `revision ${revision}: ${error.code}: ${error.message}` });
         this.nodeEvent(s.node, "node.nack", {
           event: { type: "node.nack", revision, data: { node: s.node, error } },
           line: { level: "warn", msg: "agent refused a revision", node: s.node, revision, error },
         });
       },
-      onStatus: (s, status) => nodes.update(s.node, { ...status, lastSeenAt: isoTime(clock) }),
+      onStatus: (s, status) => nodes.now(s.node, { ...status, lastSeenAt: isoTime(clock) }),
       onRotate: (s) => opts.enrollment.rotateCredential(s.node),
       log: opts.log,
       counters: { deltas: () => metrics.deltasSent.inc(), snapshots: () => metrics.snapshotsSent.inc() },
@@ -172,6 +179,7 @@ export class SyncHub {
       // A stream replaced by a newer one of the same node is no disconnection of the node.
       const current = this.sessions.get(node) === session;
       if (current) {
+        this.status.flushNode(node);
         this.sessions.delete(node);
         this.applied.delete(node);
         this.helloed.delete(node);
@@ -269,6 +277,7 @@ export class SyncHub {
 
   close(): void {
     clearInterval(this.timer);
+    this.status.close();
     for (const s of this.sessions.values()) s.close(CLOSE.GOING_AWAY, "server shutting down");
   }
 
