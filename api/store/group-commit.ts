@@ -16,7 +16,10 @@ interface Pending {
 export class GroupCommit {
   private queue: Pending[] = [];
 
-  constructor(private readonly store: Pick<Store, "commitMany">) {}
+  constructor(
+    private readonly store: Pick<Store, "commitMany">,
+    private readonly maxGroup = MAX_GROUP,
+  ) {}
 
   submit(item: CommitItem): Promise<CommitResult> {
     return new Promise((resolve, reject) => {
@@ -28,7 +31,7 @@ export class GroupCommit {
   }
 
   private flush(): void {
-    const batch = this.queue.splice(0, MAX_GROUP);
+    const batch = this.queue.splice(0, this.maxGroup);
     if (this.queue.length > 0) setImmediate(() => this.flush());
     let outcomes: ReturnType<Store["commitMany"]>;
     try {
