@@ -2,12 +2,12 @@
 // own, and nodes with the same delta share one encoding.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { deltaSchema } from "../../wire/sync.ts";
+import { deltaSchema, snapshotSchema } from "../../wire/sync.ts";
 import { nodeDelta } from "../policy/compiler/change-set.ts";
 import { PolicyEngine } from "../policy/compiler/engine.ts";
 import type { Change } from "../policy/compiler/object-change.ts";
 import { ns, pod, policy, sel } from "../policy/compiler/testing.ts";
-import { EncodedRevision } from "./fanout.ts";
+import { EncodedRevision, SnapshotFrames } from "./fanout.ts";
 
 const NODES = ["n1", "n2", "n3", "n4", "n5"];
 
@@ -80,5 +80,19 @@ describe("EncodedRevision", () => {
     const frames = new Map(NODES.map((n) => [n, check(encoded, changes, n)]));
     assert.notEqual(frames.get("n1"), frames.get("n2"));
     assert.ok(encoded.encoded < NODES.length + 1);
+  });
+
+  it("snapshot frames are each node's snapshot message, the ipcache serialized once per revision", () => {
+    const engine = cluster();
+    const frames = new SnapshotFrames();
+    for (const node of NODES) {
+      const state = engine.nodeState(node);
+      const parsed = snapshotSchema.parse(JSON.parse(frames.frame(9, state).toString()));
+      assert.deepEqual(parsed, { type: "snapshot", revision: 9, state });
+    }
+    // A new revision does not reuse the old ipcache.
+    engine.apply([{ kind: "endpoint", op: "delete", namespace: "a", name: "web-n1" }]);
+    const state = engine.nodeState("n2");
+    assert.deepEqual(JSON.parse(frames.frame(10, state).toString()).state.ipcache, state.ipcache);
   });
 });

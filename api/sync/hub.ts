@@ -4,12 +4,12 @@
 import type { WebSocket } from "ws";
 import { isoTime, realClock, type TimeSource } from "../../lib/clock.ts";
 import type { Log } from "../../lib/log.ts";
-import { CLOSE, type ServerMessage } from "../../wire/sync.ts";
+import { CLOSE } from "../../wire/sync.ts";
 import type { EnrollmentRepository } from "../enrollment/enrollment.repository.ts";
 import type { NodesRepository } from "../nodes/nodes.repository.ts";
 import type { CommitResult, Store } from "../store/store.ts";
 import { NodeEventLimiter, type NodeEventLimits, type NodeEventType } from "./event-limiter.ts";
-import { EncodedRevision } from "./fanout.ts";
+import { EncodedRevision, SnapshotFrames } from "./fanout.ts";
 import type { SyncMetrics } from "./metrics.ts";
 import { NodeStatusWriter } from "./node-status.ts";
 import { nodeDeltaOf, Session, type SessionHost } from "./session.ts";
@@ -61,6 +61,7 @@ export class SyncHub {
   readonly sessions = new Map<string, Session>();
   private readonly waiters = new Waiters();
   private readonly status: NodeStatusWriter;
+  private readonly snapshots = new SnapshotFrames();
   /** Commits not fanned out yet, oldest first. */
   private readonly pendingFanout: CommitResult[] = [];
   /** The applied revision of every connected node's current stream (NONE before its hello). */
@@ -96,11 +97,10 @@ export class SyncHub {
     this.host = {
       heartbeatSeconds: this.heartbeatSeconds,
       currentRevision: () => store.revision(),
-      snapshot: (node): ServerMessage => ({
-        type: "snapshot",
-        revision: store.revision(),
-        state: store.engine.nodeState(node),
-      }),
+      snapshot: (node) => {
+        const revision = store.revision();
+        return { revision, frame: this.snapshots.frame(revision, store.engine.nodeState(node)) };
+      },
       changesSince: (node, revision) => {
         const rows = store.changesSince(revision);
         if (!rows || rows.length === 0) return null;

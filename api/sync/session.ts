@@ -27,7 +27,8 @@ export const MAX_AWAITING = 1024;
 export interface SessionHost {
   heartbeatSeconds: number;
   currentRevision(): number;
-  snapshot(node: string): ServerMessage;
+  /** The node's snapshot of the current revision, encoded. */
+  snapshot(node: string): { revision: number; frame: Buffer };
   changesSince(node: string, revision: number): { toRevision: number; delta: NodeDelta } | null;
   onHello(session: Session, hello: Hello): void;
   onAck(session: Session, revision: number): void;
@@ -242,8 +243,8 @@ export class Session {
 
   private sendSnapshot(): void {
     const snap = this.host.snapshot(this.node);
-    this.send(snap);
-    if (snap.type === "snapshot") this.sent(snap.revision);
+    this.sendFrame(snap.frame);
+    this.sent(snap.revision);
     this.host.counters.snapshots();
   }
 
