@@ -62,6 +62,8 @@ export class SyncHub {
   private readonly waiters = new Waiters();
   private readonly status: NodeStatusWriter;
   private readonly snapshots = new SnapshotFrames();
+  /** The log rows of the last catch-up: `from` exclusive up to `now`. */
+  private catchUp: { from: number; now: number; rows: ReturnType<Store["changesSince"]> } | undefined;
   /** Commits not fanned out yet, oldest first. */
   private readonly pendingFanout: CommitResult[] = [];
   /** The applied revision of every connected node's current stream (NONE before its hello). */
@@ -102,7 +104,12 @@ export class SyncHub {
         return { revision, frame: this.snapshots.frame(revision, store.engine.nodeState(node)) };
       },
       changesSince: (node, revision) => {
-        const rows = store.changesSince(revision);
+        // Agents reconnecting after a restart mostly resume from the same revision: the log rows
+        // are read and parsed once for all of them (until the next commit).
+        const now = store.revision();
+        const c = this.catchUp;
+        const rows = c && c.from === revision && c.now === now ? c.rows : store.changesSince(revision);
+        this.catchUp = { from: revision, now, rows };
         if (!rows || rows.length === 0) return null;
         return {
           toRevision: rows.at(-1)!.revision,
@@ -210,6 +217,7 @@ export class SyncHub {
    * the revisions are in the log, and agents resume from it when they reconnect.
    */
   onCommit(result: CommitResult): void {
+    this.catchUp = undefined;
     this.commitTimes.set(result.revision, performance.now());
     if (this.commitTimes.size > 1024) this.commitTimes.delete(this.commitTimes.keys().next().value!);
     for (const node in result.changes.nodes) this.lastChanged.set(node, result.revision);
