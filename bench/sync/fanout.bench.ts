@@ -175,8 +175,13 @@ async function run(opts: Options, dir: string): Promise<void> {
     }),
   );
   let connected = 0;
-  await until(`all ${opts.agents} agents connected and synced`, 300_000, async () => {
+  let logged = performance.now();
+  await until(`all ${opts.agents} agents connected and synced`, opts.deadlineS * 1000, async () => {
     connected = (await client.scrape()).connected;
+    if (performance.now() - logged > 30_000) {
+      logged = performance.now();
+      console.error(`${connected} of ${opts.agents} agents connected`);
+    }
     return connected === opts.agents && (await client.allApplied());
   });
   const connectMs = performance.now() - connectStarted;

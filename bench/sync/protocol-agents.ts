@@ -23,8 +23,8 @@ interface Minimal {
   snapshotsAfterReconnect: number;
 }
 
-/** Set by the `reconnect` command: a closed stream is reopened (the control plane restarts). */
-let reconnecting = false;
+/** Set by the `reconnect` command: the control plane is about to restart, closes are expected. */
+let restarting = false;
 
 const problems: Record<string, number> = {};
 const problem = (what: string) => (problems[what] = (problems[what] ?? 0) + 1);
@@ -76,7 +76,8 @@ async function open(server: string, agent: Minimal): Promise<void> {
   // A stream that never opened is retried by its caller; one that was open and closes is reopened.
   ws.on("close", (code) => {
     if (!opened) return;
-    if (!reconnecting) return problem(`stream closed (${code})`);
+    // Counted as a problem unless a restart was announced; reopened either way, as an agent would.
+    if (!restarting) problem(`stream closed (${code})`);
     void reopen(server, agent);
   });
   await new Promise<void>((resolve, reject) => {
@@ -137,6 +138,7 @@ function main(): void {
   if (!send) throw new Error("protocol-agents.ts must be started by fanout.bench.ts (fork, with IPC)");
   const agents: Minimal[] = [];
   const stop = () => {
+    restarting = true;
     for (const a of agents) {
       a.ws.removeAllListeners("close");
       a.ws.terminate();
@@ -147,7 +149,7 @@ function main(): void {
   process.once("disconnect", stop);
   process.on("message", (msg: AgentsRequest | AgentsCommand) => {
     if (msg.type === "stop") stop();
-    if (msg.type === "reconnect") reconnecting = true;
+    if (msg.type === "reconnect") restarting = true;
     if (msg.type === "stats") send({ type: "stats", ...stats(agents) } satisfies AgentsAnswer);
     if (msg.type !== "start") return;
     const started = performance.now();
