@@ -202,39 +202,41 @@ async function run(opts: Options, dir: string): Promise<void> {
   const agentStatsAfter = await fleetStats();
   const sumCpu = (list: AgentsStats[]) => list.reduce((a, s) => a + s.cpuSeconds, 0);
 
-  let restart: RestartResult | undefined;
-  let running = plane;
-  if (opts.restart) {
-    const restarted = await restartPlane(plane, start, url, client, kids, opts.agents);
-    running = restarted.child;
-    restart = restarted.result;
+  const report = () =>
+    printReport({
+      opts,
+      cores: availableParallelism(),
+      cpuModel: cpus()[0]?.model ?? "unknown",
+      seedMs,
+      connectMs,
+      baseline,
+      loaded,
+      one,
+      oneFanout: summarizeFanout(histogramSince(afterOne.fanout, beforeOne.fanout)),
+      allFanout: summarizeFanout(histogramSince(afterAll.fanout, afterOne.fanout)),
+      snapshotsDuringWrites: afterAll.snapshots - beforeOne.snapshots,
+      before,
+      after,
+      agentStats: agentStats as AgentsStats[],
+      cpu: {
+        wallSeconds,
+        plane: afterAll.cpuSeconds - afterOne.cpuSeconds,
+        fleet: sumCpu(agentStatsAfter) - sumCpu(agentStats),
+      },
+      targets: { p50: TARGET_P50_MS, p99: TARGET_P99_MS },
+    });
+  if (!opts.restart) {
+    await Promise.all(kids.map((kid) => stopChild(kid)));
+    await stopChild(plane);
+    report();
+    return;
   }
+  // The figures so far are printed first: a restart that misses its bounds ends the run.
+  report();
+  const restarted = await restartPlane(plane, start, url, client, kids, opts.agents);
+  printRestart(restarted.result, opts.agents);
   await Promise.all(kids.map((kid) => stopChild(kid)));
-  await stopChild(running);
-
-  printReport({
-    opts,
-    cores: availableParallelism(),
-    cpuModel: cpus()[0]?.model ?? "unknown",
-    seedMs,
-    connectMs,
-    baseline,
-    loaded,
-    one,
-    oneFanout: summarizeFanout(histogramSince(afterOne.fanout, beforeOne.fanout)),
-    allFanout: summarizeFanout(histogramSince(afterAll.fanout, afterOne.fanout)),
-    snapshotsDuringWrites: afterAll.snapshots - beforeOne.snapshots,
-    before,
-    after,
-    agentStats: agentStats as AgentsStats[],
-    cpu: {
-      wallSeconds,
-      plane: afterAll.cpuSeconds - afterOne.cpuSeconds,
-      fleet: sumCpu(agentStatsAfter) - sumCpu(agentStats),
-    },
-    targets: { p50: TARGET_P50_MS, p99: TARGET_P99_MS },
-  });
-  if (restart) printRestart(restart, opts.agents);
+  await stopChild(restarted.child);
 }
 
 interface RestartResult {
@@ -273,9 +275,21 @@ async function restartPlane(
   const startMs = performance.now() - killed;
   // The old keep-alive connections died with the old process: a call may fail once.
   const tolerant = async (f: () => Promise<boolean>) => f().catch(() => false);
-  await until(`all ${agents} agents reconnected`, 120_000, () =>
-    tolerant(async () => (await client.scrape()).connected === agents),
-  );
+  let connectedAt10s: number | undefined;
+  let last = 0;
+  await until(`all ${agents} agents reconnected`, 300_000, () =>
+    tolerant(async () => {
+      last = (await client.scrape()).connected;
+      if (connectedAt10s === undefined && performance.now() - killed >= 10_000) {
+        connectedAt10s = last;
+        console.error(`${last} of ${agents} agents reconnected 10 s after the kill`);
+      }
+      return last === agents;
+    }),
+  ).catch((e: unknown) => {
+    console.error(`${last} of ${agents} agents reconnected after 300 s`);
+    throw e;
+  });
   const reconnectMs = performance.now() - killed;
   await until("every agent resumed", 120_000, () => tolerant(() => client.allApplied()));
   const appliedMs = performance.now() - killed;
