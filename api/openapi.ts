@@ -171,7 +171,10 @@ export function openApiDocument(): object {
           undefined,
           {
             responses: {
-              "200": { description: "applied" },
+              "200": {
+                description:
+                  "applied; a fleet-wide answer lists `disconnected` nodes behind the revision that host endpoints (wait on each with ?node=)",
+              },
               "504": { description: "timed out", content: json(ref("Error")) },
             },
           },

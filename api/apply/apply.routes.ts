@@ -7,7 +7,7 @@ export function applyRoutes({ store }: Deps) {
   const app = new Hono();
   app.post("/", async (c) => {
     const writes = await readBundle(c, { scope: "apply" });
-    const { revision, written } = store.commit(writes, { origin: { kind: "apply" } });
+    const { revision, written } = await store.submit(writes, { origin: { kind: "apply" } });
     return c.json({ revision, applied: written });
   });
   return app;

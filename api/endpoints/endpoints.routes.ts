@@ -65,7 +65,11 @@ export function endpointRoutes({ store }: Deps) {
       writes.push({ kind: "endpoint", op: "delete", namespace: fromNs, name: fromName, writer, force });
     }
     writes.push({ kind: "endpoint", op: "upsert", value, force });
-    const { revision, written } = store.commit(writes, { origin: { kind: "object" } });
+    // A namespace created for a node's pod was checked absent above: that check and the commit
+    // must not be split by other writes (a grouped commit waits a turn), so it commits at once.
+    const origin = { origin: { kind: "object" } as const };
+    const creates = writes.some((w) => w.kind === "namespace");
+    const { revision, written } = creates ? store.commit(writes, origin) : await store.submit(writes, origin);
     const op = written.find((w) => w.kind === "endpoint")?.op;
     return c.json(endpointView(value, revision), op === "created" ? 201 : 200);
   });
@@ -89,12 +93,12 @@ export function endpointRoutes({ store }: Deps) {
       status: rec ? { identity: rec.identity, endpointId: rec.id } : {},
     });
   });
-  app.delete("/:ns/endpoints/:name", (c) => {
+  app.delete("/:ns/endpoints/:name", async (c) => {
     const { ns, name } = c.req.param();
     const force = forceOf(c);
     const writer = writerOf(c);
     const containerId = c.req.query("containerId");
-    const { revision } = store.commit(
+    const { revision } = await store.submit(
       [
         {
           kind: "endpoint",

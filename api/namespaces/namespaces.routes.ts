@@ -17,9 +17,12 @@ export function namespaceRoutes({ store }: Deps) {
     const name = c.req.param("name");
     const result = validateNamespace(name, await readBody(c));
     if (!result.ok) throw ApiError.invalid("namespace", result.issues);
-    const { revision, written } = store.commit([{ kind: "namespace", op: "upsert", value: result.value }], {
-      origin: { kind: "object" },
-    });
+    const { revision, written } = await store.submit(
+      [{ kind: "namespace", op: "upsert", value: result.value }],
+      {
+        origin: { kind: "object" },
+      },
+    );
     return c.json(namespaceView(result.value, revision), written[0]?.op === "created" ? 201 : 200);
   });
   app.get("/", (c) => c.json({ items: listNamespaces(store.db).map(view), revision: store.revision() }));
@@ -28,9 +31,9 @@ export function namespaceRoutes({ store }: Deps) {
     if (!found) throw new ApiError("namespace.not_found", `namespace ${c.req.param("name")} does not exist`);
     return c.json(view(found));
   });
-  app.delete("/:name", (c) => {
+  app.delete("/:name", async (c) => {
     const name = c.req.param("name");
-    const { revision, written } = store.commit([{ kind: "namespace", op: "delete", name }], {
+    const { revision, written } = await store.submit([{ kind: "namespace", op: "delete", name }], {
       origin: { kind: "object" },
     });
     return c.json({ kind: "Namespace", name, deleted: true, cascaded: written, revision });

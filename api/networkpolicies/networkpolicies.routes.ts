@@ -18,7 +18,7 @@ export function networkPolicyRoutes({ store }: Deps) {
     const body = await readBody(c, { yaml: true });
     const result = validateNetworkPolicy(body, { namespace: ns, name, requireTypeMeta: false });
     if (!result.ok) throw ApiError.invalid("policy", result.issues);
-    const { revision, written } = store.commit(
+    const { revision, written } = await store.submit(
       [{ kind: "policy", op: "upsert", value: result.value, submitted: body }],
       { origin: { kind: "object" } },
     );
@@ -37,9 +37,9 @@ export function networkPolicyRoutes({ store }: Deps) {
     const view = policyView(found.value, found.revision);
     return c.json(c.req.query("submitted") === "true" ? { ...view, submitted: found.submitted } : view);
   });
-  app.delete("/:ns/networkpolicies/:name", (c) => {
+  app.delete("/:ns/networkpolicies/:name", async (c) => {
     const { ns, name } = c.req.param();
-    const { revision } = store.commit([{ kind: "policy", op: "delete", namespace: ns, name }], {
+    const { revision } = await store.submit([{ kind: "policy", op: "delete", namespace: ns, name }], {
       origin: { kind: "object" },
     });
     return c.json({ kind: "NetworkPolicy", namespace: ns, name, deleted: true, revision });

@@ -52,12 +52,15 @@ export function syncWaitRoutes({ hub }: Deps) {
   app.get("/", async (c) => {
     const q = parseRequest("sync_wait", waitQuery, c.req.query());
     const ok = await hub.waitFor(q.revision, q.timeoutSeconds * 1000, q.node);
-    if (ok) return c.json({ revision: q.revision, applied: true });
+    // A fleet-wide wait counts connected nodes; it names the disconnected ones whose enforcement
+    // the revision may change, so that an answer never hides them (wait on each with `?node=`).
+    const disconnected = q.node === undefined ? { disconnected: hub.disconnectedBehind(q.revision) } : {};
+    if (ok) return c.json({ revision: q.revision, applied: true, ...disconnected });
     const lagging = hub.lagging(q.revision, q.node);
     throw new ApiError(
       "sync.timeout",
       `revision ${q.revision} not applied within ${q.timeoutSeconds}s by: ${lagging.map((l) => l.node).join(", ")}`,
-      { details: { lagging } },
+      { details: { lagging, ...disconnected } },
     );
   });
   return app;

@@ -17,6 +17,7 @@ import {
 import type { Change, ObjectWrite } from "../policy/compiler/object-change.ts";
 import type { Endpoint, NetworkPolicy } from "../policy/model.ts";
 import { StoreError } from "./errors.ts";
+import { GroupCommit } from "./group-commit.ts";
 import { highWaterKey, loadEngine, REVISION_KEY } from "./load.ts";
 import type { CommitOrigin } from "./origin.ts";
 import { type NamespacedRowWrite, RowWriter } from "./rows.ts";
@@ -45,6 +46,21 @@ export interface CommitResult {
   compileMs: number;
 }
 
+/** One write of a group: its objects and the route that made it. */
+export interface CommitItem {
+  writes: ObjectWrite[];
+  origin: CommitOrigin;
+}
+
+export type CommitOutcome = { ok: true; result: CommitResult } | { ok: false; error: unknown };
+
+/** An unexpected (non-refusal) compiler error: the engine's state can no longer be trusted. */
+class EngineBroken extends Error {
+  constructor(cause: unknown) {
+    super("compiler error", { cause });
+  }
+}
+
 export interface StoreOptions {
   mapSizes?: MapSizes;
   /** The time each revision is stamped with. */
@@ -56,6 +72,11 @@ export interface StoreOptions {
    * (e.g. webhook events) commits or rolls back with the change itself. Throwing aborts the commit.
    */
   inTransaction?: (result: CommitResult, origin: CommitOrigin) => void;
+  /**
+   * Writes submit() puts in one transaction at most (default MAX_GROUP); 1 commits each alone, as
+   * before group commit (the benchmarks' same-run baseline).
+   */
+  maxGroup?: number;
   /** Called after each commit (outside the transaction), e.g. to notify the sync hub. */
   onCommit?: (result: CommitResult) => void;
 }
@@ -65,6 +86,7 @@ export class Store {
   private readonly clock: TimeSource;
   private readonly rows: RowWriter;
   private cachedRevision: number | undefined;
+  private readonly group: GroupCommit;
 
   constructor(
     readonly database: OpenedDatabase,
@@ -72,6 +94,7 @@ export class Store {
   ) {
     this.clock = opts.clock ?? realClock;
     this.rows = new RowWriter(database.sqlite);
+    this.group = new GroupCommit(this, opts.maxGroup);
     this.engine = this.load();
   }
 
@@ -90,49 +113,104 @@ export class Store {
    * hook). Throws StoreError (4xx) for anything the caller can fix.
    */
   commit(writes: ObjectWrite[], { origin }: { origin: CommitOrigin }): CommitResult {
-    // Undo records of the engine's part of this commit, kept until the transaction commits.
-    const journal = new Journal();
+    const [outcome] = this.commitMany([{ writes, origin }]);
+    if (!outcome!.ok) throw outcome!.error;
+    return outcome!.result;
+  }
+
+  /**
+   * The same as commit(), batched with the writes submitted alongside it into one SQLite
+   * transaction (one fsync); answered once that transaction is durable. A refused write fails alone.
+   */
+  submit(writes: ObjectWrite[], { origin }: { origin: CommitOrigin }): Promise<CommitResult> {
+    return this.group.submit({ writes, origin });
+  }
+
+  /**
+   * Commits each item as its own revision, in order, inside one SQLite transaction: each item runs
+   * in a savepoint, so one the store or compiler refuses is rolled back (rows and engine) and fails
+   * alone while the others commit. Outcomes are in the order of the items.
+   */
+  commitMany(items: CommitItem[]): CommitOutcome[] {
+    // Undo records of each committed item's engine changes, kept until the transaction commits.
+    const journals: Journal[] = [];
+    const outcomes: CommitOutcome[] = [];
+    let revision = this.revision();
     let engineBroken = false;
     try {
-      const result = this.database.sqlite.transaction(() => {
-        const at = isoTime(this.clock);
-        const revision = this.revision() + 1;
-        const changes: Change[] = [];
-        const written: WriteSummary[] = [];
-        const batch: Batch = { revision, at, changes, written };
-        for (const w of writes) this.writeOne(w, batch);
-        const started = performance.now();
-        let applied: ApplyResult;
-        try {
-          applied = this.engine.apply(changes, { journal });
-        } catch (err) {
-          engineBroken = !(err instanceof EngineError);
-          throw err;
+      this.database.sqlite.transaction(() => {
+        for (const item of items) {
+          const journal = new Journal();
+          try {
+            // A nested better-sqlite3 transaction is a savepoint: it rolls back alone.
+            const result = this.database.sqlite.transaction(() =>
+              this.commitOne(item, revision + 1, journal),
+            )();
+            revision = result.revision;
+            journals.push(journal);
+            outcomes.push({ ok: true, result });
+          } catch (err) {
+            if (err instanceof EngineBroken) {
+              engineBroken = true;
+              throw err.cause;
+            }
+            // A refusal (or a failure after the compile, e.g. in the hook): undone from the
+            // journal in O(change), the items before it kept.
+            journal.rollback();
+            outcomes.push({
+              ok: false,
+              error: err instanceof EngineError ? StoreError.fromEngine(err) : err,
+            });
+          }
         }
-        const compileMs = performance.now() - started;
-        this.persistAllocations(applied.allocations, this.engine);
-        this.rows.revision(revision, at, JSON.stringify(written), JSON.stringify(applied.changes));
-        this.rows.meta(REVISION_KEY, revision);
-        const committed = { revision, written, changes: applied.changes, compileMs };
-        this.opts.inTransaction?.(committed, origin);
-        return committed;
       })();
-      journal.discard();
-      this.cachedRevision = result.revision;
-      const retention = this.opts.logRetention ?? 10_000;
-      if (result.revision > retention && result.revision % 64 === 0)
-        this.compact(result.revision - retention);
-      this.opts.onCommit?.(result);
-      return result;
     } catch (err) {
-      // The transaction rolled back. A refusal (or a failure after the compile, e.g. in the hook) is
-      // undone from the journal in O(change); after any other compiler error (a bug) the engine's
-      // state is suspect: rebuild it from the store.
-      if (engineBroken) this.engine = this.load();
-      else journal.rollback();
-      if (err instanceof EngineError) throw StoreError.fromEngine(err);
-      throw err;
+      // The whole transaction rolled back: after an unexpected compiler error (a bug) the engine's
+      // state is suspect and is rebuilt from the store, and each item is retried alone so that
+      // only the one that hit it fails; otherwise (e.g. an I/O error at COMMIT) nothing was
+      // written and the engine is undone, newest first.
+      if (engineBroken) {
+        this.engine = this.load();
+        if (items.length === 1) return [{ ok: false, error: err }];
+        return items.map((item) => this.commitMany([item])[0]!);
+      }
+      for (const j of journals.reverse()) j.rollback();
+      return items.map(() => ({ ok: false, error: err }));
     }
+    for (const j of journals) j.discard();
+    this.cachedRevision = revision;
+    for (const o of outcomes) {
+      if (!o.ok) continue;
+      const retention = this.opts.logRetention ?? 10_000;
+      if (o.result.revision > retention && o.result.revision % 64 === 0)
+        this.compact(o.result.revision - retention);
+      this.opts.onCommit?.(o.result);
+    }
+    return outcomes;
+  }
+
+  /** One item's revision, inside the transaction (and its savepoint). */
+  private commitOne({ writes, origin }: CommitItem, revision: number, journal: Journal): CommitResult {
+    const at = isoTime(this.clock);
+    const changes: Change[] = [];
+    const written: WriteSummary[] = [];
+    const batch: Batch = { revision, at, changes, written };
+    for (const w of writes) this.writeOne(w, batch);
+    const started = performance.now();
+    let applied: ApplyResult;
+    try {
+      applied = this.engine.apply(changes, { journal });
+    } catch (err) {
+      if (err instanceof EngineError) throw err;
+      throw new EngineBroken(err);
+    }
+    const compileMs = performance.now() - started;
+    this.persistAllocations(applied.allocations, this.engine);
+    this.rows.revision(revision, at, JSON.stringify(written), JSON.stringify(applied.changes));
+    this.rows.meta(REVISION_KEY, revision);
+    const committed = { revision, written, changes: applied.changes, compileMs };
+    this.opts.inTransaction?.(committed, origin);
+    return committed;
   }
 
   /** Change sets after `revision` up to now, or null when the log no longer holds them all. */

@@ -4,15 +4,19 @@
 import type { WebSocket } from "ws";
 import { isoTime, realClock, type TimeSource } from "../../lib/clock.ts";
 import type { Log } from "../../lib/log.ts";
-import { CLOSE, type ServerMessage } from "../../wire/sync.ts";
+import type { NamesDelta } from "../../wire/flow-names.ts";
+import { CLOSE } from "../../wire/sync.ts";
 import type { EnrollmentRepository } from "../enrollment/enrollment.repository.ts";
 import { NameTracker } from "../flows/names.ts";
 import { FlowRelay } from "../flows/relay.ts";
 import type { NodesRepository } from "../nodes/nodes.repository.ts";
 import type { CommitResult, Store } from "../store/store.ts";
 import { NodeEventLimiter, type NodeEventLimits, type NodeEventType } from "./event-limiter.ts";
+import { EncodedRevision, SnapshotFrames } from "./fanout.ts";
 import type { SyncMetrics } from "./metrics.ts";
+import { NodeStatusWriter } from "./node-status.ts";
 import { nodeDeltaOf, Session, type SessionHost } from "./session.ts";
+import { NONE, RevisionFloor, Waiters } from "./waiters.ts";
 
 export interface HubOptions {
   store: Store;
@@ -49,15 +53,30 @@ interface NodeEvent {
   line: Record<string, unknown>;
 }
 
-interface Waiter {
-  revision: number;
-  node?: string;
-  resolve: () => void;
+/** A node that lags and what it last applied (null: nothing this control plane knows of). */
+export interface LaggingNode {
+  node: string;
+  appliedRevision: number | null;
+  connected: boolean;
 }
 
 export class SyncHub {
   readonly sessions = new Map<string, Session>();
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new Waiters();
+  private readonly status: NodeStatusWriter;
+  private readonly snapshots = new SnapshotFrames();
+  /** The log rows of the last catch-up: `from` exclusive up to `now`. */
+  private catchUp: { from: number; now: number; rows: ReturnType<Store["changesSince"]> } | undefined;
+  /** Commits not fanned out yet, oldest first. */
+  private readonly pendingFanout: { result: CommitResult; names: NamesDelta | undefined }[] = [];
+  /** The applied revision of every connected node's current stream (NONE before its hello). */
+  private readonly applied = new RevisionFloor();
+  /** The same for streams past their hello only: what revision.enforced is measured over. */
+  private readonly helloed = new RevisionFloor();
+  /** The last revision each node applied, kept after it disconnects (for waits that name it). */
+  private readonly lastApplied = new Map<string, number>();
+  /** The last revision that changed each node's own part (endpoints, policy sets). */
+  private readonly lastChanged = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
   private readonly host: SessionHost;
   private readonly commitTimes = new Map<number, number>();
@@ -72,13 +91,18 @@ export class SyncHub {
   constructor(private readonly opts: HubOptions) {
     this.heartbeatSeconds = opts.heartbeatSeconds ?? 10;
     const clock = opts.clock ?? realClock;
-    const { store, nodes, metrics } = opts;
+    const { store, metrics } = opts;
     this.names = new NameTracker(() => store.engine);
     this.flows = new FlowRelay({
       sessions: this.sessions,
-      knownNodes: () => nodes.list().map((n) => n.name),
+      knownNodes: () => opts.nodes.list().map((n) => n.name),
       log: opts.log,
     });
+    const sqlite = store.database.sqlite;
+    const nodes = (this.status = new NodeStatusWriter({
+      update: (node, status) => opts.nodes.update(node, status),
+      transaction: (fn) => sqlite.transaction(fn)(),
+    }));
     this.limiter = new NodeEventLimiter<NodeEvent>(
       opts.nodeEvents ?? {},
       (type) => metrics.eventsDropped.inc({ type }),
@@ -87,13 +111,18 @@ export class SyncHub {
     this.host = {
       heartbeatSeconds: this.heartbeatSeconds,
       currentRevision: () => store.revision(),
-      snapshot: (node): ServerMessage => ({
-        type: "snapshot",
-        revision: store.revision(),
-        state: store.engine.nodeState(node),
-      }),
+      snapshot: (node, withNames) => {
+        const revision = store.revision();
+        const names = withNames ? () => this.names.catalog() : undefined;
+        return { revision, frame: this.snapshots.frame(revision, store.engine.nodeState(node), names) };
+      },
       changesSince: (node, revision) => {
-        const rows = store.changesSince(revision);
+        // Agents reconnecting after a restart mostly resume from the same revision: the log rows
+        // are read and parsed once for all of them (until the next commit).
+        const now = store.revision();
+        const c = this.catchUp;
+        const rows = c && c.from === revision && c.now === now ? c.rows : store.changesSince(revision);
+        this.catchUp = { from: revision, now, rows };
         if (!rows || rows.length === 0) return null;
         return {
           toRevision: rows.at(-1)!.revision,
@@ -104,7 +133,7 @@ export class SyncHub {
         };
       },
       onHello: (s, hello) => {
-        nodes.update(s.node, {
+        nodes.now(s.node, {
           agentVersion: hello.agentVersion,
           features: hello.features,
           lastSeenAt: isoTime(clock),
@@ -124,26 +153,24 @@ export class SyncHub {
         });
         this.flows.onConnect(s);
         // A node that comes back already at a waited-for revision sends no ack for it.
-        this.settleWaiters();
-        this.checkEnforced();
+        this.moved(s);
       },
       onAck: (s, revision) => {
         metrics.acks.inc();
         const committed = this.commitTimes.get(revision);
         if (committed !== undefined) metrics.fanoutSeconds.observe((performance.now() - committed) / 1000);
-        nodes.update(s.node, { appliedRevision: revision, lastError: null, lastSeenAt: isoTime(clock) });
-        this.settleWaiters();
-        this.checkEnforced();
+        nodes.later(s.node, { appliedRevision: revision, lastError: null, lastSeenAt: isoTime(clock) });
+        this.moved(s);
       },
       onNack: (s, revision, error) => {
         metrics.nacks.inc();
-        nodes.update(s.node, { lastError: `revision ${revision}: ${error.code}: ${error.message}` });
+        nodes.now(s.node, { lastError: `revision ${revision}: ${error.code}: ${error.message}` });
         this.nodeEvent(s.node, "node.nack", {
           event: { type: "node.nack", revision, data: { node: s.node, error } },
           line: { level: "warn", msg: "agent refused a revision", node: s.node, revision, error },
         });
       },
-      onStatus: (s, status) => nodes.update(s.node, { ...status, lastSeenAt: isoTime(clock) }),
+      onStatus: (s, status) => nodes.now(s.node, { ...status, lastSeenAt: isoTime(clock) }),
       onRotate: (s) => opts.enrollment.rotateCredential(s.node),
       names: () => this.names.catalog(),
       onFlows: (s, msg) => this.flows.onAgentMessage(s, msg),
@@ -160,6 +187,9 @@ export class SyncHub {
     if (previous) previous.close(CLOSE.REPLACED, "a newer stream of this node replaced this one");
     const session = new Session(node, ws, this.host);
     this.sessions.set(node, session);
+    // Until its hello, the new stream has applied nothing (and is no part of revision.enforced).
+    this.applied.set(node, NONE);
+    this.helloed.delete(node);
     this.opts.metrics.connected.set(this.sessions.size);
     ws.on("message", (data, isBinary) => {
       if (isBinary) return session.close(CLOSE.PROTOCOL, "binary frames are not part of the protocol");
@@ -171,10 +201,16 @@ export class SyncHub {
     ws.on("close", (code, reason) => {
       // A stream replaced by a newer one of the same node is no disconnection of the node.
       const current = this.sessions.get(node) === session;
-      if (current) this.sessions.delete(node);
+      if (current) {
+        this.status.flushNode(node);
+        this.sessions.delete(node);
+        this.applied.delete(node);
+        this.helloed.delete(node);
+        // Fleet-wide waits count connected nodes only: one that leaves may be the last laggard.
+        this.waiters.settleFleet(this.applied.min());
+      }
       this.flows.onDisconnect(session);
       this.opts.metrics.connected.set(this.sessions.size);
-      this.settleWaiters();
       const line = { level: "info", msg: "agent disconnected", node };
       if (current && session.helloed) {
         this.nodeEvent(node, "node.disconnected", {
@@ -192,13 +228,29 @@ export class SyncHub {
     });
   }
 
-  /** Fans a commit out to every connected agent (never waits for any of them). */
+  /**
+   * Queues a commit's fan-out to every connected agent: it runs after the commit has answered
+   * (never inside it, never waiting for any agent). Losing the queue to a crash loses no delta:
+   * the revisions are in the log, and agents resume from it when they reconnect.
+   */
   onCommit(result: CommitResult): void {
+    this.catchUp = undefined;
     this.commitTimes.set(result.revision, performance.now());
     if (this.commitTimes.size > 1024) this.commitTimes.delete(this.commitTimes.keys().next().value!);
+    for (const node in result.changes.nodes) this.lastChanged.set(node, result.revision);
+    // Names are tracked in commit order (the tracker reads the engine as of this revision).
     const names = this.names.onCommit(result.written);
-    for (const session of this.sessions.values()) session.onCommit(result.revision, result.changes, names);
-    this.settleWaiters();
+    this.pendingFanout.push({ result, names });
+    if (this.pendingFanout.length === 1) setImmediate(() => this.fanOut());
+  }
+
+  /** Sends every queued revision, in order, each distinct delta encoded once. */
+  private fanOut(): void {
+    const pending = this.pendingFanout.splice(0);
+    for (const { result, names } of pending) {
+      const encoded = new EncodedRevision(result.revision, result.changes, names);
+      for (const session of this.sessions.values()) session.onCommit(encoded);
+    }
   }
 
   /** Closes a node's stream (its credential was revoked or the node deleted). */
@@ -206,15 +258,15 @@ export class SyncHub {
     this.sessions.get(node)?.close(code, reason);
   }
 
-  /** Nodes that have not applied `revision` yet: all connected ones, or just `node`. */
-  lagging(
-    revision: number,
-    node?: string,
-  ): { node: string; appliedRevision: number | null; connected: boolean }[] {
+  /**
+   * Nodes that have not applied `revision` yet: all connected ones, or just `node` (connected or
+   * not; a disconnected one with the last revision it applied).
+   */
+  lagging(revision: number, node?: string): LaggingNode[] {
     if (node !== undefined) {
       const s = this.sessions.get(node);
-      const applied = s?.appliedRevision ?? null;
-      return applied !== null && applied >= revision
+      const applied = s ? s.appliedRevision : this.lastAppliedOf(node);
+      return s && applied !== null && applied >= revision
         ? []
         : [{ node, appliedRevision: applied, connected: !!s }];
     }
@@ -223,25 +275,36 @@ export class SyncHub {
       .map((s) => ({ node: s.node, appliedRevision: s.appliedRevision, connected: true }));
   }
 
+  /**
+   * Enrolled nodes that are disconnected, last applied a revision below `revision` (or none) and
+   * whose enforcement it may change: they host endpoints (every change to the ipcache or to their
+   * sets reaches them) or their own part changed after what they applied. A fleet-wide wait does
+   * not count them (it waits on connected nodes); it names them so the caller can wait on each
+   * with `?node=`.
+   */
+  disconnectedBehind(revision: number): { node: string; appliedRevision: number | null }[] {
+    const out: { node: string; appliedRevision: number | null }[] = [];
+    for (const n of this.opts.nodes.list()) {
+      if (this.sessions.has(n.name)) continue;
+      const applied = this.lastApplied.get(n.name) ?? n.appliedRevision;
+      if (applied !== null && applied >= revision) continue;
+      const hosts = this.opts.store.engine.nodes.endpointCount(n.name) > 0;
+      const changed = (this.lastChanged.get(n.name) ?? NONE) > (applied ?? NONE);
+      if (hosts || changed) out.push({ node: n.name, appliedRevision: applied });
+    }
+    return out;
+  }
+
   /** Resolves true once every connected node (or `node`) applied `revision`, false on timeout. */
   waitFor(revision: number, timeoutMs: number, node?: string): Promise<boolean> {
-    if (this.lagging(revision, node).length === 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const waiter: Waiter = { revision, node, resolve: () => resolve(true) };
-      const timeout = setTimeout(() => {
-        this.waiters.delete(waiter);
-        resolve(false);
-      }, timeoutMs);
-      waiter.resolve = () => {
-        clearTimeout(timeout);
-        resolve(true);
-      };
-      this.waiters.add(waiter);
-    });
+    const now = node === undefined ? this.applied.min() : (this.sessions.get(node)?.appliedRevision ?? NONE);
+    if (now >= revision) return Promise.resolve(true);
+    return this.waiters.wait(revision, timeoutMs, node);
   }
 
   close(): void {
     clearInterval(this.timer);
+    this.status.close();
     for (const s of this.sessions.values()) s.close(CLOSE.GOING_AWAY, "server shutting down");
   }
 
@@ -271,32 +334,35 @@ export class SyncHub {
     }
   }
 
+  /** A stream's applied revision moved (hello or ack): settles what waits on it. */
+  private moved(s: Session): void {
+    if (this.sessions.get(s.node) !== s) return;
+    const applied = s.appliedRevision ?? NONE;
+    if (s.appliedRevision !== null) this.lastApplied.set(s.node, s.appliedRevision);
+    this.applied.set(s.node, applied);
+    this.helloed.set(s.node, applied);
+    this.waiters.settleNode(s.node, applied);
+    this.waiters.settleFleet(this.applied.min());
+    this.checkEnforced();
+  }
+
+  private lastAppliedOf(node: string): number | null {
+    return this.lastApplied.get(node) ?? this.opts.nodes.get(node)?.appliedRevision ?? null;
+  }
+
   /** Reports revision.enforced when every connected node has applied a revision past the last reported. */
   private checkEnforced(): void {
-    if (!this.opts.onEvent) return;
-    const ready = [...this.sessions.values()].filter((s) => s.helloed);
-    if (ready.length === 0) return;
-    let min = this.opts.store.revision();
-    for (const s of ready) {
-      if (s.appliedRevision === null) return;
-      min = Math.min(min, s.appliedRevision);
-    }
+    if (!this.opts.onEvent || this.helloed.size === 0) return;
+    // A node that said hello with nothing applied holds the floor at NONE.
+    const min = Math.min(this.opts.store.revision(), this.helloed.min());
     if (min <= this.enforcedRevision) return;
     this.enforcedRevision = min;
+    const ready = [...this.sessions.values()].filter((s) => s.helloed);
     this.emit({
       type: "revision.enforced",
       revision: min,
       data: { nodes: ready.map((s) => s.node).sort() },
     });
-  }
-
-  private settleWaiters(): void {
-    for (const w of this.waiters) {
-      if (this.lagging(w.revision, w.node).length === 0) {
-        this.waiters.delete(w);
-        w.resolve();
-      }
-    }
   }
 
   private tick(): void {

@@ -18,6 +18,7 @@ import {
 } from "../../wire/sync.ts";
 import { nodeDelta } from "../policy/compiler/change-set.ts";
 import type { ChangeSet } from "../policy/compiler/engine.ts";
+import type { EncodedRevision } from "./fanout.ts";
 
 /** Above this many buffered bytes a stream stops getting deltas and gets a snapshot later. */
 export const HIGH_WATER_BYTES = 16 << 20;
@@ -29,7 +30,9 @@ export const MAX_AWAITING = 1024;
 export interface SessionHost {
   heartbeatSeconds: number;
   currentRevision(): number;
-  snapshot(node: string): ServerMessage;
+  /** The node's snapshot of the current revision, encoded. */
+  /** With names: the agent announced FEATURE_FLOWS (the catalog rides in the snapshot). */
+  snapshot(node: string, withNames: boolean): { revision: number; frame: Buffer };
   changesSince(node: string, revision: number): { toRevision: number; delta: NodeDelta } | null;
   onHello(session: Session, hello: Hello): void;
   onAck(session: Session, revision: number): void;
@@ -176,9 +179,12 @@ export class Session {
     }
   }
 
-  /** A new revision was committed. */
-  onCommit(revision: number, changes: ChangeSet, names?: NamesDelta): void {
+  /** A committed revision is fanned out (after the commit answered; later ones may be committed). */
+  onCommit(encoded: EncodedRevision): void {
+    const { revision } = encoded;
     if (!this.helloed) return;
+    // A hello between the commit and its fan-out caught this stream up from the log already.
+    if (this.sentRevision !== null && this.sentRevision >= revision) return;
     if (this.behind) {
       this.maybeRecover();
       return;
@@ -187,7 +193,10 @@ export class Session {
       this.sendSnapshot();
       return;
     }
-    this.sendDelta(revision - 1, revision, nodeDelta(changes, this.node), this.flows ? names : undefined);
+    if (this.overHighWater()) return;
+    this.sendFrame(encoded.frameFor(this.node, this.flows));
+    this.sent(revision);
+    this.host.counters.deltas();
   }
 
   /** Asks the agent for flows (only agents that announced FEATURE_FLOWS; false otherwise). */
@@ -247,26 +256,36 @@ export class Session {
     }
   }
 
+  /** Past the high water mark the stream stops getting deltas and gets a snapshot once it drains. */
+  private overHighWater(): boolean {
+    if (this.ws.bufferedAmount <= HIGH_WATER_BYTES) return false;
+    this.behind = true;
+    this.host.log({
+      level: "warn",
+      msg: "agent stream behind; will send a snapshot when it drains",
+      node: this.node,
+    });
+    return true;
+  }
+
   private sendDelta(from: number, to: number, delta: NodeDelta, names?: NamesDelta): void {
-    if (this.ws.bufferedAmount > HIGH_WATER_BYTES) {
-      this.behind = true;
-      this.host.log({
-        level: "warn",
-        msg: "agent stream behind; will send a snapshot when it drains",
-        node: this.node,
-      });
-      return;
-    }
+    if (this.overHighWater()) return;
     this.send({ type: "delta", fromRevision: from, toRevision: to, delta, ...(names ? { names } : {}) });
     this.sent(to);
     this.host.counters.deltas();
   }
 
   private sendSnapshot(): void {
-    const snap = this.host.snapshot(this.node);
-    this.send(snap.type === "snapshot" && this.flows ? { ...snap, names: this.host.names() } : snap);
-    if (snap.type === "snapshot") this.sent(snap.revision);
+    const snap = this.host.snapshot(this.node, this.flows);
+    this.sendFrame(snap.frame);
+    this.sent(snap.revision);
     this.host.counters.snapshots();
+  }
+
+  /** Sends an encoded message shared with other streams (as a text frame: the protocol has no binary ones). */
+  private sendFrame(frame: Buffer): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(frame, { binary: false });
   }
 
   private send(msg: ServerMessage): void {

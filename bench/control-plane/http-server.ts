@@ -4,17 +4,23 @@
 import { rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { serve } from "@hono/node-server";
+import { createDeps } from "../../api/deps.ts";
 import { serveUpgrades } from "../../api/http/upgrade.ts";
-import { buildDeps, startServer } from "../../api/main.ts";
+import { openWithKeys, startServer } from "../../api/main.ts";
 import { createApp, createUpgradeApp } from "../../api/server.ts";
 
 export type Synchronous = "normal" | "full";
 
-/** What the parent sends: the database file, the admin token, and the SQLite synchronous level. */
+/**
+ * What the parent sends: the database file, the admin token, the SQLite synchronous level, and
+ * whether concurrent writes are group-committed (off: each write its own transaction, as before).
+ */
 export interface ServerRequest {
   dbPath: string;
   adminToken: string;
   synchronous: Synchronous;
+  /** Default on. */
+  group?: boolean;
 }
 
 /** What the child answers once it listens. */
@@ -38,13 +44,20 @@ async function startNormal(req: ServerRequest): Promise<{ ready: ServerReady; cl
 }
 
 /**
- * The same wiring as startServer (buildDeps -> createApp -> serve -> serveUpgrades), with the one
- * connection switched to synchronous=FULL before the first request, so db/ stays untouched.
+ * The same wiring as startServer (openWithKeys -> createDeps -> createApp -> serve ->
+ * serveUpgrades), with the one connection switched to synchronous=FULL before the first request
+ * (so db/ stays untouched) and/or group commit turned off (`maxGroup: 1`).
  */
-async function startFull(req: ServerRequest): Promise<{ ready: ServerReady; close: () => Promise<void> }> {
-  const deps = buildDeps(req.dbPath, req.adminToken, quiet);
+async function startParts(req: ServerRequest): Promise<{ ready: ServerReady; close: () => Promise<void> }> {
+  const { database, keys } = openWithKeys(req.dbPath, process.env);
+  const deps = createDeps(database, {
+    adminToken: req.adminToken,
+    log: quiet,
+    webhooks: { secretBox: keys.box },
+    store: req.group === false ? { maxGroup: 1 } : {},
+  });
   const sqlite = deps.store.database.sqlite;
-  sqlite.pragma("synchronous = FULL");
+  if (req.synchronous === "full") sqlite.pragma("synchronous = FULL");
   const synchronousLevel = Number(sqlite.pragma("synchronous", { simple: true }));
   const app = createApp(deps);
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -69,7 +82,8 @@ async function startFull(req: ServerRequest): Promise<{ ready: ServerReady; clos
 function main(): void {
   if (!process.send) throw new Error("http-server.ts must be started by http.bench.ts (fork, with IPC)");
   process.once("message", async (req: ServerRequest) => {
-    const server = req.synchronous === "full" ? await startFull(req) : await startNormal(req);
+    const production = req.synchronous === "normal" && req.group !== false;
+    const server = production ? await startNormal(req) : await startParts(req);
     const stop = async (orphaned: boolean) => {
       await server.close();
       // The parent removes its temp dir itself, unless it died before it could.

@@ -2,7 +2,7 @@
 // over a file database, seeded through the API with a generated cluster, then a bounded mix of
 // NetworkPolicy creates and updates at a fixed concurrency; GET /healthz in the same run is the
 // baseline, so writes/healthz compares across machines. Traffic goes to 127.0.0.1 only.
-// Run: node --import tsx bench/control-plane/http.bench.ts [--writes N] [--concurrency N] [--sync normal,full]
+// Run: node --import tsx bench/control-plane/http.bench.ts [--writes N] [--concurrency N] [--sync normal,full] [--group on,off]
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
@@ -35,6 +35,8 @@ interface Options {
   endpoints: number;
   seed: number;
   sync: Synchronous[];
+  /** Group commit on and/or off (off = each write its own transaction: the same-run baseline). */
+  group: boolean[];
 }
 
 function parseOptions(argv: string[]): Options {
@@ -47,6 +49,7 @@ function parseOptions(argv: string[]): Options {
       endpoints: { type: "string", default: "2000" },
       seed: { type: "string", default: "1" },
       sync: { type: "string", default: "normal,full" },
+      group: { type: "string", default: "on" },
     },
   });
   const int = (name: "writes" | "concurrency" | "namespaces" | "endpoints" | "seed", min: number) => {
@@ -60,7 +63,13 @@ function parseOptions(argv: string[]): Options {
     if (s !== "normal" && s !== "full")
       throw new RangeError(`--sync must list normal and/or full, got ${JSON.stringify(values.sync)}`);
   }
+  const group = values.group.split(",").map((g) => {
+    if (g.trim() !== "on" && g.trim() !== "off")
+      throw new RangeError(`--group must list on and/or off, got ${JSON.stringify(values.group)}`);
+    return g.trim() === "on";
+  });
   return {
+    group,
     writes: int("writes", 1),
     concurrency: int("concurrency", 1),
     namespaces: int("namespaces", 2),
@@ -72,6 +81,7 @@ function parseOptions(argv: string[]): Options {
 
 interface RunResult {
   sync: Synchronous;
+  group: boolean;
   synchronousLevel: number | null;
   seedMs: number;
   seededRevision: number;
@@ -98,6 +108,7 @@ function fileBytes(path: string): number {
 
 async function runOnce(
   sync: Synchronous,
+  group: boolean,
   opts: Options,
   cluster: Cluster,
   writes: HttpCall[],
@@ -105,7 +116,7 @@ async function runOnce(
   const dir = mkdtempSync(join(tmpdir(), "palisade-http-bench-"));
   const dbPath = join(dir, "p.db");
   const adminToken = `bench_${randomBytes(16).toString("hex")}`;
-  const { child, ready } = await startServerChild({ dbPath, adminToken, synchronous: sync });
+  const { child, ready } = await startServerChild({ dbPath, adminToken, synchronous: sync, group });
   const client = createClient(ready.url, { adminToken, connections: opts.concurrency });
   try {
     const seeds = seedCalls(cluster);
@@ -126,6 +137,7 @@ async function runOnce(
       );
     return {
       sync,
+      group,
       synchronousLevel: ready.synchronousLevel,
       seedMs,
       seededRevision,
@@ -143,6 +155,10 @@ async function runOnce(
   }
 }
 
+function label(r: RunResult): string {
+  return `${r.sync.toUpperCase()}, group ${r.group ? "on" : "off"}`;
+}
+
 function perSecond(r: LoadResult): number {
   return r.latenciesMs.length / (r.wallMs / 1000);
 }
@@ -155,7 +171,7 @@ function printRuns(runs: RunResult[]): void {
     const wps = perSecond(r.writes);
     const hps = perSecond(r.healthz);
     return [
-      `${r.sync.toUpperCase()}${r.synchronousLevel === null ? "" : ` (read back: ${r.synchronousLevel})`}`,
+      `${label(r)}${r.synchronousLevel === null ? "" : ` (read back: ${r.synchronousLevel})`}`,
       `${count(wps)}/s`,
       `${ms(w.p50)} / ${ms(w.p99)} / ${ms(w.max)}`,
       `${count(hps)}/s`,
@@ -183,7 +199,7 @@ function printRuns(runs: RunResult[]): void {
     table(
       ["synchronous", "seed (PUTs)", "seed time", "creates / updates", "revisions", "db + wal"],
       runs.map((r) => [
-        r.sync.toUpperCase(),
+        label(r),
         count(r.seededRevision),
         ms(r.seedMs),
         `${count(r.creates)} / ${count(r.updates)}`,
@@ -218,7 +234,8 @@ async function main(): Promise<void> {
       "server in a child process, client in this one, 127.0.0.1 only.",
   );
   const runs: RunResult[] = [];
-  for (const sync of opts.sync) runs.push(await runOnce(sync, opts, cluster, writes));
+  for (const sync of opts.sync)
+    for (const group of opts.group) runs.push(await runOnce(sync, group, opts, cluster, writes));
   printRuns(runs);
   clearTimeout(deadline);
 }

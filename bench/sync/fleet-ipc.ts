@@ -12,11 +12,14 @@ export interface AgentsRequest {
   batch: number;
 }
 
-export type AgentsCommand = { type: "stats" } | { type: "stop" };
+/** `reconnect`: from now on a closed stream is reopened (before a control-plane restart). */
+export type AgentsCommand = { type: "stats" } | { type: "stop" } | { type: "reconnect" };
 
 export interface AgentsStats {
   agents: number;
   ready: number;
+  /** Snapshots received after a reconnection (protocol agents; a resume should get none). */
+  snapshotsAfterReconnect?: number;
   rssBytes: number;
   heapUsedBytes: number;
   /** CPU time (user + system) the process used so far, in seconds. */

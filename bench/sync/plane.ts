@@ -12,6 +12,8 @@ export interface PlaneRequest {
   dbPath: string;
   adminToken: string;
   heartbeatSeconds: number;
+  /** Default 127.0.0.1:0; a restart (`--restart`) listens on the port the first plane had. */
+  listen?: string;
 }
 
 /** Later requests: a full GC (answered with `collected`), or stop. */
@@ -27,7 +29,7 @@ function main(): void {
   if (!send) throw new Error("plane.ts must be started by fanout.bench.ts (fork, with IPC)");
   process.once("message", async (req: PlaneRequest) => {
     const server = await startServer({
-      listen: "127.0.0.1:0",
+      listen: req.listen ?? "127.0.0.1:0",
       dbPath: req.dbPath,
       adminToken: req.adminToken,
       heartbeatSeconds: req.heartbeatSeconds,

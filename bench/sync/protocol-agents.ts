@@ -13,9 +13,18 @@ import {
 } from "./fleet-ipc.ts";
 
 interface Minimal {
+  node: string;
+  credential: string;
   ws: WebSocket;
   held: number | null;
+  /** Streams this agent opened after the first (reconnections after a control-plane restart). */
+  reconnects: number;
+  /** Snapshots received after a reconnection (a resume from the log sends a delta or nothing). */
+  snapshotsAfterReconnect: number;
 }
+
+/** Set by the `reconnect` command: the control plane is about to restart, closes are expected. */
+let restarting = false;
 
 const problems: Record<string, number> = {};
 const problem = (what: string) => (problems[what] = (problems[what] ?? 0) + 1);
@@ -32,34 +41,74 @@ async function enroll(server: string, token: string, node: string): Promise<stri
 }
 
 async function connect(server: string, node: string, credential: string): Promise<Minimal> {
+  const agent: Minimal = {
+    node,
+    credential,
+    ws: undefined as unknown as WebSocket,
+    held: null,
+    reconnects: 0,
+    snapshotsAfterReconnect: 0,
+  };
+  await open(server, agent);
+  return agent;
+}
+
+/** Opens the agent's stream and says hello with the revision it holds. */
+async function open(server: string, agent: Minimal): Promise<void> {
   const ws = new WebSocket(`${server.replace(/^http/, "ws")}${SYNC_STREAM_PATH}`, {
-    headers: { authorization: `Bearer ${credential}` },
+    headers: { authorization: `Bearer ${agent.credential}` },
   });
-  const agent: Minimal = { ws, held: null };
+  agent.ws = ws;
   const send = (msg: unknown) => ws.send(JSON.stringify(msg));
   ws.on("message", (data) => {
     const msg = JSON.parse(data.toString()) as ServerMessage;
     if (msg.type === "heartbeat") return send({ type: "heartbeat_ack", seq: msg.seq });
-    if (msg.type === "snapshot") agent.held = msg.revision;
-    else if (msg.type === "delta") {
+    if (msg.type === "snapshot") {
+      agent.held = msg.revision;
+      if (agent.reconnects > 0) agent.snapshotsAfterReconnect++;
+    } else if (msg.type === "delta") {
       if (msg.fromRevision !== agent.held) problem("delta not on top of the held revision");
       agent.held = msg.toRevision;
     } else return;
     send({ type: "ack", revision: agent.held });
   });
-  ws.on("close", (code) => problem(`stream closed (${code})`));
+  let opened = false;
+  // A stream that never opened is retried by its caller; one that was open and closes is reopened.
+  ws.on("close", (code) => {
+    if (!opened) return;
+    // Counted as a problem unless a restart was announced; reopened either way, as an agent would.
+    if (!restarting) problem(`stream closed (${code})`);
+    void reopen(server, agent);
+  });
   await new Promise<void>((resolve, reject) => {
-    ws.once("open", () => resolve());
-    ws.once("error", reject);
+    ws.once("open", () => {
+      opened = true;
+      resolve();
+    });
+    ws.on("error", reject); // after the open, errors end in close
   });
   send({
     type: "hello",
     protocol: SYNC_PROTOCOL_VERSION,
-    node,
+    node: agent.node,
     agentVersion: "bench-protocol",
-    appliedRevision: null,
+    appliedRevision: agent.held,
   });
-  return agent;
+}
+
+/** Reopens a closed stream: a first try after 0-1 s of jitter, then every 250-500 ms. */
+async function reopen(server: string, agent: Minimal): Promise<void> {
+  let wait = Math.random() * 1000;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, wait));
+    try {
+      agent.reconnects++;
+      await open(server, agent);
+      return;
+    } catch {
+      wait = 250 + Math.random() * 250;
+    }
+  }
 }
 
 async function startAll(req: AgentsRequest, agents: Minimal[]): Promise<void> {
@@ -76,6 +125,7 @@ function stats(agents: Minimal[]): AgentsStats {
   return {
     agents: agents.length,
     ready: agents.filter((a) => a.held !== null && a.ws.readyState === WebSocket.OPEN).length,
+    snapshotsAfterReconnect: agents.reduce((n, a) => n + a.snapshotsAfterReconnect, 0),
     rssBytes: m.rss,
     heapUsedBytes: m.heapUsed,
     cpuSeconds: cpuSeconds(),
@@ -88,6 +138,7 @@ function main(): void {
   if (!send) throw new Error("protocol-agents.ts must be started by fanout.bench.ts (fork, with IPC)");
   const agents: Minimal[] = [];
   const stop = () => {
+    restarting = true;
     for (const a of agents) {
       a.ws.removeAllListeners("close");
       a.ws.terminate();
@@ -98,6 +149,7 @@ function main(): void {
   process.once("disconnect", stop);
   process.on("message", (msg: AgentsRequest | AgentsCommand) => {
     if (msg.type === "stop") stop();
+    if (msg.type === "reconnect") restarting = true;
     if (msg.type === "stats") send({ type: "stats", ...stats(agents) } satisfies AgentsAnswer);
     if (msg.type !== "start") return;
     const started = performance.now();

@@ -42,6 +42,11 @@ export class NodeTable {
     return this.nodes.has(node);
   }
 
+  /** Endpoints placed on the node. */
+  endpointCount(node: string): number {
+    return this.nodes.get(node)?.endpoints.size ?? 0;
+  }
+
   addSetRef(set: PolicySet, node: string): void {
     const rec = this.touch(node);
     rec.sets.set(set.id, (rec.sets.get(set.id) ?? 0) + 1);
