@@ -66,8 +66,19 @@ export const endpointEntrySchema = z.object({
 });
 export type EndpointEntry = z.infer<typeof endpointEntrySchema>;
 
+/** ClusterNetworkPolicy tiers an entry may belong to; an entry without a tier is a NetworkPolicy allow. */
+export const TIERS = ["admin", "baseline"] as const;
+export type TierName = (typeof TIERS)[number];
+
+/** Highest ClusterNetworkPolicy priority (upstream: 0-1000, lower first). */
+export const MAX_TIER_PRIORITY = 1000;
+
 /**
  * One policy entry: an allow for (policy set, direction, remote identity, protocol, port prefix).
+ * A tier entry (`tier` set: a ClusterNetworkPolicy rule) holds its action instead (`accept`, `deny`
+ * or `pass`) and its policy's `priority`; within a tier the entry with the lowest (priority,
+ * policyId, ruleIndex) among those matching a packet decides. An agent that predates tiers refuses
+ * such entries (their verdict is not `allow`) and keeps its last good state: never fails open.
  * Ports are matched as a prefix of the 16-bit port, so a range becomes a few entries, never one per
  * port. `protocol` 0 means any protocol (then port and portPrefixLen are 0); `portPrefixLen` 0
  * means any port of that protocol. `policyId` (store id) and `ruleIndex` attribute the entry to
@@ -80,9 +91,13 @@ export const policyEntrySchema = z.object({
   protocol: z.number().int().min(0).max(255),
   port: u16,
   portPrefixLen: z.number().int().min(0).max(16),
-  verdict: z.literal("allow"),
+  verdict: z.enum(["allow", "accept", "deny", "pass"]),
   policyId: u32,
   ruleIndex: u16,
+  tier: z.enum(TIERS).optional(),
+  priority: z.number().int().min(0).max(MAX_TIER_PRIORITY).optional(),
+  /** The entry's policy is in audit mode (`palisade.dev/mode: audit`). */
+  audit: z.boolean().optional(),
 });
 export type PolicyEntry = z.infer<typeof policyEntrySchema>;
 
@@ -90,7 +105,8 @@ export type PolicyEntry = z.infer<typeof policyEntrySchema>;
 export type PolicyKeyFields = Pick<
   PolicyEntry,
   "policySetId" | "direction" | "remoteIdentity" | "protocol" | "port" | "portPrefixLen"
->;
+> &
+  Partial<Pick<PolicyEntry, "tier">>;
 
 /** Everything one node's datapath should hold. */
 export const nodeStateSchema = z.object({
@@ -147,13 +163,16 @@ export function endpointKey(e: Pick<EndpointEntry, "interface">): string {
 }
 
 export function policyKey(e: PolicyKeyFields): string {
-  return `${e.policySetId}/${e.direction}/${e.remoteIdentity}/${e.protocol}/${e.port}/${e.portPrefixLen}`;
+  const dir = e.tier === undefined ? e.direction : `${e.tier}-${e.direction}`;
+  return `${e.policySetId}/${dir}/${e.remoteIdentity}/${e.protocol}/${e.port}/${e.portPrefixLen}`;
 }
 
 /** The key fields of a policy entry, without its value. */
 export function policyKeyFields(e: PolicyKeyFields): PolicyKeyFields {
   const { policySetId, direction, remoteIdentity, protocol, port, portPrefixLen } = e;
-  return { policySetId, direction, remoteIdentity, protocol, port, portPrefixLen };
+  const out: PolicyKeyFields = { policySetId, direction, remoteIdentity, protocol, port, portPrefixLen };
+  if (e.tier !== undefined) out.tier = e.tier;
+  return out;
 }
 
 /** Canonical prefix texts already computed: the agent sees its whole ipcache again on every apply. */
@@ -180,8 +199,15 @@ export function canonicalIpcacheEntry(e: IpcacheEntry): IpcacheEntry {
  * past the prefix cleared, port and prefix 0 for any protocol, verdict allow.
  */
 export function canonicalPolicyEntry(e: PolicyEntry): PolicyEntry {
-  if (e.protocol === PROTO.ANY) return { ...e, verdict: "allow", port: 0, portPrefixLen: 0 };
-  return { ...e, verdict: "allow", port: e.port & portPrefixMask(e.portPrefixLen) };
+  // A tier entry keeps its action; a NetworkPolicy entry is always an allow.
+  const verdict = e.tier === undefined ? "allow" : e.verdict;
+  if (e.protocol === PROTO.ANY) return { ...e, verdict, port: 0, portPrefixLen: 0 };
+  return { ...e, verdict, port: e.port & portPrefixMask(e.portPrefixLen) };
+}
+
+/** Precedence of a tier entry within its tier: lower wins (priority, then policy id, then rule). */
+export function tierOrder(e: Pick<PolicyEntry, "priority" | "policyId" | "ruleIndex">): number {
+  return ((e.priority ?? 0) * 2 ** 32 + e.policyId) * 32 + e.ruleIndex;
 }
 
 /** The bits of a 16-bit port a prefix of `prefixLen` keeps: 0 keeps none (any port), 16 all. */

@@ -44,11 +44,16 @@ const endpointMap: EntryMap<EndpointEntry> = {
     a.egressPolicyId === b.egressPolicyId,
 };
 
-// A policy entry's value is its attribution; the verdict is always allow.
+// A policy entry's value is its attribution; a tier entry's also its action, priority and mode.
 const policyMap: EntryMap<PolicyEntry> = {
   key: policyKey,
   canonical: canonicalPolicyEntry,
-  sameValue: (a, b) => a.policyId === b.policyId && a.ruleIndex === b.ruleIndex,
+  sameValue: (a, b) =>
+    a.policyId === b.policyId &&
+    a.ruleIndex === b.ruleIndex &&
+    a.verdict === b.verdict &&
+    a.priority === b.priority &&
+    (a.audit ?? false) === (b.audit ?? false),
 };
 
 export const ENTRY_MAPS: { readonly [M in keyof NodeState]: EntryMap<NodeState[M][number]> } = {

@@ -7,7 +7,8 @@
  *   1. endpoint by skb->ifindex; none -> drop UNKNOWN_ENDPOINT (never fail open)
  *   2. parse; malformed -> drop with its reason; ARP, neighbour discovery -> pass deliberately
  *   3. conntrack hit (unexpired) for this endpoint -> pass CONNTRACK
- *   4. policy decision (pal_decide); a pass creates a conntrack entry for this endpoint
+ *   4. policy decision (pal_decide: Admin tier, NetworkPolicy, Baseline tier); a pass creates a
+ *      conntrack entry for this endpoint
  * Every verdict is counted; every drop is evented (rate-limited). The verdict trace is left in
  * skb->cb[0..4] (reason, remote identity, policy id, rule index, endpoint id) for tests that
  * read it back through BPF_PROG_TEST_RUN's ctx_out; cb is tc scratch space. */
@@ -20,6 +21,7 @@
 #include "endpoints.h"
 #include "ipcache.h"
 #include "policy.h"
+#include "tiers.h"
 #include "conntrack.h"
 #include "conntrack_state.h"
 #include "counters.h"
@@ -70,6 +72,26 @@ static __always_inline int pal_policy_lookup(struct pal_policy_key *k, __u32 ide
 	return 1;
 }
 
+/* A tier's Accept or Deny decides (1); a Pass, or no match, hands on (0). */
+static __always_inline int pal_tier_decides(const struct pal_endpoint *ep, const struct pal_packet *p,
+					    __u8 dir, __u8 tier, __u32 identity, __u32 prefix_identity,
+					    __be16 port, struct pal_verdict *v)
+{
+	struct pal_tier_hit hit = {};
+	if (!pal_tier_lookup(ep->policy_set_id, dir, tier, p->protocol, port, identity, prefix_identity,
+			     &hit) ||
+	    hit.verdict == PAL_VERDICT_PASS)
+		return 0;
+	int accept = hit.verdict == PAL_VERDICT_ACCEPT;
+	if (tier == PAL_TIER_ADMIN)
+		v->reason = accept ? PAL_PASS_ADMIN : PAL_DROP_ADMIN_DENIED;
+	else
+		v->reason = accept ? PAL_PASS_BASELINE : PAL_DROP_BASELINE_DENIED;
+	v->policy_id = hit.policy_id;
+	v->rule_index = hit.rule_index;
+	return 1;
+}
+
 /* The policy decision for a packet without conntrack state. */
 static __always_inline void pal_decide(const struct pal_endpoint *ep, const struct pal_packet *p,
 				       __u8 dir, struct pal_verdict *v)
@@ -85,18 +107,23 @@ static __always_inline void pal_decide(const struct pal_endpoint *ep, const stru
 		v->reason = PAL_PASS_HOST;
 		return;
 	}
+	int icmp = p->protocol == IPPROTO_ICMP || p->protocol == IPPROTO_ICMPV6;
+	__be16 port = bpf_htons(icmp ? 0 : p->dst_port);
+	if (pal_tier_decides(ep, p, dir, PAL_TIER_ADMIN, identity, prefix_identity, port, v))
+		return;
 	__u32 isolated = dir == PAL_DIR_INGRESS ? PAL_EP_INGRESS_ISOLATED : PAL_EP_EGRESS_ISOLATED;
 	if (!(ep->flags & isolated)) {
+		if (pal_tier_decides(ep, p, dir, PAL_TIER_BASELINE, identity, prefix_identity, port, v))
+			return;
 		v->reason = PAL_PASS_NOT_ISOLATED;
 		return;
 	}
-	int icmp = p->protocol == IPPROTO_ICMP || p->protocol == IPPROTO_ICMPV6;
 	struct pal_policy_key pk = {
 		.prefixlen = PAL_POLICY_PREFIX_FULL,
 		.policy_set_id = ep->policy_set_id,
 		.direction = dir,
 		.protocol = p->protocol,
-		.port = bpf_htons(icmp ? 0 : p->dst_port),
+		.port = port,
 	};
 	if (pal_policy_lookup(&pk, identity, v))
 		return;

@@ -1,5 +1,6 @@
 // Owns a policy's compiled form: the cached selectors and ipBlocks its subject and peers use.
-import type { IPBlock, NetworkPolicy, PolicyRule } from "../model.ts";
+import type { IPBlock, LabelSelector, NetworkPolicy, PolicyRule } from "../model.ts";
+import type { ClusterInfo } from "./cluster-policies.ts";
 import { capacityError } from "./nodes.ts";
 import type { PrefixRegistry } from "./prefixes.ts";
 import { policyEntriesLowerBound } from "./rule-bound.ts";
@@ -16,13 +17,21 @@ export interface PolicyUses {
   maxSetEntries: number;
 }
 
+/** What a cluster policy adds to compilePolicy's input: its subject's namespaces and its info. */
+export interface ClusterPart {
+  subjectNamespaces: LabelSelector;
+  info: ClusterInfo;
+}
+
 /** Builds a policy record, taking uses of its selectors, ipBlocks and prefixes. */
 export function compilePolicy(
   { key, token, id, policy }: Pick<PolicyRec, "key" | "token" | "id" | "policy">,
   { selectors, prefixes, affected, maxSetEntries }: PolicyUses,
+  cluster?: ClusterPart,
 ): PolicyRec {
-  refuseIfTooLarge(policy, token, selectors, maxSetEntries);
-  const subjectKey = selectors.use(policy.namespace, undefined, policy.spec.podSelector, token);
+  const subjectNs = cluster?.subjectNamespaces;
+  refuseIfTooLarge(policy, token, selectors, maxSetEntries, subjectNs);
+  const subjectKey = selectors.use(policy.namespace, subjectNs, policy.spec.podSelector, token);
   // Every prefix first, then the blocks: a new prefix then only visits the blocks of other
   // policies (whose users it affects), never this policy's own, which may be many.
   for (const rule of [...policy.spec.ingress, ...policy.spec.egress]) {
@@ -48,7 +57,7 @@ export function compilePolicy(
       : named.some((r) => r.peers.length === 0 || r.peers.some((p) => p.kind === "block"))
         ? "all"
         : "selectors";
-  return {
+  const rec: PolicyRec = {
     key,
     token,
     id,
@@ -58,6 +67,8 @@ export function compilePolicy(
     egress,
     namedEgress,
   };
+  if (cluster) rec.cluster = cluster.info;
+  return rec;
 }
 
 /** Gives back everything compilePolicy took. */
@@ -95,10 +106,16 @@ function blockPrefixes(block: IPBlock): string[] {
  * set may hold, when the policy applies to at least one endpoint (every identity has members, so
  * a set): the bound comes from the policy's text in O(n log n), not from expanding it.
  */
-function refuseIfTooLarge(policy: NetworkPolicy, token: string, selectors: SelectorCache, max: number): void {
+function refuseIfTooLarge(
+  policy: NetworkPolicy,
+  token: string,
+  selectors: SelectorCache,
+  max: number,
+  subjectNamespaces: LabelSelector | undefined,
+): void {
   const needed = policyEntriesLowerBound(policy, max);
   if (needed <= max) return;
-  const key = selectors.use(policy.namespace, undefined, policy.spec.podSelector, token);
+  const key = selectors.use(policy.namespace, subjectNamespaces, policy.spec.podSelector, token);
   const applies = selectors.selected(key).size > 0;
   selectors.unuse(key, token);
   if (applies) throw capacityError("policies", "every node hosting a selected endpoint", needed, max);

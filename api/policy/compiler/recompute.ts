@@ -2,6 +2,7 @@
 // policy sets (fully, or for some remote identities only) until no newly held prefix dirties more.
 import { hostPrefix, mustParseCidr } from "../../../wire/cidr.ts";
 import type { Assignments } from "./assignments.ts";
+import { CLUSTER_SCOPE } from "./cluster-policies.ts";
 import { setField } from "./journal.ts";
 import { addTo } from "./keyed-sets.ts";
 import { capacityError } from "./nodes.ts";
@@ -93,7 +94,8 @@ function recomputePartial(
     const set = parts.assignments.sets.get(setId);
     if (!set || w.dirtySets.has(setId)) continue;
     // Named egress ports resolve per destination endpoint: only a full recompute gets them right.
-    if (ctx.policiesSelecting(set.identity).some((p) => p.namedEgress !== "none")) {
+    const selecting = [...ctx.policiesSelecting(set.identity), ...ctx.clusterPoliciesSelecting(set.identity)];
+    if (selecting.some((p) => p.namedEgress !== "none")) {
       w.dirtySets.add(setId);
       continue;
     }
@@ -138,6 +140,14 @@ function setContext(parts: RecomputeParts): SetContext {
         if (selectors.selected(rec.subjectKey).has(identity)) out.push(rec);
       }
       return out.sort((a, b) => a.id - b.id);
+    },
+    clusterPoliciesSelecting: (identity) => {
+      const out: PolicyRec[] = [];
+      for (const key of objects.policyKeysIn(CLUSTER_SCOPE)) {
+        const rec = objects.policies.get(key)!;
+        if (selectors.selected(rec.subjectKey).has(identity)) out.push(rec);
+      }
+      return out.sort((a, b) => a.cluster!.priority - b.cluster!.priority || a.id - b.id);
     },
     peerIdentities: (peer) =>
       peer.kind === "selector" ? selectors.selected(peer.key) : prefixes.selected(peer.key),

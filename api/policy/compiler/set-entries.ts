@@ -1,5 +1,5 @@
 // Computes one policy set's entries and isolation from the policies that select it (pure given its
-// context): Kubernetes rule semantics live here.
+// context): Kubernetes rule semantics live here, and the cluster tiers' entries (tier-entries.ts).
 import {
   type Direction,
   IDENTITY_ANY,
@@ -9,11 +9,14 @@ import {
   portRangeToPrefixes,
 } from "../../../wire/entries.ts";
 import type { EndpointPort, PolicyPort, Protocol } from "../model.ts";
+import { pruneShadowed } from "./tier-entries.ts";
 import type { CompiledRule, EndpointRec, PolicyRec, PolicySet } from "./types.ts";
 
 export interface SetContext {
   /** Policies in the set's namespace whose podSelector selects the identity, by ascending id. */
   policiesSelecting(identity: number): PolicyRec[];
+  /** Cluster policies whose subject selects the identity, by (priority, id). */
+  clusterPoliciesSelecting(identity: number): PolicyRec[];
   /** Label identities and prefix identities a peer selects. */
   peerIdentities(peer: CompiledRule["peers"][number]): ReadonlySet<number>;
   /**
@@ -77,6 +80,22 @@ export function computeSetEntries(
       }
     }
   }
+  // Cluster tiers: entries go in by precedence, so at one key the first (best) rule stays; then
+  // every entry a containing entry of better precedence shadows is dropped (see tier-entries.ts).
+  const tierStart = out.entries.size;
+  for (const rec of ctx.clusterPoliciesSelecting(set.identity)) {
+    const info = rec.cluster!;
+    const tier = { tier: info.tier, priority: info.priority, audit: info.audit };
+    for (const [ruleIndex, rule] of rec.ingress.entries()) {
+      const t = { ...tier, verdict: info.ingress[ruleIndex]!.action };
+      addIngressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, tier: t });
+    }
+    for (const [ruleIndex, rule] of rec.egress.entries()) {
+      const t = { ...tier, verdict: info.egress[ruleIndex]!.action };
+      addEgressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, tier: t });
+    }
+  }
+  if (out.entries.size > tierStart) pruneShadowed(out.entries);
   return out;
 }
 
@@ -90,6 +109,15 @@ interface RuleJob {
   ctx: SetContext;
   /** Only these remote identities (a partial recompute), or all. */
   only: ReadonlySet<number> | undefined;
+  /** Set for a cluster policy's rule: the tier entry's action, priority and mode. */
+  tier?: TierSpec;
+}
+
+interface TierSpec {
+  tier: NonNullable<PolicyEntry["tier"]>;
+  priority: number;
+  audit: boolean;
+  verdict: "accept" | "deny" | "pass";
 }
 
 function addIngressRule(job: RuleJob): void {
@@ -231,14 +259,20 @@ function add(job: RuleJob, direction: Direction, remoteIdentity: number, spec: P
     direction,
     remoteIdentity,
     protocol: spec.protocol,
-    port: spec.port,
-    portPrefixLen: spec.prefixLen,
-    verdict: "allow",
+    port: spec.protocol === PROTO.ANY ? 0 : spec.port,
+    portPrefixLen: spec.protocol === PROTO.ANY ? 0 : spec.prefixLen,
+    verdict: job.tier?.verdict ?? "allow",
     policyId: job.policyId,
     ruleIndex: job.ruleIndex,
   };
+  if (job.tier) {
+    entry.tier = job.tier.tier;
+    entry.priority = job.tier.priority;
+    if (job.tier.audit) entry.audit = true;
+  }
   const key = policyKey(entry);
-  // Policies are additive: the first (lowest policy id, then rule) keeps the attribution.
+  // Policies are additive: the first (lowest policy id, then rule) keeps the attribution. Tier
+  // rules come in precedence order, so there too the first is the one that decides.
   if (job.out.entries.has(key)) return;
   job.out.entries.set(key, entry);
   if (job.out.entries.size > job.ctx.maxEntries) job.ctx.refuse(job.set.id, job.out.entries.size);

@@ -1,6 +1,7 @@
 // Owns the compiler's internal records for endpoints, policies and policy sets.
 import type { PolicyEntry } from "../../../wire/entries.ts";
 import type { Endpoint, EndpointPort, NetworkPolicy } from "../model.ts";
+import type { ClusterInfo } from "./cluster-policies.ts";
 
 /** A peer of a compiled rule: a cached label selector or a cached ipBlock. */
 export type PeerRef = { kind: "selector"; key: string } | { kind: "block"; key: string };
@@ -25,6 +26,11 @@ export interface PolicyRec {
    * the identities its peers select); "all" (a wildcard or ipBlock peer: any endpoint may matter).
    */
   namedEgress: "none" | "selectors" | "all";
+  /**
+   * Set for a ClusterNetworkPolicy: `policy` then holds its rules in NetworkPolicy shape (namespace
+   * "", no policy types) and this its tier, priority, actions and mode.
+   */
+  cluster?: ClusterInfo;
 }
 
 export interface EndpointRec {

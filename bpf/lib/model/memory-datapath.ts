@@ -32,6 +32,10 @@ const REASON_OF: Record<Decision["reason"], number> = {
   not_isolated: REASONS.PASS_NOT_ISOLATED,
   policy_allowed: REASONS.PASS_POLICY,
   policy_denied: REASONS.DROP_POLICY_DENIED,
+  admin_accepted: REASONS.PASS_ADMIN,
+  admin_denied: REASONS.DROP_ADMIN_DENIED,
+  baseline_accepted: REASONS.PASS_BASELINE,
+  baseline_denied: REASONS.DROP_BASELINE_DENIED,
 };
 
 /** One frame's pass through a hook: what is counted and, for a drop, reported. */
