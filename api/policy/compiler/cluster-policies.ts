@@ -40,6 +40,9 @@ export interface ClusterRuleInfo {
 
 /** What a compiled cluster policy keeps beside its rules. */
 export interface ClusterInfo {
+  /** The object as stored, and its store row id (a rebuild compiles it again from these). */
+  object: ClusterNetworkPolicy;
+  rowId: number;
   name: string;
   tier: TierName;
   priority: number;
@@ -80,7 +83,10 @@ function ruleOf(rule: ClusterRule): PolicyRule {
  * The cluster policy's rules as a NetworkPolicy the rule expansion reads (no policy types: it never
  * isolates), and what the expansion needs beside them.
  */
-export function clusterAsPolicy(cnp: ClusterNetworkPolicy): { policy: NetworkPolicy; info: ClusterInfo } {
+export function clusterAsPolicy(
+  cnp: ClusterNetworkPolicy,
+  rowId: number,
+): { policy: NetworkPolicy; info: ClusterInfo } {
   const { podSelector } = selectorPair(cnp.spec.subject);
   const actionOf = (r: ClusterRule): ClusterRuleInfo => ({
     action: r.action === "Accept" ? "accept" : r.action === "Deny" ? "deny" : "pass",
@@ -100,6 +106,8 @@ export function clusterAsPolicy(cnp: ClusterNetworkPolicy): { policy: NetworkPol
       },
     },
     info: {
+      object: cnp,
+      rowId,
       name: cnp.name,
       tier: cnp.spec.tier === "Admin" ? "admin" : "baseline",
       priority: cnp.spec.priority,

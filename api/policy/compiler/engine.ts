@@ -175,7 +175,7 @@ export class PolicyEngine implements CompiledState {
   private upsertClusterPolicy(rowId: number, cnp: ClusterNetworkPolicy, w: Work): void {
     const key = clusterPolicyKey(cnp.name);
     const token = this.objects.newPolicyToken(key);
-    const { policy, info } = clusterAsPolicy(cnp);
+    const { policy, info } = clusterAsPolicy(cnp, rowId);
     const id = CLUSTER_POLICY_ID_BASE + rowId;
     const rec = compilePolicy({ key, token, id, policy }, this.policyUses(w), {
       subjectNamespaces: subjectNamespaces(cnp),
