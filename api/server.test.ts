@@ -238,7 +238,7 @@ describe("REST API", () => {
     });
     assert.equal(bad.status, 422);
     // An Admin tier Deny overrides the NetworkPolicy allow; a Pass before it hands back to it.
-    const cnp = (name: string, priority: number, action: string) => ({
+    const cnp = (priority: number, action: string) => ({
       spec: {
         tier: "Admin",
         priority,
@@ -246,7 +246,7 @@ describe("REST API", () => {
         ingress: [{ name: `${action}-y`, action, from: [{ namespaces: {} }] }],
       },
     });
-    await call("PUT", "/v1/clusternetworkpolicies/deny", cnp("deny", 20, "Deny"));
+    await call("PUT", "/v1/clusternetworkpolicies/deny", cnp(20, "Deny"));
     const overridden = await call("POST", "/v1/evaluate", flow(8080));
     assert.equal(overridden.body.verdict, "deny");
     assert.equal(overridden.body.ingress.reason, "admin_denied");
@@ -259,7 +259,7 @@ describe("REST API", () => {
       ruleName: "Deny-y",
       action: "Deny",
     });
-    await call("PUT", "/v1/clusternetworkpolicies/pass", cnp("pass", 10, "Pass"));
+    await call("PUT", "/v1/clusternetworkpolicies/pass", cnp(10, "Pass"));
     const passed = await call("POST", "/v1/evaluate", flow(8080));
     assert.equal(passed.body.verdict, "allow");
     assert.equal(passed.body.ingress.policy.name, "from-y");
