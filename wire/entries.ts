@@ -63,6 +63,16 @@ export const endpointEntrySchema = z.object({
   egressIsolated: z.boolean(),
   ingressPolicyId: u32,
   egressPolicyId: u32,
+  /**
+   * Audit mode (`palisade.dev/mode: audit`): a policy in audit mode affects this direction, so a
+   * packet that passes is checked again against the view with audit policies enforced, and
+   * reported as `audit` when that view drops it. Absent = false.
+   */
+  ingressAudit: z.boolean().optional(),
+  egressAudit: z.boolean().optional(),
+  /** Isolated in that view (by a NetworkPolicy in audit mode, or an enforced one). Absent = false. */
+  ingressIsolatedAll: z.boolean().optional(),
+  egressIsolatedAll: z.boolean().optional(),
 });
 export type EndpointEntry = z.infer<typeof endpointEntrySchema>;
 
@@ -96,7 +106,12 @@ export const policyEntrySchema = z.object({
   ruleIndex: u16,
   tier: z.enum(TIERS).optional(),
   priority: z.number().int().min(0).max(MAX_TIER_PRIORITY).optional(),
-  /** The entry's policy is in audit mode (`palisade.dev/mode: audit`). */
+  /**
+   * The entry belongs to the audit view: the decision with policies in audit mode enforced, which
+   * the datapath consults only to report `audit` (see EndpointEntry.ingressAudit). In that view a
+   * NetworkPolicy entry with verdict `deny` (any identity, any protocol) marks an isolated
+   * direction and names the isolating policy.
+   */
   audit: z.boolean().optional(),
 });
 export type PolicyEntry = z.infer<typeof policyEntrySchema>;
@@ -106,7 +121,7 @@ export type PolicyKeyFields = Pick<
   PolicyEntry,
   "policySetId" | "direction" | "remoteIdentity" | "protocol" | "port" | "portPrefixLen"
 > &
-  Partial<Pick<PolicyEntry, "tier">>;
+  Partial<Pick<PolicyEntry, "tier" | "audit">>;
 
 /** Everything one node's datapath should hold. */
 export const nodeStateSchema = z.object({
@@ -163,7 +178,8 @@ export function endpointKey(e: Pick<EndpointEntry, "interface">): string {
 }
 
 export function policyKey(e: PolicyKeyFields): string {
-  const dir = e.tier === undefined ? e.direction : `${e.tier}-${e.direction}`;
+  const tiered = e.tier === undefined ? e.direction : `${e.tier}-${e.direction}`;
+  const dir = e.audit ? `audit-${tiered}` : tiered;
   return `${e.policySetId}/${dir}/${e.remoteIdentity}/${e.protocol}/${e.port}/${e.portPrefixLen}`;
 }
 
@@ -172,6 +188,7 @@ export function policyKeyFields(e: PolicyKeyFields): PolicyKeyFields {
   const { policySetId, direction, remoteIdentity, protocol, port, portPrefixLen } = e;
   const out: PolicyKeyFields = { policySetId, direction, remoteIdentity, protocol, port, portPrefixLen };
   if (e.tier !== undefined) out.tier = e.tier;
+  if (e.audit) out.audit = true;
   return out;
 }
 
@@ -199,8 +216,8 @@ export function canonicalIpcacheEntry(e: IpcacheEntry): IpcacheEntry {
  * past the prefix cleared, port and prefix 0 for any protocol, verdict allow.
  */
 export function canonicalPolicyEntry(e: PolicyEntry): PolicyEntry {
-  // A tier entry keeps its action; a NetworkPolicy entry is always an allow.
-  const verdict = e.tier === undefined ? "allow" : e.verdict;
+  // A tier entry keeps its action; a NetworkPolicy entry is an allow (or the audit view's marker).
+  const verdict = e.tier === undefined && !(e.audit && e.verdict === "deny") ? "allow" : e.verdict;
   if (e.protocol === PROTO.ANY) return { ...e, verdict, port: 0, portPrefixLen: 0 };
   return { ...e, verdict, port: e.port & portPrefixMask(e.portPrefixLen) };
 }

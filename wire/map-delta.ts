@@ -41,7 +41,11 @@ const endpointMap: EntryMap<EndpointEntry> = {
     a.ingressIsolated === b.ingressIsolated &&
     a.egressIsolated === b.egressIsolated &&
     a.ingressPolicyId === b.ingressPolicyId &&
-    a.egressPolicyId === b.egressPolicyId,
+    a.egressPolicyId === b.egressPolicyId &&
+    (a.ingressAudit ?? false) === (b.ingressAudit ?? false) &&
+    (a.egressAudit ?? false) === (b.egressAudit ?? false) &&
+    (a.ingressIsolatedAll ?? false) === (b.ingressIsolatedAll ?? false) &&
+    (a.egressIsolatedAll ?? false) === (b.egressIsolatedAll ?? false),
 };
 
 // A policy entry's value is its attribution; a tier entry's also its action, priority and mode.

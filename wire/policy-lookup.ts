@@ -31,7 +31,8 @@ export type DecisionReason =
   | "admin_accepted"
   | "admin_denied"
   | "baseline_accepted"
-  | "baseline_denied";
+  | "baseline_denied"
+  | "audit";
 
 export interface Decision {
   verdict: "allow" | "deny";
@@ -47,6 +48,13 @@ export interface Decision {
   tier?: TierName;
   /** An Admin `pass` rule that handed the decision on: its policy and rule. */
   passed?: { policyId: number; ruleIndex: number };
+  /**
+   * Reason `audit` (the packet passes): the deployed policies allowed it for `deployedReason`, and
+   * with the policies in audit mode enforced it would be denied for `auditReason`; policyId and
+   * ruleIndex name that denial.
+   */
+  deployedReason?: DecisionReason;
+  auditReason?: DecisionReason;
 }
 
 export interface PolicyQuery {
@@ -70,7 +78,7 @@ export class PolicyIndex {
       .map((entry) => ({ prefix: mustParseCidr(entry.prefix), entry }))
       .sort((a, b) => b.prefix.prefixLen - a.prefix.prefixLen);
     for (const p of state.policies) {
-      const key = bucketKey(p.policySetId, p.direction, p.remoteIdentity, p.tier);
+      const key = bucketKey(p.policySetId, p.direction, p.remoteIdentity, p.tier, p.audit ?? false);
       const list = this.policies.get(key);
       if (list) list.push(p);
       else this.policies.set(key, [p]);
@@ -97,10 +105,11 @@ export class PolicyIndex {
     protocol: number,
     port: number,
     tier?: TierName,
+    audit = false,
   ): PolicyEntry | undefined {
     let best: PolicyEntry | undefined;
     let bestLen = -1;
-    for (const e of this.policies.get(bucketKey(policySetId, direction, identity, tier)) ?? []) {
+    for (const e of this.policies.get(bucketKey(policySetId, direction, identity, tier, audit)) ?? []) {
       // Any-protocol entries rank below every protocol entry, as in the trie (shorter prefix).
       const len = e.protocol === PROTO.ANY ? -0.5 : e.protocol === protocol ? e.portPrefixLen : -1;
       if (len < 0 && e.protocol !== PROTO.ANY) continue;
@@ -117,10 +126,10 @@ export class PolicyIndex {
    * A tier's decision: the best-ranked of the most specific entries under each candidate identity
    * (the map's lookup per identity, then the datapath's comparison of the hits).
    */
-  lookupTier(q: PolicyQuery, tier: TierName, identities: number[]): PolicyEntry | undefined {
+  lookupTier(q: PolicyQuery, tier: TierName, identities: number[], audit = false): PolicyEntry | undefined {
     let best: PolicyEntry | undefined;
     for (const id of identities) {
-      const hit = this.lookupPolicy(q.endpoint.policySetId, q.direction, id, q.protocol, q.port, tier);
+      const hit = this.lookupPolicy(q.endpoint.policySetId, q.direction, id, q.protocol, q.port, tier, audit);
       if (hit && (!best || tierOrder(hit) < tierOrder(best))) best = hit;
     }
     return best;
@@ -135,20 +144,78 @@ export class PolicyIndex {
     if (q.direction === "ingress" && identity === IDENTITY_HOST) {
       return { ...base, verdict: "allow", reason: "host", policyId: 0, ruleIndex: 0 };
     }
+    const deployed = this.decideView(q, base, false);
+    const audited = q.direction === "ingress" ? q.endpoint.ingressAudit : q.endpoint.egressAudit;
+    if (deployed.verdict !== "allow" || !audited) return deployed;
+    // A policy in audit mode affects this direction: would the packet be denied with it enforced?
+    const enforced = this.decideView(q, { ...base, passed: undefined }, true);
+    if (enforced.verdict === "allow") return deployed;
+    const { passed: _, ...rest } = deployed;
+    return {
+      ...rest,
+      reason: "audit",
+      policyId: enforced.policyId,
+      ruleIndex: enforced.ruleIndex,
+      deployedReason: deployed.reason,
+      auditReason: enforced.reason,
+    };
+  }
+
+  /**
+   * The verdict with the policies in audit mode enforced (the what-if of switching them to
+   * enforce): the audit view where one affects the direction, the deployed decision elsewhere.
+   */
+  decideEnforced(q: PolicyQuery): "allow" | "deny" {
+    const deployed = this.decide(q);
+    const audited = q.direction === "ingress" ? q.endpoint.ingressAudit : q.endpoint.egressAudit;
+    if (deployed.reason === "host" || !audited) return deployed.verdict;
+    if (deployed.reason === "audit") return "deny";
+    return this.decideView(
+      q,
+      { remoteIdentity: deployed.remoteIdentity, remotePrefixIdentity: deployed.remotePrefixIdentity },
+      true,
+    ).verdict;
+  }
+
+  /** The decision of one view: the deployed one, or the audit view (audit-mode policies enforced). */
+  private decideView(
+    q: PolicyQuery,
+    base: Pick<Decision, "remoteIdentity" | "remotePrefixIdentity" | "passed">,
+    audit: boolean,
+  ): Decision {
+    const identity = base.remoteIdentity;
+    const prefixIdentity = base.remotePrefixIdentity;
     // Tier rules always name peers (upstream requires one), so they have no wildcard entries.
     const tierIds = prefixIdentity !== 0 ? [identity, prefixIdentity] : [identity];
-    const admin = this.lookupTier(q, "admin", tierIds);
+    const admin = this.lookupTier(q, "admin", tierIds, audit);
     if (admin && admin.verdict !== "pass") return tierDecision(base, admin);
-    if (admin) base.passed = { policyId: admin.policyId, ruleIndex: admin.ruleIndex };
-    const isolated = q.direction === "ingress" ? q.endpoint.ingressIsolated : q.endpoint.egressIsolated;
+    if (admin) base = { ...base, passed: { policyId: admin.policyId, ruleIndex: admin.ruleIndex } };
+    const ep = q.endpoint;
+    const isolated = audit
+      ? (q.direction === "ingress" ? ep.ingressIsolatedAll : ep.egressIsolatedAll) === true
+      : q.direction === "ingress"
+        ? ep.ingressIsolated
+        : ep.egressIsolated;
     if (!isolated) {
-      const baseline = this.lookupTier(q, "baseline", tierIds);
+      const baseline = this.lookupTier(q, "baseline", tierIds, audit);
       if (baseline && baseline.verdict !== "pass") return tierDecision(base, baseline);
       return { ...base, verdict: "allow", reason: "not_isolated", policyId: 0, ruleIndex: 0 };
     }
     const candidates = [identity, ...(prefixIdentity !== 0 ? [prefixIdentity] : []), IDENTITY_ANY];
     for (const id of candidates) {
-      const hit = this.lookupPolicy(q.endpoint.policySetId, q.direction, id, q.protocol, q.port);
+      const hit = this.lookupPolicy(
+        q.endpoint.policySetId,
+        q.direction,
+        id,
+        q.protocol,
+        q.port,
+        undefined,
+        audit,
+      );
+      // The audit view's isolation marker (any identity, any protocol) denies what nothing allowed.
+      if (hit?.verdict === "deny") {
+        return { ...base, verdict: "deny", reason: "policy_denied", policyId: hit.policyId, ruleIndex: 0 };
+      }
       if (hit) {
         return {
           ...base,
@@ -165,8 +232,14 @@ export class PolicyIndex {
   }
 }
 
-function bucketKey(policySetId: number, direction: Direction, identity: number, tier?: TierName): string {
-  return `${policySetId}/${tier ?? "np"}-${direction}/${identity}`;
+function bucketKey(
+  policySetId: number,
+  direction: Direction,
+  identity: number,
+  tier: TierName | undefined,
+  audit: boolean,
+): string {
+  return `${policySetId}/${audit ? "audit-" : ""}${tier ?? "np"}-${direction}/${identity}`;
 }
 
 function tierDecision(

@@ -45,6 +45,8 @@ export interface CounterSample {
 
 /** A drop the datapath reported (one per event; the datapath rate-limits them). */
 export interface DropRecord {
+  /** `audit`: the packet passed, but a policy in audit mode would have dropped it (reason PASS_AUDIT). */
+  verdict: "drop" | "audit";
   interface: string;
   endpointId: number;
   direction: "ingress" | "egress";
@@ -107,6 +109,7 @@ export function dropRecordOf(
   interfaceName: (ifindex: number) => string | undefined,
 ): DropRecord {
   return {
+    verdict: e.reason > 0 ? "audit" : "drop",
     interface: interfaceName(e.ifindex) ?? orphanName(e.ifindex),
     endpointId: e.endpointId,
     direction: e.direction,

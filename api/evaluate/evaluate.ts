@@ -46,13 +46,23 @@ export type PolicyRef =
 export interface DirectionAnswer extends Omit<Decision, "passed"> {
   node: string;
   endpoint: string;
+  /** The verdict with the policies in audit mode enforced. */
+  enforcedVerdict: "allow" | "deny";
   policy?: PolicyRef;
   /** An Admin Pass rule that handed the decision on to NetworkPolicy (and Baseline). */
   passedBy?: PolicyRef;
 }
 
 export type EvaluateResult =
-  | { ok: true; verdict: "allow" | "deny"; egress: DirectionAnswer | null; ingress: DirectionAnswer | null }
+  | {
+      ok: true;
+      /** As deployed: policies in audit mode do not decide. */
+      verdict: "allow" | "deny";
+      /** With the policies in audit mode enforced (`deny` where a direction answers `audit`). */
+      enforcedVerdict: "allow" | "deny";
+      egress: DirectionAnswer | null;
+      ingress: DirectionAnswer | null;
+    }
   | { ok: false; code: EvaluateErrorCode; message: string };
 
 /** Why an evaluation has no answer (each is declared, with its status, in api/http/error-codes.ts). */
@@ -72,7 +82,10 @@ export class Evaluator {
     const egress = s.rec ? this.decide(engine, revision, s.rec, "egress", d.ip, proto, port) : null;
     const ingress = d.rec ? this.decide(engine, revision, d.rec, "ingress", s.ip, proto, port) : null;
     const verdict = [egress, ingress].every((a) => a === null || a.verdict === "allow") ? "allow" : "deny";
-    return { ok: true, verdict, egress, ingress };
+    const enforcedVerdict = [egress, ingress].every((a) => a === null || a.enforcedVerdict === "allow")
+      ? "allow"
+      : "deny";
+    return { ok: true, verdict, enforcedVerdict, egress, ingress };
   }
 
   private decide(
@@ -91,14 +104,10 @@ export class Evaluator {
       this.cache.set(node, cached);
     }
     const entry = engine.nodeState(node).endpoints.find((e) => e.interface === rec.endpoint.interface)!;
-    const { passed, ...decision } = cached.index.decide({
-      endpoint: entry,
-      direction,
-      remoteIp,
-      protocol,
-      port,
-    });
-    const answer: DirectionAnswer = { ...decision, node, endpoint: rec.key };
+    const query = { endpoint: entry, direction, remoteIp, protocol, port };
+    const { passed, ...decision } = cached.index.decide(query);
+    const enforcedVerdict = cached.index.decideEnforced(query);
+    const answer: DirectionAnswer = { ...decision, node, endpoint: rec.key, enforcedVerdict };
     const policy = policyRef(engine, direction, decision.policyId, decision.ruleIndex);
     if (policy) answer.policy = policy;
     const passedBy = passed && policyRef(engine, direction, passed.policyId, passed.ruleIndex);

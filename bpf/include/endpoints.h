@@ -7,6 +7,11 @@
 
 #define PAL_EP_INGRESS_ISOLATED (1u << 0)
 #define PAL_EP_EGRESS_ISOLATED (1u << 1)
+/* Audit mode (tiers.h): a policy in audit mode affects the direction; isolated in the audit view. */
+#define PAL_EP_INGRESS_AUDIT (1u << 2)
+#define PAL_EP_EGRESS_AUDIT (1u << 3)
+#define PAL_EP_INGRESS_ISOLATED_ALL (1u << 4)
+#define PAL_EP_EGRESS_ISOLATED_ALL (1u << 5)
 
 /* key: __u32 ifindex (host byte order) */
 

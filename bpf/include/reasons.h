@@ -16,6 +16,7 @@
 #define PAL_PASS_NEIGHBOUR 6       /* ICMPv6 router/neighbour discovery (types 133-137) */
 #define PAL_PASS_ADMIN 7           /* an Admin tier Accept rule (ClusterNetworkPolicy) */
 #define PAL_PASS_BASELINE 8        /* a Baseline tier Accept rule (not isolated by NetworkPolicy) */
+#define PAL_PASS_AUDIT 9           /* passed, but a policy in audit mode would drop it (reported) */
 
 /* Drop reasons. */
 #define PAL_DROP_UNKNOWN_ENDPOINT -1  /* no endpoint entry for the interface: never fail open */

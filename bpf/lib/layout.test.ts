@@ -7,7 +7,15 @@ import { describe, it } from "node:test";
 import { IDENTITY_ANY, IDENTITY_HOST, IDENTITY_WORLD } from "../../wire/entries.ts";
 import { CT_FLAG, CT_KEY_LAYOUT, CT_STATE, CT_TIMEOUT, CT_VALUE_LAYOUT } from "./codecs/conntrack.ts";
 import { COUNTER_LAYOUT, COUNTER_SLOTS } from "./codecs/counters.ts";
-import { ENDPOINT_LAYOUT, EP_EGRESS_ISOLATED, EP_INGRESS_ISOLATED } from "./codecs/endpoints.ts";
+import {
+  ENDPOINT_LAYOUT,
+  EP_EGRESS_AUDIT,
+  EP_EGRESS_ISOLATED,
+  EP_EGRESS_ISOLATED_ALL,
+  EP_INGRESS_AUDIT,
+  EP_INGRESS_ISOLATED,
+  EP_INGRESS_ISOLATED_ALL,
+} from "./codecs/endpoints.ts";
 import { CONFIG_LAYOUT, DROP_EVENT_LAYOUT, EVENT_BUCKET_LAYOUT } from "./codecs/events.ts";
 import { IPCACHE_KEY_LAYOUT, IPCACHE_PREFIX_BASE, IPCACHE_VALUE_LAYOUT } from "./codecs/ipcache.ts";
 import type { StructLayout } from "./codecs/layout.ts";
@@ -21,6 +29,7 @@ import {
   POLICY_PREFIX_FULL,
   POLICY_VALUE_LAYOUT,
   TIER_ADMIN,
+  TIER_AUDIT_VIEW,
   TIER_BASELINE,
   TIER_RULE_BITS,
   VERDICT_ACCEPT,
@@ -101,6 +110,11 @@ describe("the TypeScript codecs mirror the C layouts", () => {
       PAL_TIER_ADMIN: TIER_ADMIN,
       PAL_TIER_BASELINE: TIER_BASELINE,
       PAL_TIER_RULE_BITS: TIER_RULE_BITS,
+      PAL_TIER_AUDIT_VIEW: TIER_AUDIT_VIEW,
+      PAL_EP_INGRESS_AUDIT: EP_INGRESS_AUDIT,
+      PAL_EP_EGRESS_AUDIT: EP_EGRESS_AUDIT,
+      PAL_EP_INGRESS_ISOLATED_ALL: EP_INGRESS_ISOLATED_ALL,
+      PAL_EP_EGRESS_ISOLATED_ALL: EP_EGRESS_ISOLATED_ALL,
       PAL_CT_SYN_SENT: CT_STATE.SYN_SENT,
       PAL_CT_ESTABLISHED: CT_STATE.ESTABLISHED,
       PAL_CT_FIN: CT_STATE.FIN,

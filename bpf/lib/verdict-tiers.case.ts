@@ -171,3 +171,68 @@ export function tierCases(harness: () => VerdictHarness): void {
     assert.equal(c.trace.reason, REASONS.PASS_NOT_ISOLATED);
   });
 }
+
+/** Endpoint A with a policy in audit mode on its ingress (isolating in the audit view when `isolated`). */
+function auditedA(isolated: boolean, deployedIsolated = false) {
+  return {
+    ...EP.A({ ingress: deployedIsolated }),
+    ingressAudit: true,
+    ...(isolated ? { ingressIsolatedAll: true } : {}),
+  };
+}
+
+export function auditCases(harness: () => VerdictHarness): void {
+  let h: VerdictHarness;
+  const inFrom = (ip: string, port = 80) => h.run("to_pod", "A", tcp(ip, IP.A, 40000 + port, port));
+  const auditAllow = (remote: number, port: number): PolicyEntry => ({
+    ...allow(21, "ingress", remote, PROTO.TCP, port),
+    audit: true,
+  });
+  const marker: PolicyEntry = {
+    ...allow(21, "ingress", 0, PROTO.ANY, 0, 0, 77, 0),
+    verdict: "deny",
+    audit: true,
+  };
+
+  it("a NetworkPolicy in audit mode never isolates: what it alone would drop passes as AUDIT, evented", async () => {
+    h = harness();
+    await h.setEndpoint("A", auditedA(true));
+    await h.setPolicies([auditAllow(ID.B, 80), marker]);
+    assert.equal((await inFrom(IP.B)).trace.reason, REASONS.PASS_NOT_ISOLATED);
+    const v = await inFrom(IP.C);
+    assert.deepEqual([v.pass, v.trace.reason, v.trace.policyId], [true, REASONS.PASS_AUDIT, 77]);
+    const [event] = await h.takeEvents();
+    assert.deepEqual([event?.reason, event?.policyId], [REASONS.PASS_AUDIT, 77]);
+    const reply = await h.run("from_pod", "A", tcp(IP.A, IP.C, 80, 40080, 0x12));
+    assert.equal(reply.trace.reason, REASONS.PASS_CONNTRACK);
+    assert.equal((await h.counter(0, REASONS.PASS_AUDIT)).packets, 1);
+  });
+
+  it("an Admin Deny in audit mode passes as AUDIT named for its rule; a deployed drop stays a drop", async () => {
+    h = harness();
+    await h.setEndpoint("A", auditedA(false));
+    await h.setPolicies([
+      { ...tierEntry({ verdict: "deny", direction: "ingress", remote: ID.B, ruleIndex: 2 }), audit: true },
+    ]);
+    const v = await inFrom(IP.B);
+    assert.deepEqual(
+      [v.pass, v.trace.reason, v.trace.policyId, v.trace.ruleIndex],
+      [true, REASONS.PASS_AUDIT, CNP, 2],
+    );
+    assert.equal((await inFrom(IP.C)).trace.reason, REASONS.PASS_NOT_ISOLATED);
+    await h.setEndpoint("A", auditedA(false, true));
+    assert.equal((await inFrom(IP.B, 81)).trace.reason, REASONS.DROP_POLICY_DENIED);
+  });
+
+  it("switching to enforce is one entry change: the same packet is then dropped", async () => {
+    h = harness();
+    await h.setEndpoint("A", auditedA(false));
+    const audited = { ...tierEntry({ verdict: "deny", direction: "ingress", remote: ID.B }), audit: true };
+    await h.setPolicies([audited]);
+    assert.equal((await inFrom(IP.B, 80)).trace.reason, REASONS.PASS_AUDIT);
+    await h.deletePolicies([audited]);
+    await h.setEndpoint("A", EP.A());
+    await h.setPolicies([tierEntry({ verdict: "deny", direction: "ingress", remote: ID.B })]);
+    assert.equal((await inFrom(IP.B, 81)).trace.reason, REASONS.DROP_ADMIN_DENIED);
+  });
+}

@@ -9,7 +9,7 @@ import { buildPacket, ETH_P, rawFrame } from "./testing/packet.ts";
 import { allow, EP, ID, IP, IPCACHE, tcp, udp } from "./verdict-fixtures.ts";
 import { malformedCases } from "./verdict-malformed.case.ts";
 import { statefulCases } from "./verdict-stateful.case.ts";
-import { tierCases } from "./verdict-tiers.case.ts";
+import { auditCases, tierCases } from "./verdict-tiers.case.ts";
 
 export function verdictCases(factory: HarnessFactory, skip?: string): void {
   describe("verdicts", { skip }, () => {
@@ -218,5 +218,6 @@ export function verdictCases(factory: HarnessFactory, skip?: string): void {
     statefulCases(() => h);
     malformedCases(() => h);
     tierCases(() => h);
+    auditCases(() => h);
   });
 }

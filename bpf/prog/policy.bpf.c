@@ -92,6 +92,29 @@ static __always_inline int pal_tier_decides(const struct pal_endpoint *ep, const
 	return 1;
 }
 
+/* Audit mode: a new flow the deployed policies pass, in a direction a policy in audit mode affects,
+ * passes as PAL_PASS_AUDIT (named for the policy that would drop it) when the audit view denies. */
+static __always_inline void pal_audit(const struct pal_endpoint *ep, const struct pal_packet *p,
+				      __u8 dir, struct pal_verdict *v)
+{
+	__u32 audited = dir == PAL_DIR_INGRESS ? PAL_EP_INGRESS_AUDIT : PAL_EP_EGRESS_AUDIT;
+	if (v->reason <= 0 || v->reason == PAL_PASS_HOST || !(ep->flags & audited))
+		return;
+	struct pal_ipcache_key ik = {.prefixlen = PAL_IPCACHE_PREFIX_BASE + 128, .family = p->family};
+	pal_remote_addr(p, dir, ik.addr);
+	struct pal_ipcache_value *iv = bpf_map_lookup_elem(&pal_ipcache_v1, &ik);
+	__u32 prefix_identity = iv ? iv->prefix_identity : 0;
+	int icmp = p->protocol == IPPROTO_ICMP || p->protocol == IPPROTO_ICMPV6;
+	__u32 policy_id = 0;
+	__u16 rule_index = 0;
+	if (!pal_audit_denies(ep, dir, p->protocol, bpf_htons(icmp ? 0 : p->dst_port), v->identity,
+			      prefix_identity, &policy_id, &rule_index))
+		return;
+	v->reason = PAL_PASS_AUDIT;
+	v->policy_id = policy_id;
+	v->rule_index = rule_index;
+}
+
 /* The policy decision for a packet without conntrack state. */
 static __always_inline void pal_decide(const struct pal_endpoint *ep, const struct pal_packet *p,
 				       __u8 dir, struct pal_verdict *v)
@@ -191,8 +214,12 @@ static __always_inline int pal_finish(struct __sk_buff *skb, const struct pal_en
 	skb->cb[2] = v->policy_id;
 	skb->cb[3] = v->rule_index;
 	skb->cb[4] = ep ? ep->endpoint_id : 0;
-	if (v->reason > 0)
+	if (v->reason > 0) {
+		/* An audit pass is reported like a drop (its reason says it passed). */
+		if (v->reason == PAL_PASS_AUDIT)
+			pal_emit_drop(skb, ep, p, dir, v, now);
 		return TC_ACT_OK;
+	}
 	pal_emit_drop(skb, ep, p, dir, v, now);
 	return TC_ACT_SHOT;
 }
@@ -244,6 +271,7 @@ static __always_inline int pal_handle(struct __sk_buff *skb, __u8 dir)
 		return pal_finish(skb, ep, &p, dir, &v, now);
 	}
 	pal_decide(ep, &p, dir, &v);
+	pal_audit(ep, &p, dir, &v);
 	if (v.reason > 0)
 		pal_ct_create(&ck, &p, dir, &v, now);
 	return pal_finish(skb, ep, &p, dir, &v, now);

@@ -1,7 +1,7 @@
 // ClusterNetworkPolicy end to end: the tier cases (cases/tiers.cases.ts) on one node, and the
 // multiNode ones across two (pods a and c on node-a, b on node-b), with real TCP and UDP traffic.
 import { after, before, describe, it } from "node:test";
-import { TIER_CASES } from "./cases/tiers.cases.ts";
+import { AUDIT_CASES, TIER_CASES } from "./cases/tiers.cases.ts";
 import { type CaseContext, caseContext, PORTS } from "./conformance.cases.ts";
 import { type Cluster, startCluster } from "./harness/cluster.ts";
 import { conformanceSpec } from "./harness/pods.ts";
@@ -23,7 +23,7 @@ for (const nodes of [["node-a"], ["node-a", "node-b"]]) {
     after(async () => {
       await cluster?.teardown();
     });
-    for (const c of TIER_CASES.filter((c) => nodes.length === 1 || c.multiNode)) {
+    for (const c of [...TIER_CASES, ...AUDIT_CASES].filter((c) => nodes.length === 1 || c.multiNode)) {
       it(c.name, async () => {
         await cluster.reset();
         await c.run(ctx);

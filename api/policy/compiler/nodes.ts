@@ -6,6 +6,7 @@ import { type ChangeSet, emptyChangeSet, type NodeChange } from "./change-set.ts
 import { EngineError } from "./errors.ts";
 import { JournaledMap } from "./journal.ts";
 import { entriesBefore, setDelta } from "./set-changes.ts";
+import { AUDIT_EGRESS, AUDIT_INGRESS, ISOLATED_ALL_EGRESS, ISOLATED_ALL_INGRESS } from "./set-entries.ts";
 import type { EndpointRec, PolicySet } from "./types.ts";
 import type { Work } from "./work.ts";
 
@@ -72,7 +73,8 @@ export class NodeTable {
       const d = setDelta(set, old);
       if (d.upsert.length + d.remove.length > 0) cs.sets[setId] = d;
       for (const node of set.nodes.keys()) affected.add(node);
-      if (old.ingressPolicyId !== set.ingressPolicyId || old.egressPolicyId !== set.egressPolicyId) {
+      const ids = old.ingressPolicyId !== set.ingressPolicyId || old.egressPolicyId !== set.egressPolicyId;
+      if (ids || old.auditFlags !== set.auditFlags) {
         for (const key of set.members) endpointKeys.add(key);
       }
     }
@@ -207,7 +209,7 @@ export function endpointEntry(rec: EndpointRec, set: PolicySet): EndpointEntry {
       egressPolicyId: 0,
     };
   }
-  return {
+  const entry: EndpointEntry = {
     interface: rec.endpoint.interface,
     endpointId: rec.id,
     identity: rec.identity,
@@ -217,6 +219,13 @@ export function endpointEntry(rec: EndpointRec, set: PolicySet): EndpointEntry {
     ingressPolicyId: set.ingressPolicyId,
     egressPolicyId: set.egressPolicyId,
   };
+  // Only when set, so that endpoints without audit policies keep their exact entries.
+  const f = set.auditFlags;
+  if (f & AUDIT_INGRESS) entry.ingressAudit = true;
+  if (f & AUDIT_EGRESS) entry.egressAudit = true;
+  if (f & ISOLATED_ALL_INGRESS) entry.ingressIsolatedAll = true;
+  if (f & ISOLATED_ALL_EGRESS) entry.egressIsolatedAll = true;
+  return entry;
 }
 
 export function capacityError(map: string, where: string, needed: number, size: number): EngineError {

@@ -1,5 +1,5 @@
 // Owns a policy's compiled form: the cached selectors and ipBlocks its subject and peers use.
-import type { IPBlock, LabelSelector, NetworkPolicy, PolicyRule } from "../model.ts";
+import { type IPBlock, isAudit, type LabelSelector, type NetworkPolicy, type PolicyRule } from "../model.ts";
 import type { ClusterInfo } from "./cluster-policies.ts";
 import { capacityError } from "./nodes.ts";
 import type { PrefixRegistry } from "./prefixes.ts";
@@ -66,6 +66,7 @@ export function compilePolicy(
     ingress: policy.spec.ingress.map(compileRule),
     egress,
     namedEgress,
+    audit: isAudit(policy.annotations),
   };
   if (cluster) rec.cluster = cluster.info;
   return rec;

@@ -124,6 +124,7 @@ function recomputeFull(parts: RecomputeParts, w: Work, ctx: SetContext, setId: n
   replaceAll(set, result.entries, change);
   setField(set, "ingressPolicyId", result.ingressPolicyId);
   setField(set, "egressPolicyId", result.egressPolicyId);
+  setField(set, "auditFlags", result.auditFlags);
   for (const token of affected) w.dirtyPolicies.add(token);
   return true;
 }

@@ -45,6 +45,8 @@ export interface SetResult {
   entries: Map<string, PolicyEntry>;
   ingressPolicyId: number;
   egressPolicyId: number;
+  /** AUDIT_* and ISOLATED_ALL_* bits. */
+  auditFlags: number;
 }
 
 interface PortSpec {
@@ -55,48 +57,133 @@ interface PortSpec {
 
 const PROTOCOL_NUMBER: Record<Protocol, number> = { TCP: PROTO.TCP, UDP: PROTO.UDP, SCTP: PROTO.SCTP };
 
+/** Bits of SetResult.auditFlags (EndpointEntry's audit fields). */
+export const AUDIT_INGRESS = 1;
+export const AUDIT_EGRESS = 2;
+export const ISOLATED_ALL_INGRESS = 4;
+export const ISOLATED_ALL_EGRESS = 8;
+
 /**
  * The set's entries and isolation. With `only`, entries are computed just for those remote
  * identities (a partial recompute after identities came or went; not valid with named egress ports).
+ *
+ * Two views: the deployed one, without the policies in audit mode (they never isolate nor decide
+ * by themselves), and, for a direction that some policy in audit mode affects, the audit view
+ * with every policy enforced, which the datapath consults after a pass to report `audit`.
  */
 export function computeSetEntries(
   set: Pick<PolicySet, "id" | "identity" | "ports">,
   ctx: SetContext,
   only?: ReadonlySet<number>,
 ): SetResult {
-  const out: SetResult = { entries: new Map(), ingressPolicyId: 0, egressPolicyId: 0 };
-  for (const rec of ctx.policiesSelecting(set.identity)) {
+  const out: SetResult = { entries: new Map(), ingressPolicyId: 0, egressPolicyId: 0, auditFlags: 0 };
+  const policies = ctx.policiesSelecting(set.identity);
+  const clusters = ctx.clusterPoliciesSelecting(set.identity);
+  const enforced = (p: PolicyRec) => !(p.cluster?.audit ?? p.audit);
+  const deployed = addView(
+    { out, set, ctx, only, audit: false },
+    policies.filter(enforced),
+    clusters.filter(enforced),
+    {
+      ingress: true,
+      egress: true,
+    },
+  );
+  out.ingressPolicyId = deployed.ingress;
+  out.egressPolicyId = deployed.egress;
+  const audited = [...policies, ...clusters].filter((p) => !enforced(p));
+  if (audited.length === 0) return out;
+  const dirs = {
+    ingress: audited.some((p) =>
+      p.cluster ? p.ingress.length > 0 : p.policy.spec.policyTypes.includes("Ingress"),
+    ),
+    egress: audited.some((p) =>
+      p.cluster ? p.egress.length > 0 : p.policy.spec.policyTypes.includes("Egress"),
+    ),
+  };
+  const all = addView({ out, set, ctx, only, audit: true }, policies, clusters, dirs);
+  out.auditFlags =
+    (dirs.ingress ? AUDIT_INGRESS : 0) |
+    (dirs.egress ? AUDIT_EGRESS : 0) |
+    (dirs.ingress && all.ingress !== 0 ? ISOLATED_ALL_INGRESS : 0) |
+    (dirs.egress && all.egress !== 0 ? ISOLATED_ALL_EGRESS : 0);
+  if (only) return out;
+  // The audit view's isolation marker: what no allow entry matches is denied, named for the
+  // first isolating policy (an allow-everything entry at the same key wins: nothing is denied).
+  for (const direction of ["ingress", "egress"] as const) {
+    const policyId = all[direction];
+    if (!dirs[direction] || policyId === 0) continue;
+    const marker: PolicyEntry = {
+      policySetId: set.id,
+      direction,
+      remoteIdentity: IDENTITY_ANY,
+      protocol: PROTO.ANY,
+      port: 0,
+      portPrefixLen: 0,
+      verdict: "deny",
+      policyId,
+      ruleIndex: 0,
+      audit: true,
+    };
+    const key = policyKey(marker);
+    if (!out.entries.has(key)) out.entries.set(key, marker);
+  }
+  return out;
+}
+
+interface ViewJob {
+  out: SetResult;
+  set: Pick<PolicySet, "id" | "ports">;
+  ctx: SetContext;
+  only: ReadonlySet<number> | undefined;
+  audit: boolean;
+}
+
+/** Adds one view's entries (the given directions only); returns the first isolating policy per direction. */
+function addView(
+  view: ViewJob,
+  policies: PolicyRec[],
+  clusters: PolicyRec[],
+  dirs: { ingress: boolean; egress: boolean },
+): { ingress: number; egress: number } {
+  const { out, set, ctx, only, audit } = view;
+  const isolating = { ingress: 0, egress: 0 };
+  for (const rec of policies) {
     const types = rec.policy.spec.policyTypes;
-    if (types.includes("Ingress")) {
-      if (out.ingressPolicyId === 0) out.ingressPolicyId = rec.id;
+    if (dirs.ingress && types.includes("Ingress")) {
+      if (isolating.ingress === 0) isolating.ingress = rec.id;
       for (const [ruleIndex, rule] of rec.ingress.entries()) {
-        addIngressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only });
+        addIngressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, audit });
       }
     }
-    if (types.includes("Egress")) {
-      if (out.egressPolicyId === 0) out.egressPolicyId = rec.id;
+    if (dirs.egress && types.includes("Egress")) {
+      if (isolating.egress === 0) isolating.egress = rec.id;
       for (const [ruleIndex, rule] of rec.egress.entries()) {
-        addEgressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only });
+        addEgressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, audit });
       }
     }
   }
   // Cluster tiers: entries go in by precedence, so at one key the first (best) rule stays; then
   // every entry a containing entry of better precedence shadows is dropped (see tier-entries.ts).
   const tierStart = out.entries.size;
-  for (const rec of ctx.clusterPoliciesSelecting(set.identity)) {
+  for (const rec of clusters) {
     const info = rec.cluster!;
-    const tier = { tier: info.tier, priority: info.priority, audit: info.audit };
-    for (const [ruleIndex, rule] of rec.ingress.entries()) {
-      const t = { ...tier, verdict: info.ingress[ruleIndex]!.action };
-      addIngressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, tier: t });
+    const tier = { tier: info.tier, priority: info.priority };
+    if (dirs.ingress) {
+      for (const [ruleIndex, rule] of rec.ingress.entries()) {
+        const t = { ...tier, verdict: info.ingress[ruleIndex]!.action };
+        addIngressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, audit, tier: t });
+      }
     }
-    for (const [ruleIndex, rule] of rec.egress.entries()) {
-      const t = { ...tier, verdict: info.egress[ruleIndex]!.action };
-      addEgressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, tier: t });
+    if (dirs.egress) {
+      for (const [ruleIndex, rule] of rec.egress.entries()) {
+        const t = { ...tier, verdict: info.egress[ruleIndex]!.action };
+        addEgressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, audit, tier: t });
+      }
     }
   }
   if (out.entries.size > tierStart) pruneShadowed(out.entries);
-  return out;
+  return isolating;
 }
 
 /** One rule of one policy being compiled into one set's entries. */
@@ -109,14 +196,15 @@ interface RuleJob {
   ctx: SetContext;
   /** Only these remote identities (a partial recompute), or all. */
   only: ReadonlySet<number> | undefined;
-  /** Set for a cluster policy's rule: the tier entry's action, priority and mode. */
+  /** Entries of the audit view (every policy enforced, audit mode included). */
+  audit: boolean;
+  /** Set for a cluster policy's rule: the tier entry's action and priority. */
   tier?: TierSpec;
 }
 
 interface TierSpec {
   tier: NonNullable<PolicyEntry["tier"]>;
   priority: number;
-  audit: boolean;
   verdict: "accept" | "deny" | "pass";
 }
 
@@ -268,8 +356,8 @@ function add(job: RuleJob, direction: Direction, remoteIdentity: number, spec: P
   if (job.tier) {
     entry.tier = job.tier.tier;
     entry.priority = job.tier.priority;
-    if (job.tier.audit) entry.audit = true;
   }
+  if (job.audit) entry.audit = true;
   const key = policyKey(entry);
   // Policies are additive: the first (lowest policy id, then rule) keeps the attribution. Tier
   // rules come in precedence order, so there too the first is the one that decides.

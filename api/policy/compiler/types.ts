@@ -26,6 +26,8 @@ export interface PolicyRec {
    * the identities its peers select); "all" (a wildcard or ipBlock peer: any endpoint may matter).
    */
   namedEgress: "none" | "selectors" | "all";
+  /** In audit mode (`palisade.dev/mode: audit`): never isolates nor decides by itself. */
+  audit: boolean;
   /**
    * Set for a ClusterNetworkPolicy: `policy` then holds its rules in NetworkPolicy shape (namespace
    * "", no policy types) and this its tier, priority, actions and mode.
@@ -57,6 +59,8 @@ export interface PolicySet {
   byRemote: Map<number, Set<string>>;
   ingressPolicyId: number;
   egressPolicyId: number;
+  /** Audit mode bits of the set (set-entries.ts AUDIT_*, ISOLATED_ALL_*). */
+  auditFlags: number;
   /** Host prefixes (per-address named-port targets) this set's entries refer to. */
   hostPrefixes: string[];
 }

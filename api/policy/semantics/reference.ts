@@ -7,18 +7,22 @@
 // priorities: Palisade takes the lower policy id), NetworkPolicy (only for an endpoint some
 // NetworkPolicy isolates in the direction), Baseline tier (only when none does), default allow.
 // Admin Pass hands the decision to NetworkPolicy; Baseline Pass to the default.
+//
+// Audit mode (`palisade.dev/mode: audit` on either kind): the decision as deployed leaves those
+// policies out; a packet it allows that the decision with them enforced denies is `audit`.
 import { parseCidr, parseIp, prefixContains } from "../../../wire/cidr.ts";
-import type {
-  ClusterNetworkPolicy,
-  ClusterPeer,
-  ClusterProtocol,
-  ClusterRule,
-  Endpoint,
-  Namespace,
-  NetworkPolicy,
-  PolicyPeer,
-  PolicyPort,
-  Protocol,
+import {
+  type ClusterNetworkPolicy,
+  type ClusterPeer,
+  type ClusterProtocol,
+  type ClusterRule,
+  type Endpoint,
+  isAudit,
+  type Namespace,
+  type NetworkPolicy,
+  type PolicyPeer,
+  type PolicyPort,
+  type Protocol,
 } from "../model.ts";
 import { selectorMatches } from "../selectors.ts";
 
@@ -54,7 +58,24 @@ export interface ReferenceVerdict {
   passed?: { policy: string; rule: number };
 }
 
-/** The decision for one direction. */
+/** The decision as deployed, and whether it is an audit pass (allowed, denied with audit enforced). */
+export function decideWithAudit(world: World, q: DirectionQuery): ReferenceVerdict & { audit: boolean } {
+  const deployed = decideDirection(deployedWorld(world), q);
+  if (deployed.verdict === "deny") return { ...deployed, audit: false };
+  const enforced = decideDirection(world, q);
+  return { ...deployed, audit: enforced.verdict === "deny" };
+}
+
+/** The world without the policies in audit mode. */
+export function deployedWorld(world: World): World {
+  return {
+    ...world,
+    policies: world.policies.filter((p) => !isAudit(p.annotations)),
+    clusterPolicies: world.clusterPolicies.filter((c) => !isAudit(c.policy.annotations)),
+  };
+}
+
+/** The decision for one direction, every policy of the world enforced. */
 export function decideDirection(world: World, q: DirectionQuery): ReferenceVerdict {
   const admin = tierMatch(world, q, "Admin");
   if (admin && admin.action !== "Pass") {

@@ -7,7 +7,13 @@ import { type Decision, PolicyIndex } from "../../../wire/policy-lookup.ts";
 import type { PolicyEngine } from "../compiler/engine.ts";
 import { changesFor, compile, isClusterPolicy, type WorldObject } from "../compiler/testing.ts";
 import type { Endpoint, Namespace, NetworkPolicy } from "../model.ts";
-import { decideDirection, type FlowProtocol, type ReferenceVerdict, type World } from "./reference.ts";
+import {
+  decideDirection,
+  decideWithAudit,
+  type FlowProtocol,
+  type ReferenceVerdict,
+  type World,
+} from "./reference.ts";
 
 const PROTOCOLS: Record<FlowProtocol, number> = {
   TCP: PROTO.TCP,
@@ -30,10 +36,14 @@ export function worldOf(objects: WorldObject[]): World {
   return world;
 }
 
+type Side = (ReferenceVerdict & { audit: boolean }) | null;
+
 export interface FlowResult {
-  egress: ReferenceVerdict | null;
-  ingress: ReferenceVerdict | null;
+  egress: Side;
+  ingress: Side;
   verdict: "allow" | "deny";
+  /** Allowed, but some side would deny it with the policies in audit mode enforced. */
+  audit: boolean;
 }
 
 /** Both directions of a flow by the reference semantics (an address side has no policy). */
@@ -47,13 +57,46 @@ export function referenceFlow(
   const egress =
     typeof src === "string"
       ? null
-      : decideDirection(world, { subject: src, direction: "egress", peer: dst, protocol, port });
+      : decideWithAudit(world, { subject: src, direction: "egress", peer: dst, protocol, port });
   const ingress =
     typeof dst === "string"
       ? null
-      : decideDirection(world, { subject: dst, direction: "ingress", peer: src, protocol, port });
+      : decideWithAudit(world, { subject: dst, direction: "ingress", peer: src, protocol, port });
   const verdict = [egress, ingress].every((v) => v === null || v.verdict === "allow") ? "allow" : "deny";
-  return { egress, ingress, verdict };
+  return { egress, ingress, verdict, audit: verdict === "allow" && [egress, ingress].some((v) => v?.audit) };
+}
+
+/** The flow's verdict with the policies in audit mode enforced, by the reference and compiled. */
+export function enforcedFlows(
+  world: World,
+  engine: PolicyEngine,
+  src: Endpoint | string,
+  dst: Endpoint | string,
+  protocol: FlowProtocol,
+  port: number,
+): { reference: "allow" | "deny"; compiled: "allow" | "deny" } {
+  const sides: [Endpoint, "ingress" | "egress", Endpoint | string][] = [];
+  if (typeof src !== "string") sides.push([src, "egress", dst]);
+  if (typeof dst !== "string") sides.push([dst, "ingress", src]);
+  let reference: "allow" | "deny" = "allow";
+  let compiled: "allow" | "deny" = "allow";
+  for (const [subject, direction, peer] of sides) {
+    if (decideDirection(world, { subject, direction, peer, protocol, port }).verdict === "deny")
+      reference = "deny";
+    const state = engine.nodeState(subject.node);
+    const entry = state.endpoints.find((e) => e.interface === subject.interface)!;
+    const proto = PROTOCOLS[protocol];
+    const remoteIp = typeof peer === "string" ? peer : peer.ips[0]!;
+    const q = {
+      endpoint: entry,
+      direction,
+      remoteIp,
+      protocol: proto,
+      port: proto === PROTO.ICMP ? 0 : port,
+    };
+    if (new PolicyIndex(state).decideEnforced(q) === "deny") compiled = "deny";
+  }
+  return { reference, compiled };
 }
 
 /** One direction by the compiled entries of the subject's node. */
@@ -85,12 +128,13 @@ export function compiledFlow(
   dst: Endpoint | string,
   protocol: FlowProtocol,
   port: number,
-): "allow" | "deny" {
+): "allow" | "deny" | "audit" {
   const sides = [
     typeof src === "string" ? null : compiledDirection(engine, src, "egress", dst, protocol, port),
     typeof dst === "string" ? null : compiledDirection(engine, dst, "ingress", src, protocol, port),
   ];
-  return sides.every((d) => d === null || d.verdict === "allow") ? "allow" : "deny";
+  if (!sides.every((d) => d === null || d.verdict === "allow")) return "deny";
+  return sides.some((d) => d?.reason === "audit") ? "audit" : "allow";
 }
 
 /** A world under test: check flows against an expectation, on the reference and the compiled path. */
@@ -106,14 +150,14 @@ export class Case {
   expect(
     src: Endpoint | string,
     dst: Endpoint | string,
-    expected: "allow" | "deny",
+    expected: "allow" | "deny" | "audit",
     protocol: FlowProtocol = "TCP",
     port = 80,
   ): FlowResult {
     const name = (x: Endpoint | string) => (typeof x === "string" ? x : `${x.namespace}/${x.name}`);
     const what = `${name(src)} -> ${name(dst)} ${protocol}/${port}`;
     const ref = referenceFlow(this.world, src, dst, protocol, port);
-    assert.equal(ref.verdict, expected, `reference: ${what}`);
+    assert.equal(ref.audit ? "audit" : ref.verdict, expected, `reference: ${what}`);
     assert.equal(compiledFlow(this.engine, src, dst, protocol, port), expected, `compiled: ${what}`);
     return ref;
   }

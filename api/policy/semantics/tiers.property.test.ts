@@ -23,9 +23,12 @@ import type {
   PolicyPort,
 } from "../model.ts";
 import type { FlowProtocol, World } from "./reference.ts";
-import { compiledFlow, referenceFlow } from "./testing.ts";
+import { compiledFlow, enforcedFlows, referenceFlow } from "./testing.ts";
 
 const NAMESPACES = ["a", "b", "c"];
+/** A third of the policies in audit mode. */
+const AUDIT: Record<string, string> = { "palisade.dev/mode": "audit" };
+const modeArb: fc.Arbitrary<Record<string, string>> = fc.constantFrom({}, {}, AUDIT);
 const NODES = ["n1", "n2"];
 const value = fc.constantFrom("x", "y");
 const selector: fc.Arbitrary<LabelSelector> = fc.record({
@@ -79,7 +82,7 @@ const cnpArb = (name: string): fc.Arbitrary<ClusterNetworkPolicy> =>
       ingress: fc.array(clusterRule(false), { maxLength: 2 }),
       egress: fc.array(clusterRule(true), { maxLength: 2 }),
     })
-    .map((spec) => ({ name, labels: {}, annotations: {}, spec }));
+    .chain((spec) => modeArb.map((annotations) => ({ name, labels: {}, annotations, spec })));
 const npPeer: fc.Arbitrary<PolicyPeer> = fc.oneof(
   fc.record({ podSelector: selector }),
   fc.record({ namespaceSelector: selector }),
@@ -105,12 +108,13 @@ const npArb = (name: string): fc.Arbitrary<NetworkPolicy> =>
         fc.record({ peers: fc.array(npPeer, { maxLength: 2 }), ports: fc.array(npPort, { maxLength: 1 }) }),
         { maxLength: 2 },
       ),
+      annotations: modeArb,
     })
     .map((p) => ({
       namespace: p.namespace,
       name,
       labels: {},
-      annotations: {},
+      annotations: p.annotations,
       spec: { podSelector: p.podSelector, policyTypes: p.types, ingress: p.ingress, egress: p.egress },
     }));
 const endpointArb = (i: number): fc.Arbitrary<Endpoint> =>
@@ -269,11 +273,14 @@ describe("ClusterNetworkPolicy compiler properties", () => {
             if (src === dst || (typeof src === "string" && typeof dst === "string")) continue;
             for (const [protocol, port] of FLOWS) {
               const ref = referenceFlow(world, src, dst, protocol, port);
+              const enforced = enforcedFlows(world, engine, src, dst, protocol, port);
+              assert.equal(enforced.compiled, enforced.reference, "verdict with audit policies enforced");
+              const want = ref.audit ? "audit" : ref.verdict;
               const got = compiledFlow(engine, src, dst, protocol, port);
-              if (got !== ref.verdict) {
+              if (got !== want) {
                 const name = (x: Endpoint | string) => (typeof x === "string" ? x : x.name);
                 assert.fail(
-                  `${name(src)} -> ${name(dst)} ${protocol}/${port}: compiled ${got}, reference ${ref.verdict} ${JSON.stringify(ref)}`,
+                  `${name(src)} -> ${name(dst)} ${protocol}/${port}: compiled ${got}, reference ${want} ${JSON.stringify(ref)}`,
                 );
               }
             }

@@ -257,3 +257,48 @@ describe("ClusterNetworkPolicy tiers (upstream semantics)", () => {
     d.expect(w.ya, w.xa, "deny", "SCTP", 9);
   });
 });
+
+describe("per-policy audit mode (palisade.dev/mode: audit)", () => {
+  const AUDIT = { "palisade.dev/mode": "audit" };
+
+  it("a NetworkPolicy in audit mode never isolates: what it would drop passes as audit", () => {
+    const w = world();
+    const np = policy("x", "only-y", { ingress: [rule([{ namespaceSelector: sel({ team: "y" }) }])] });
+    np.annotations = AUDIT;
+    const c = new Case([...w.base, np]);
+    c.expect(w.ya, w.xa, "allow");
+    c.expect(w.za, w.xa, "audit");
+    c.expect(w.xa, w.za, "allow"); // ingress only
+  });
+
+  it("an audited policy beside an enforced one: a deployed drop stays a drop", () => {
+    const w = world();
+    const enforced = policy("x", "only-y", { ingress: [rule([{ namespaceSelector: sel({ team: "y" }) }])] });
+    const audited = policy("x", "only-y-80", {
+      ingress: [rule([{ namespaceSelector: sel({ team: "y" }) }], [{ protocol: "TCP", port: 80 }])],
+    });
+    audited.annotations = AUDIT;
+    const c = new Case([...w.base, enforced, audited]);
+    c.expect(w.ya, w.xa, "allow", "TCP", 80);
+    c.expect(w.ya, w.xa, "allow", "TCP", 81); // the audited policy only adds allows here
+    c.expect(w.za, w.xa, "deny");
+  });
+
+  it("an Admin Deny in audit mode passes as audit; in enforce mode it drops", () => {
+    const w = world();
+    const spec = { subject: nsX, ingress: [crule("Deny", [nsY])] };
+    new Case([...w.base, cnp("d", spec, AUDIT)]).expect(w.ya, w.xa, "audit");
+    new Case([...w.base, cnp("d", spec)]).expect(w.ya, w.xa, "deny");
+    new Case([...w.base, cnp("d", spec, { "palisade.dev/mode": "enforce" })]).expect(w.ya, w.xa, "deny");
+  });
+
+  it("an audited Admin Accept hides nothing: the enforced lower-priority Deny still drops", () => {
+    const w = world();
+    const c = new Case([
+      ...w.base,
+      cnp("accept", { priority: 1, subject: nsX, ingress: [crule("Accept", [nsY])] }, AUDIT),
+      cnp("deny", { priority: 2, subject: nsX, ingress: [crule("Deny", [nsY])] }),
+    ]);
+    c.expect(w.ya, w.xa, "deny");
+  });
+});

@@ -17,6 +17,10 @@ export const ENDPOINT_LAYOUT: StructLayout = {
 export const ENDPOINT_KEY_SIZE = 4;
 export const EP_INGRESS_ISOLATED = 1;
 export const EP_EGRESS_ISOLATED = 2;
+export const EP_INGRESS_AUDIT = 4;
+export const EP_EGRESS_AUDIT = 8;
+export const EP_INGRESS_ISOLATED_ALL = 16;
+export const EP_EGRESS_ISOLATED_ALL = 32;
 
 /** The endpoint as the datapath holds it (EndpointEntry without the interface name). */
 export type EndpointValue = Omit<EndpointEntry, "interface">;
@@ -41,14 +45,19 @@ export function encodeEndpoint(e: EndpointValue): Buffer {
   writeU32(
     b,
     20,
-    (e.ingressIsolated ? EP_INGRESS_ISOLATED : 0) | (e.egressIsolated ? EP_EGRESS_ISOLATED : 0),
+    (e.ingressIsolated ? EP_INGRESS_ISOLATED : 0) |
+      (e.egressIsolated ? EP_EGRESS_ISOLATED : 0) |
+      (e.ingressAudit ? EP_INGRESS_AUDIT : 0) |
+      (e.egressAudit ? EP_EGRESS_AUDIT : 0) |
+      (e.ingressIsolatedAll ? EP_INGRESS_ISOLATED_ALL : 0) |
+      (e.egressIsolatedAll ? EP_EGRESS_ISOLATED_ALL : 0),
   );
   return b;
 }
 
 export function decodeEndpoint(b: Buffer): EndpointValue {
   const flags = readU32(b, 20);
-  return {
+  const out: EndpointValue = {
     endpointId: readU32(b, 0),
     identity: readU32(b, 4),
     policySetId: readU32(b, 8),
@@ -57,4 +66,10 @@ export function decodeEndpoint(b: Buffer): EndpointValue {
     ingressPolicyId: readU32(b, 12),
     egressPolicyId: readU32(b, 16),
   };
+  // Audit flags only when set, so entries without them read back exactly as written.
+  if (flags & EP_INGRESS_AUDIT) out.ingressAudit = true;
+  if (flags & EP_EGRESS_AUDIT) out.egressAudit = true;
+  if (flags & EP_INGRESS_ISOLATED_ALL) out.ingressIsolatedAll = true;
+  if (flags & EP_EGRESS_ISOLATED_ALL) out.egressIsolatedAll = true;
+  return out;
 }

@@ -39,9 +39,13 @@ export const VERDICT_ACCEPT = 2;
 export const VERDICT_DENY = 3;
 export const VERDICT_PASS = 4;
 export const POLICY_F_AUDIT = 1;
-/** Tier codes in the direction byte: direction | tier << 1 (0 = NetworkPolicy). */
+/**
+ * Tier codes in the direction byte: direction | tier << 1 (0 = NetworkPolicy). The audit view
+ * (policies in audit mode enforced) has its own codes: TIER_AUDIT_VIEW + the tier code.
+ */
 export const TIER_ADMIN = 1;
 export const TIER_BASELINE = 2;
+export const TIER_AUDIT_VIEW = 3;
 /** Bits of rule_index that hold a tier entry's rule; the priority sits above them. */
 export const TIER_RULE_BITS = 5;
 
@@ -63,13 +67,17 @@ export function directionName(code: number): Direction {
 }
 
 /** The direction byte of a key: the direction, with the tier (if any) above it. */
-export function directionByte(e: Pick<PolicyKeyFields, "direction" | "tier">): number {
-  return directionCode(e.direction) | ((e.tier === undefined ? 0 : TIER_CODE[e.tier]) << 1);
+export function directionByte(e: Pick<PolicyKeyFields, "direction" | "tier" | "audit">): number {
+  const tier = (e.tier === undefined ? 0 : TIER_CODE[e.tier]) + (e.audit ? TIER_AUDIT_VIEW : 0);
+  return directionCode(e.direction) | (tier << 1);
 }
 
-function tierOf(byte: number): TierName | undefined {
-  const code = byte >> 1;
-  return code === TIER_ADMIN ? "admin" : code === TIER_BASELINE ? "baseline" : undefined;
+function tierOf(byte: number): { tier?: TierName; audit: boolean } {
+  const raw = byte >> 1;
+  const audit = raw >= TIER_AUDIT_VIEW;
+  const code = audit ? raw - TIER_AUDIT_VIEW : raw;
+  if (code === TIER_ADMIN) return { tier: "admin", audit };
+  return code === TIER_BASELINE ? { tier: "baseline", audit } : { audit };
 }
 
 export type { PolicyKeyFields };
@@ -104,12 +112,13 @@ export function decodePolicyKey(b: Buffer): PolicyKeyFields {
     port: protocol === 0 ? 0 : b.readUInt16BE(14),
     portPrefixLen: protocol === 0 ? 0 : prefixlen - POLICY_PREFIX_ANY_PORT,
   };
-  const tier = tierOf(b[12]!);
+  const { tier, audit } = tierOf(b[12]!);
   if (tier !== undefined) out.tier = tier;
+  if (audit) out.audit = true;
   return out;
 }
 
-/** What a value encodes: the attribution, and for a tier entry its action, priority and mode. */
+/** What a value encodes: the attribution, and for a tier or audit-view entry its action and priority. */
 export type PolicyValueFields = Pick<PolicyEntry, "policyId" | "ruleIndex"> &
   Partial<Pick<PolicyEntry, "verdict" | "tier" | "priority" | "audit">>;
 
@@ -121,8 +130,8 @@ export function encodePolicyValue(e: PolicyValueFields, flags = 0): Buffer {
 
 export function writePolicyValue(b: Buffer, at: number, e: PolicyValueFields, flags = 0): void {
   const tier = e.tier !== undefined;
-  b[at] = tier ? VERDICT_CODE[e.verdict ?? "deny"] : VERDICT_ALLOW;
-  b[at + 1] = flags | (e.audit ? POLICY_F_AUDIT : 0);
+  b[at] = tier || e.audit ? VERDICT_CODE[e.verdict ?? "deny"] : VERDICT_ALLOW;
+  b[at + 1] = flags;
   // A tier entry carries its priority so the datapath can compare entries found under different
   // remote identities (the peer's, its prefix's).
   writeU16(b, at + 2, tier ? ((e.priority ?? 0) << TIER_RULE_BITS) | e.ruleIndex : e.ruleIndex);
@@ -132,7 +141,8 @@ export function writePolicyValue(b: Buffer, at: number, e: PolicyValueFields, fl
 /** The entry value fields of a decoded key and value (the inverse of the two writers). */
 export function policyEntryOf(key: PolicyKeyFields, raw: ReturnType<typeof decodePolicyValue>): PolicyEntry {
   if (key.tier === undefined) {
-    return { ...key, verdict: "allow", policyId: raw.policyId, ruleIndex: raw.ruleIndex };
+    const verdict = key.audit ? (VERDICT_NAME.get(raw.verdict) ?? "deny") : "allow";
+    return { ...key, verdict, policyId: raw.policyId, ruleIndex: raw.ruleIndex };
   }
   const entry: PolicyEntry = {
     ...key,
@@ -141,7 +151,6 @@ export function policyEntryOf(key: PolicyKeyFields, raw: ReturnType<typeof decod
     ruleIndex: raw.ruleIndex & ((1 << TIER_RULE_BITS) - 1),
     priority: raw.ruleIndex >> TIER_RULE_BITS,
   };
-  if (raw.flags & POLICY_F_AUDIT) entry.audit = true;
   return entry;
 }
 

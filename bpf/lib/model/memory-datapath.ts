@@ -36,6 +36,7 @@ const REASON_OF: Record<Decision["reason"], number> = {
   admin_denied: REASONS.DROP_ADMIN_DENIED,
   baseline_accepted: REASONS.PASS_BASELINE,
   baseline_denied: REASONS.DROP_BASELINE_DENIED,
+  audit: REASONS.PASS_AUDIT,
 };
 
 /** One frame's pass through a hook: what is counted and, for a drop, reported. */
@@ -156,7 +157,9 @@ export class MemoryDatapath {
     c.packets += 1;
     c.bytes += len;
     this.counters.set(i, c);
-    if (t.reason < 0 && this.#bucket.take(nowNs)) this.events.push(dropEvent(run));
+    // An audit pass is reported like a drop (its reason says it passed).
+    const reported = t.reason < 0 || t.reason === REASONS.PASS_AUDIT;
+    if (reported && this.#bucket.take(nowNs)) this.events.push(dropEvent(run));
     return { pass: t.reason > 0, trace: t };
   }
 }

@@ -218,3 +218,93 @@ export const TIER_CASES: ConformanceCase[] = [
     },
   },
 ];
+
+const AUDIT = { "palisade.dev/mode": "audit" };
+
+/** Audit mode end to end: recorded as audit with the policy's id (named by evaluate), then switched. */
+export const AUDIT_CASES: ConformanceCase[] = [
+  {
+    name: "audit mode: what the audited policy would deny passes and is recorded; enforce drops it; audit again restores it",
+    multiNode: true,
+    async run(t) {
+      const onlyY = {
+        podSelector: podIs("a"),
+        ingress: [{ from: [{ namespaceSelector: nsIs("y") }] }],
+      };
+      const npObject = (annotations?: Record<string, string>) => ({
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: annotations
+          ? { name: "only-y", namespace: "x", annotations }
+          : { name: "only-y", namespace: "x" },
+        spec: onlyY,
+      });
+      await t.cluster.applyPolicy("x", npObject(AUDIT));
+      await t.clusterPolicy(
+        "deny-z-to-xb",
+        {
+          tier: "Admin",
+          priority: 1,
+          subject: podsOf("x", "b"),
+          ingress: [{ action: "Deny", from: [inNs("z")] }],
+        },
+        AUDIT,
+      );
+      await t.check(["tcp", 80, t.reach(true)], ["udp", 81, t.reach(true)]);
+      // Each audited connection is reported by the destination's agent, named through evaluate.
+      for (const [src, dst, name] of [
+        ["z/a", "x/a", "only-y"],
+        ["z/c", "x/b", "deny-z-to-xb"],
+      ] as const) {
+        const answer = await t.cluster.api.must("POST", "/v1/evaluate", {
+          source: { ip: t.ip(src) },
+          destination: { ip: t.ip(dst) },
+          protocol: "TCP",
+          port: 80,
+        });
+        if (answer.verdict !== "allow" || answer.enforcedVerdict !== "deny") {
+          throw new Error(`evaluate ${src} -> ${dst}: ${JSON.stringify(answer)}`);
+        }
+        if (answer.ingress.reason !== "audit" || answer.ingress.policy?.name !== name) {
+          throw new Error(`evaluate ${src} -> ${dst} names ${JSON.stringify(answer.ingress)}`);
+        }
+        const agent = t.cluster.agents.get(t.cluster.pod(dst).node)!;
+        await agent.waitFor(
+          (l) =>
+            l.msg === "drop" &&
+            l.verdict === "audit" &&
+            l.reason === "PASS_AUDIT" &&
+            l.src === t.ip(src) &&
+            l.dst === t.ip(dst) &&
+            l.policyId === answer.ingress.policyId,
+        );
+      }
+      // Switching to enforce is one write each; back to audit restores the connections.
+      await t.cluster.applyPolicy("x", npObject());
+      await t.clusterPolicy("deny-z-to-xb", {
+        tier: "Admin",
+        priority: 1,
+        subject: podsOf("x", "b"),
+        ingress: [{ action: "Deny", from: [inNs("z")] }],
+      });
+      const enforced = t
+        .reach(true)
+        .expectIngress("x/a", false)
+        .expect("y", "x/a", true)
+        .expect("z", "x/b", false);
+      await t.check(["tcp", 80, enforced]);
+      await t.cluster.applyPolicy("x", npObject(AUDIT));
+      await t.clusterPolicy(
+        "deny-z-to-xb",
+        {
+          tier: "Admin",
+          priority: 1,
+          subject: podsOf("x", "b"),
+          ingress: [{ action: "Deny", from: [inNs("z")] }],
+        },
+        AUDIT,
+      );
+      await t.check(["tcp", 80, t.reach(true)]);
+    },
+  },
+];
