@@ -11,6 +11,12 @@ export const IDENTITY_ANY = 0;
 export const IDENTITY_HOST = 1;
 /** Reserved identity of any address the ipcache does not know. */
 export const IDENTITY_WORLD = 2;
+/**
+ * Remote identity of a tier entry that matches every pod (a ClusterNetworkPolicy peer selecting all
+ * namespaces and all pods): one entry instead of one per label identity. Only tier lookups use it,
+ * and only for a peer whose identity is a label identity (never host, world or a prefix).
+ */
+export const IDENTITY_ANY_POD = 3;
 /** First identity given to a distinct label set (endpoint labels + namespace labels + namespace). */
 export const FIRST_LABEL_IDENTITY = 256;
 /** Identities of CIDR prefixes (from ipBlock and per-IP named-port rules) live above this bit. */

@@ -11,7 +11,10 @@ import { mustParseCidr, type Prefix, parseIp, prefixContains } from "./cidr.ts";
 import {
   type Direction,
   type EndpointEntry,
+  FIRST_LABEL_IDENTITY,
+  FIRST_PREFIX_IDENTITY,
   IDENTITY_ANY,
+  IDENTITY_ANY_POD,
   IDENTITY_HOST,
   IDENTITY_WORLD,
   type IpcacheEntry,
@@ -185,8 +188,10 @@ export class PolicyIndex {
   ): Decision {
     const identity = base.remoteIdentity;
     const prefixIdentity = base.remotePrefixIdentity;
-    // Tier rules always name peers (upstream requires one), so they have no wildcard entries.
+    // Tier rules always name peers (upstream requires one), so they have no wildcard entries; a
+    // peer of every pod is one entry under IDENTITY_ANY_POD, which only pod identities match.
     const tierIds = prefixIdentity !== 0 ? [identity, prefixIdentity] : [identity];
+    if (identity >= FIRST_LABEL_IDENTITY && identity < FIRST_PREFIX_IDENTITY) tierIds.push(IDENTITY_ANY_POD);
     const admin = this.lookupTier(q, "admin", tierIds, audit);
     if (admin && admin.verdict !== "pass") return tierDecision(base, admin);
     if (admin) base = { ...base, passed: { policyId: admin.policyId, ruleIndex: admin.ruleIndex } };

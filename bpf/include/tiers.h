@@ -26,6 +26,12 @@
 #define PAL_VERDICT_DENY 3
 #define PAL_VERDICT_PASS 4
 
+/* Tier entries for peers that select every pod use this remote identity (wire IDENTITY_ANY_POD);
+ * it matches any label identity (PAL_FIRST_LABEL_IDENTITY up to the prefix identities). */
+#define PAL_IDENTITY_ANY_POD 3
+#define PAL_FIRST_LABEL_IDENTITY 256
+#define PAL_FIRST_PREFIX_IDENTITY 0x01000000
+
 #define PAL_TIER_RULE_BITS 5
 #define PAL_TIER_RULE_MASK ((1u << PAL_TIER_RULE_BITS) - 1)
 
@@ -79,6 +85,8 @@ static __always_inline int pal_tier_lookup(__u32 policy_set_id, __u8 dir, __u8 t
 	pal_tier_probe(&k, identity, hit);
 	if (prefix_identity != 0)
 		pal_tier_probe(&k, prefix_identity, hit);
+	if (identity >= PAL_FIRST_LABEL_IDENTITY && identity < PAL_FIRST_PREFIX_IDENTITY)
+		pal_tier_probe(&k, PAL_IDENTITY_ANY_POD, hit);
 	return hit->verdict != 0;
 }
 

@@ -4,7 +4,13 @@
 // compiler leaves them (no entry shadowed by a containing entry of better precedence).
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { type Direction, type PolicyEntry, PROTO, type TierName } from "../../wire/entries.ts";
+import {
+  type Direction,
+  IDENTITY_ANY_POD,
+  type PolicyEntry,
+  PROTO,
+  type TierName,
+} from "../../wire/entries.ts";
 import { REASONS } from "./codecs/reasons.ts";
 import type { VerdictHarness } from "./testing/harness.ts";
 import { allow, EP, ID, IP, tcp, udp } from "./verdict-fixtures.ts";
@@ -146,6 +152,19 @@ export function tierCases(harness: () => VerdictHarness): void {
     const v = await inB(80);
     assert.deepEqual([v.trace.reason, v.trace.ruleIndex], [REASONS.DROP_ADMIN_DENIED, 2]);
     assert.equal((await inB(81)).trace.reason, REASONS.PASS_ADMIN, "only the identity's entry covers 81");
+  });
+
+  it("an entry for every pod (IDENTITY_ANY_POD) matches pod identities, never outside addresses", async () => {
+    h = harness();
+    await h.setEndpoint("A", EP.A());
+    await h.setPolicies([
+      tierEntry({ verdict: "deny", direction: "ingress", remote: IDENTITY_ANY_POD, priority: 3 }),
+    ]);
+    assert.equal((await inB(80)).trace.reason, REASONS.DROP_ADMIN_DENIED);
+    const world = await h.run("to_pod", "A", tcp("198.51.100.9", IP.A, 1000, 80));
+    assert.equal(world.trace.reason, REASONS.PASS_NOT_ISOLATED);
+    await h.setPolicies([tierEntry({ verdict: "accept", direction: "ingress", remote: ID.B, priority: 1 })]);
+    assert.equal((await inB(81)).trace.reason, REASONS.PASS_ADMIN, "the better-ranked identity entry wins");
   });
 
   it("a narrower entry of better precedence wins inside a broader one; elsewhere the broader decides", async () => {

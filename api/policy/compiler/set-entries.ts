@@ -3,12 +3,14 @@
 import {
   type Direction,
   IDENTITY_ANY,
+  IDENTITY_ANY_POD,
   type PolicyEntry,
   PROTO,
   policyKey,
   portRangeToPrefixes,
 } from "../../../wire/entries.ts";
-import type { EndpointPort, PolicyPort, Protocol } from "../model.ts";
+import type { EndpointPort, LabelSelector, PolicyPort, Protocol } from "../model.ts";
+import { selectorKey } from "../selectors.ts";
 import { pruneShadowed } from "./tier-entries.ts";
 import type { CompiledRule, EndpointRec, PolicyRec, PolicySet } from "./types.ts";
 
@@ -56,6 +58,11 @@ interface PortSpec {
 }
 
 const PROTOCOL_NUMBER: Record<Protocol, number> = { TCP: PROTO.TCP, UDP: PROTO.UDP, SCTP: PROTO.SCTP };
+
+/** The selector-cache key of a peer selecting every namespace and every pod. */
+const EVERYTHING: LabelSelector = { matchLabels: {}, matchExpressions: [] };
+const ALL_PODS_KEY = `*|${selectorKey(EVERYTHING)}|${selectorKey(EVERYTHING)}`;
+const ANY_POD: ReadonlySet<number> = new Set([IDENTITY_ANY_POD]);
 
 /** Bits of SetResult.auditFlags (EndpointEntry's audit fields). */
 export const AUDIT_INGRESS = 1;
@@ -212,7 +219,7 @@ function addIngressRule(job: RuleJob): void {
   const { rule, ctx, only } = job;
   // Named ports of an ingress rule name ports of the destination: this set's own endpoints.
   const specs = portSpecs(rule.ports, (p) => resolveNamed(p, job.set.ports));
-  const remotes = remoteIdentities(rule, ctx, only);
+  const remotes = remoteIdentities(rule, ctx, only, job.tier !== undefined);
   checkRuleSize(job, remotes.size, specs);
   for (const remote of remotes) {
     for (const spec of specs) add(job, "ingress", remote, spec);
@@ -223,7 +230,7 @@ function addEgressRule(job: RuleJob): void {
   const { rule, ctx, only } = job;
   const numeric = portSpecs(rule.ports, () => []);
   const named = rule.ports.filter((p) => typeof p.port === "string");
-  const remotes = remoteIdentities(rule, ctx, only);
+  const remotes = remoteIdentities(rule, ctx, only, job.tier !== undefined);
   checkRuleSize(job, remotes.size, numeric);
   for (const remote of remotes) {
     for (const spec of numeric) add(job, "egress", remote, spec);
@@ -284,12 +291,15 @@ function remoteIdentities(
   rule: CompiledRule,
   ctx: SetContext,
   only?: ReadonlySet<number>,
+  tier = false,
 ): ReadonlySet<number> {
   if (rule.peers.length === 0) return only ? new Set() : new Set([IDENTITY_ANY]);
   const blockKeys: string[] = [];
   const selectors: ReadonlySet<number>[] = [];
   for (const peer of rule.peers) {
     if (peer.kind === "block") blockKeys.push(peer.key);
+    // A tier peer of every pod is one entry (IDENTITY_ANY_POD), whatever pods come and go.
+    else if (tier && peer.key === ALL_PODS_KEY) selectors.push(only ? new Set() : ANY_POD);
     else selectors.push(ctx.peerIdentities(peer));
   }
   // All of a rule's ipBlocks together: many blocks over one cidr must not cost blocks x prefixes.
