@@ -79,6 +79,14 @@ export const endpointEntrySchema = z.object({
   /** Isolated in that view (by a NetworkPolicy in audit mode, or an enforced one). Absent = false. */
   ingressIsolatedAll: z.boolean().optional(),
   egressIsolatedAll: z.boolean().optional(),
+  /**
+   * A cluster policy of that tier (enforced) selects the endpoint with rules in that direction: the
+   * datapath looks the tier up only then, so endpoints without tiers pay nothing. Absent = false.
+   */
+  ingressAdmin: z.boolean().optional(),
+  egressAdmin: z.boolean().optional(),
+  ingressBaseline: z.boolean().optional(),
+  egressBaseline: z.boolean().optional(),
 });
 export type EndpointEntry = z.infer<typeof endpointEntrySchema>;
 

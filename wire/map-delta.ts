@@ -45,7 +45,11 @@ const endpointMap: EntryMap<EndpointEntry> = {
     (a.ingressAudit ?? false) === (b.ingressAudit ?? false) &&
     (a.egressAudit ?? false) === (b.egressAudit ?? false) &&
     (a.ingressIsolatedAll ?? false) === (b.ingressIsolatedAll ?? false) &&
-    (a.egressIsolatedAll ?? false) === (b.egressIsolatedAll ?? false),
+    (a.egressIsolatedAll ?? false) === (b.egressIsolatedAll ?? false) &&
+    (a.ingressAdmin ?? false) === (b.ingressAdmin ?? false) &&
+    (a.egressAdmin ?? false) === (b.egressAdmin ?? false) &&
+    (a.ingressBaseline ?? false) === (b.ingressBaseline ?? false) &&
+    (a.egressBaseline ?? false) === (b.egressBaseline ?? false),
 };
 
 // A policy entry's value is its attribution; a tier entry's also its action, priority and mode.

@@ -192,17 +192,21 @@ export class PolicyIndex {
     // peer of every pod is one entry under IDENTITY_ANY_POD, which only pod identities match.
     const tierIds = prefixIdentity !== 0 ? [identity, prefixIdentity] : [identity];
     if (identity >= FIRST_LABEL_IDENTITY && identity < FIRST_PREFIX_IDENTITY) tierIds.push(IDENTITY_ANY_POD);
-    const admin = this.lookupTier(q, "admin", tierIds, audit);
+    // The deployed view looks a tier up only where the endpoint says one applies (as the kernel).
+    const ep = q.endpoint;
+    const ingress = q.direction === "ingress";
+    const hasAdmin = audit || (ingress ? ep.ingressAdmin : ep.egressAdmin) === true;
+    const hasBaseline = audit || (ingress ? ep.ingressBaseline : ep.egressBaseline) === true;
+    const admin = hasAdmin ? this.lookupTier(q, "admin", tierIds, audit) : undefined;
     if (admin && admin.verdict !== "pass") return tierDecision(base, admin);
     if (admin) base = { ...base, passed: { policyId: admin.policyId, ruleIndex: admin.ruleIndex } };
-    const ep = q.endpoint;
     const isolated = audit
       ? (q.direction === "ingress" ? ep.ingressIsolatedAll : ep.egressIsolatedAll) === true
       : q.direction === "ingress"
         ? ep.ingressIsolated
         : ep.egressIsolated;
     if (!isolated) {
-      const baseline = this.lookupTier(q, "baseline", tierIds, audit);
+      const baseline = hasBaseline ? this.lookupTier(q, "baseline", tierIds, audit) : undefined;
       if (baseline && baseline.verdict !== "pass") return tierDecision(base, baseline);
       return { ...base, verdict: "allow", reason: "not_isolated", policyId: 0, ruleIndex: 0 };
     }

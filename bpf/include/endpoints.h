@@ -12,6 +12,12 @@
 #define PAL_EP_EGRESS_AUDIT (1u << 3)
 #define PAL_EP_INGRESS_ISOLATED_ALL (1u << 4)
 #define PAL_EP_EGRESS_ISOLATED_ALL (1u << 5)
+/* An enforced cluster policy of that tier selects the endpoint in that direction (tiers.h looks
+ * the tier up only then). */
+#define PAL_EP_INGRESS_ADMIN (1u << 6)
+#define PAL_EP_EGRESS_ADMIN (1u << 7)
+#define PAL_EP_INGRESS_BASELINE (1u << 8)
+#define PAL_EP_EGRESS_BASELINE (1u << 9)
 
 /* key: __u32 ifindex (host byte order) */
 

@@ -47,13 +47,18 @@ export function tierEntry(s: TierSpec): PolicyEntry {
   };
 }
 
+/** Endpoint A with every tier flag set (the compiler sets them when a cluster policy selects it). */
+function tiered(iso?: { ingress?: boolean; egress?: boolean }) {
+  return { ...EP.A(iso), ingressAdmin: true, egressAdmin: true, ingressBaseline: true, egressBaseline: true };
+}
+
 export function tierCases(harness: () => VerdictHarness): void {
   let h: VerdictHarness;
   const inB = (port = 80) => h.run("to_pod", "A", tcp(IP.B, IP.A, 40000 + port, port));
 
   it("an Admin Deny drops what a NetworkPolicy allows, attributed to the cluster policy's rule", async () => {
     h = harness();
-    await h.setEndpoint("A", EP.A({ ingress: true }));
+    await h.setEndpoint("A", tiered({ ingress: true }));
     await h.setPolicies([
       allow(21, "ingress", ID.B, PROTO.TCP, 80),
       tierEntry({ verdict: "deny", direction: "ingress", remote: ID.B, ruleIndex: 3 }),
@@ -70,7 +75,7 @@ export function tierCases(harness: () => VerdictHarness): void {
 
   it("an Admin Accept passes what NetworkPolicy isolation would drop, statefully", async () => {
     h = harness();
-    await h.setEndpoint("A", EP.A({ ingress: true }));
+    await h.setEndpoint("A", tiered({ ingress: true }));
     await h.setPolicies([
       tierEntry({ verdict: "accept", direction: "ingress", remote: ID.B, protocol: PROTO.TCP, port: 80 }),
     ]);
@@ -84,11 +89,11 @@ export function tierCases(harness: () => VerdictHarness): void {
   it("Pass hands the decision to NetworkPolicy, and to Baseline and the default when none isolates", async () => {
     h = harness();
     const pass = tierEntry({ verdict: "pass", direction: "ingress", remote: ID.B });
-    await h.setEndpoint("A", EP.A({ ingress: true }));
+    await h.setEndpoint("A", tiered({ ingress: true }));
     await h.setPolicies([pass, allow(21, "ingress", ID.B, PROTO.TCP, 80)]);
     assert.equal((await inB(80)).trace.reason, REASONS.PASS_POLICY);
     assert.equal((await inB(81)).trace.reason, REASONS.DROP_POLICY_DENIED);
-    await h.setEndpoint("A", EP.A());
+    await h.setEndpoint("A", tiered());
     await h.setPolicies([
       tierEntry({
         tier: "baseline",
@@ -105,7 +110,7 @@ export function tierCases(harness: () => VerdictHarness): void {
 
   it("Baseline decides only a direction that no NetworkPolicy isolates", async () => {
     h = harness();
-    await h.setEndpoint("A", EP.A({ ingress: true }));
+    await h.setEndpoint("A", tiered({ ingress: true }));
     await h.setPolicies([
       allow(21, "ingress", ID.B, PROTO.TCP, 80),
       tierEntry({ tier: "baseline", verdict: "deny", direction: "ingress", remote: ID.B }),
@@ -129,7 +134,7 @@ export function tierCases(harness: () => VerdictHarness): void {
 
   it("the best-ranked hit wins across the peer's identity and its prefix identity", async () => {
     h = harness();
-    await h.setEndpoint("A", EP.A());
+    await h.setEndpoint("A", tiered());
     await h.setIpcache([{ prefix: `${IP.B}/32`, identity: ID.B, prefixIdentity: ID.CIDR }]);
     const byPrefix = (verdict: "accept" | "deny", priority: number, ruleIndex: number) =>
       tierEntry({
@@ -146,7 +151,7 @@ export function tierCases(harness: () => VerdictHarness): void {
     await h.setPolicies([byPrefix("deny", 5, 1), byIdentity("accept", 1)]);
     assert.equal((await inB(80)).trace.reason, REASONS.PASS_ADMIN);
     await h.reset();
-    await h.setEndpoint("A", EP.A());
+    await h.setEndpoint("A", tiered());
     await h.setIpcache([{ prefix: `${IP.B}/32`, identity: ID.B, prefixIdentity: ID.CIDR }]);
     await h.setPolicies([byPrefix("deny", 1, 2), byIdentity("accept", 5)]);
     const v = await inB(80);
@@ -154,9 +159,18 @@ export function tierCases(harness: () => VerdictHarness): void {
     assert.equal((await inB(81)).trace.reason, REASONS.PASS_ADMIN, "only the identity's entry covers 81");
   });
 
-  it("an entry for every pod (IDENTITY_ANY_POD) matches pod identities, never outside addresses", async () => {
+  it("an endpoint without the tier flags never looks the tiers up", async () => {
     h = harness();
     await h.setEndpoint("A", EP.A());
+    await h.setPolicies([tierEntry({ verdict: "deny", direction: "ingress", remote: ID.B })]);
+    assert.equal((await inB(80)).trace.reason, REASONS.PASS_NOT_ISOLATED);
+    await h.setEndpoint("A", tiered());
+    assert.equal((await inB(81)).trace.reason, REASONS.DROP_ADMIN_DENIED);
+  });
+
+  it("an entry for every pod (IDENTITY_ANY_POD) matches pod identities, never outside addresses", async () => {
+    h = harness();
+    await h.setEndpoint("A", tiered());
     await h.setPolicies([
       tierEntry({ verdict: "deny", direction: "ingress", remote: IDENTITY_ANY_POD, priority: 3 }),
     ]);
@@ -169,7 +183,7 @@ export function tierCases(harness: () => VerdictHarness): void {
 
   it("a narrower entry of better precedence wins inside a broader one; elsewhere the broader decides", async () => {
     h = harness();
-    await h.setEndpoint("A", EP.A());
+    await h.setEndpoint("A", tiered());
     await h.setPolicies([
       tierEntry({
         verdict: "accept",
@@ -250,7 +264,7 @@ export function auditCases(harness: () => VerdictHarness): void {
     await h.setPolicies([audited]);
     assert.equal((await inFrom(IP.B, 80)).trace.reason, REASONS.PASS_AUDIT);
     await h.deletePolicies([audited]);
-    await h.setEndpoint("A", EP.A());
+    await h.setEndpoint("A", { ...EP.A(), ingressAdmin: true });
     await h.setPolicies([tierEntry({ verdict: "deny", direction: "ingress", remote: ID.B })]);
     assert.equal((await inFrom(IP.B, 81)).trace.reason, REASONS.DROP_ADMIN_DENIED);
   });

@@ -77,6 +77,11 @@ static __always_inline int pal_tier_decides(const struct pal_endpoint *ep, const
 					    __u8 dir, __u8 tier, __u32 identity, __u32 prefix_identity,
 					    __be16 port, struct pal_verdict *v)
 {
+	__u32 has = tier == PAL_TIER_ADMIN
+			    ? (dir == PAL_DIR_INGRESS ? PAL_EP_INGRESS_ADMIN : PAL_EP_EGRESS_ADMIN)
+			    : (dir == PAL_DIR_INGRESS ? PAL_EP_INGRESS_BASELINE : PAL_EP_EGRESS_BASELINE);
+	if (!(ep->flags & has))
+		return 0;
 	struct pal_tier_hit hit = {};
 	if (!pal_tier_lookup(ep->policy_set_id, dir, tier, p->protocol, port, identity, prefix_identity,
 			     &hit) ||

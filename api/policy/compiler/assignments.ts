@@ -176,7 +176,7 @@ export class Assignments {
       byRemote: new JournaledMap(),
       ingressPolicyId: 0,
       egressPolicyId: 0,
-      auditFlags: 0,
+      setFlags: 0,
       hostPrefixes: [],
     };
     this.sets.set(id, set);

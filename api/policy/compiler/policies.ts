@@ -42,6 +42,9 @@ export function compilePolicy(
   const compileRule = (rule: PolicyRule): CompiledRule => ({
     peers: rule.peers.map((peer): PeerRef => {
       if (peer.ipBlock) return { kind: "block", key: prefixes.useBlock(peer.ipBlock, token) };
+      if (cluster && selectsEverything(peer.namespaceSelector) && selectsEverything(peer.podSelector)) {
+        return { kind: "allPods", key: "" };
+      }
       return {
         kind: "selector",
         key: selectors.use(policy.namespace, peer.namespaceSelector, peer.podSelector, token),
@@ -54,7 +57,7 @@ export function compilePolicy(
   const namedEgress =
     named.length === 0
       ? "none"
-      : named.some((r) => r.peers.length === 0 || r.peers.some((p) => p.kind === "block"))
+      : named.some((r) => r.peers.length === 0 || r.peers.some((p) => p.kind !== "selector"))
         ? "all"
         : "selectors";
   const rec: PolicyRec = {
@@ -79,7 +82,7 @@ export function releasePolicy(rec: PolicyRec, { selectors, prefixes, affected }:
   for (const rule of rules) {
     for (const peer of rule.peers) {
       if (peer.kind === "selector") selectors.unuse(peer.key, rec.token);
-      else prefixes.unuseBlock(peer.key, rec.token);
+      else if (peer.kind === "block") prefixes.unuseBlock(peer.key, rec.token);
     }
   }
   for (const rule of [...rec.policy.spec.ingress, ...rec.policy.spec.egress]) {
@@ -96,6 +99,10 @@ export function policyUsesIdentity(rec: PolicyRec, identity: number, selectors: 
       rule.ports.some((p) => typeof p.port === "string") &&
       rule.peers.some((peer) => peer.kind === "selector" && selectors.selected(peer.key).has(identity)),
   );
+}
+
+function selectsEverything(s: LabelSelector | undefined): boolean {
+  return s !== undefined && Object.keys(s.matchLabels).length === 0 && s.matchExpressions.length === 0;
 }
 
 function blockPrefixes(block: IPBlock): string[] {

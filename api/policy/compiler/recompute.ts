@@ -124,7 +124,7 @@ function recomputeFull(parts: RecomputeParts, w: Work, ctx: SetContext, setId: n
   replaceAll(set, result.entries, change);
   setField(set, "ingressPolicyId", result.ingressPolicyId);
   setField(set, "egressPolicyId", result.egressPolicyId);
-  setField(set, "auditFlags", result.auditFlags);
+  setField(set, "setFlags", result.setFlags);
   for (const token of affected) w.dirtyPolicies.add(token);
   return true;
 }
@@ -151,7 +151,11 @@ function setContext(parts: RecomputeParts): SetContext {
       return out.sort((a, b) => a.cluster!.priority - b.cluster!.priority || a.id - b.id);
     },
     peerIdentities: (peer) =>
-      peer.kind === "selector" ? selectors.selected(peer.key) : prefixes.selected(peer.key),
+      peer.kind === "selector"
+        ? selectors.selected(peer.key)
+        : peer.kind === "block"
+          ? prefixes.selected(peer.key)
+          : new Set(selectors.identities.keys()),
     blockIdentities: (owner, blockKeys) => prefixes.selectedByAny(owner, blockKeys),
     allIdentities: () => selectors.identities.keys(),
     members: (identity) => assignments.membersOf(identity),

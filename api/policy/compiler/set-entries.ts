@@ -9,8 +9,7 @@ import {
   policyKey,
   portRangeToPrefixes,
 } from "../../../wire/entries.ts";
-import type { EndpointPort, LabelSelector, PolicyPort, Protocol } from "../model.ts";
-import { selectorKey } from "../selectors.ts";
+import type { EndpointPort, PolicyPort, Protocol } from "../model.ts";
 import { pruneShadowed } from "./tier-entries.ts";
 import type { CompiledRule, EndpointRec, PolicyRec, PolicySet } from "./types.ts";
 
@@ -48,7 +47,7 @@ export interface SetResult {
   ingressPolicyId: number;
   egressPolicyId: number;
   /** AUDIT_* and ISOLATED_ALL_* bits. */
-  auditFlags: number;
+  setFlags: number;
 }
 
 interface PortSpec {
@@ -59,16 +58,18 @@ interface PortSpec {
 
 const PROTOCOL_NUMBER: Record<Protocol, number> = { TCP: PROTO.TCP, UDP: PROTO.UDP, SCTP: PROTO.SCTP };
 
-/** The selector-cache key of a peer selecting every namespace and every pod. */
-const EVERYTHING: LabelSelector = { matchLabels: {}, matchExpressions: [] };
-const ALL_PODS_KEY = `*|${selectorKey(EVERYTHING)}|${selectorKey(EVERYTHING)}`;
 const ANY_POD: ReadonlySet<number> = new Set([IDENTITY_ANY_POD]);
 
-/** Bits of SetResult.auditFlags (EndpointEntry's audit fields). */
+/** Bits of SetResult.setFlags (EndpointEntry's audit fields). */
 export const AUDIT_INGRESS = 1;
 export const AUDIT_EGRESS = 2;
 export const ISOLATED_ALL_INGRESS = 4;
 export const ISOLATED_ALL_EGRESS = 8;
+/** An enforced cluster policy of the tier selects the set with rules in the direction. */
+export const ADMIN_INGRESS = 16;
+export const ADMIN_EGRESS = 32;
+export const BASELINE_INGRESS = 64;
+export const BASELINE_EGRESS = 128;
 
 /**
  * The set's entries and isolation. With `only`, entries are computed just for those remote
@@ -83,7 +84,7 @@ export function computeSetEntries(
   ctx: SetContext,
   only?: ReadonlySet<number>,
 ): SetResult {
-  const out: SetResult = { entries: new Map(), ingressPolicyId: 0, egressPolicyId: 0, auditFlags: 0 };
+  const out: SetResult = { entries: new Map(), ingressPolicyId: 0, egressPolicyId: 0, setFlags: 0 };
   const policies = ctx.policiesSelecting(set.identity);
   const clusters = ctx.clusterPoliciesSelecting(set.identity);
   const enforced = (p: PolicyRec) => !(p.cluster?.audit ?? p.audit);
@@ -98,6 +99,13 @@ export function computeSetEntries(
   );
   out.ingressPolicyId = deployed.ingress;
   out.egressPolicyId = deployed.egress;
+  // Which tiers the datapath must look up: from the policies selecting the set, never from the
+  // entries (a partial recompute may add a tier's first entry without recomputing these).
+  for (const c of clusters.filter(enforced)) {
+    const admin = c.cluster!.tier === "admin";
+    if (c.ingress.length > 0) out.setFlags |= admin ? ADMIN_INGRESS : BASELINE_INGRESS;
+    if (c.egress.length > 0) out.setFlags |= admin ? ADMIN_EGRESS : BASELINE_EGRESS;
+  }
   const audited = [...policies, ...clusters].filter((p) => !enforced(p));
   if (audited.length === 0) return out;
   const dirs = {
@@ -109,7 +117,7 @@ export function computeSetEntries(
     ),
   };
   const all = addView({ out, set, ctx, only, audit: true }, policies, clusters, dirs);
-  out.auditFlags =
+  out.setFlags |=
     (dirs.ingress ? AUDIT_INGRESS : 0) |
     (dirs.egress ? AUDIT_EGRESS : 0) |
     (dirs.ingress && all.ingress !== 0 ? ISOLATED_ALL_INGRESS : 0) |
@@ -219,7 +227,7 @@ function addIngressRule(job: RuleJob): void {
   const { rule, ctx, only } = job;
   // Named ports of an ingress rule name ports of the destination: this set's own endpoints.
   const specs = portSpecs(rule.ports, (p) => resolveNamed(p, job.set.ports));
-  const remotes = remoteIdentities(rule, ctx, only, job.tier !== undefined);
+  const remotes = remoteIdentities(rule, ctx, only);
   checkRuleSize(job, remotes.size, specs);
   for (const remote of remotes) {
     for (const spec of specs) add(job, "ingress", remote, spec);
@@ -230,7 +238,7 @@ function addEgressRule(job: RuleJob): void {
   const { rule, ctx, only } = job;
   const numeric = portSpecs(rule.ports, () => []);
   const named = rule.ports.filter((p) => typeof p.port === "string");
-  const remotes = remoteIdentities(rule, ctx, only, job.tier !== undefined);
+  const remotes = remoteIdentities(rule, ctx, only);
   checkRuleSize(job, remotes.size, numeric);
   for (const remote of remotes) {
     for (const spec of numeric) add(job, "egress", remote, spec);
@@ -262,7 +270,7 @@ function addEgressRule(job: RuleJob): void {
     return;
   }
   for (const peer of rule.peers) {
-    if (peer.kind === "selector") {
+    if (peer.kind !== "block") {
       for (const identity of ctx.peerIdentities(peer)) emitFor(identity);
     } else {
       for (const [m, ip] of ctx.endpointsInBlock(peer.key)) {
@@ -291,7 +299,6 @@ function remoteIdentities(
   rule: CompiledRule,
   ctx: SetContext,
   only?: ReadonlySet<number>,
-  tier = false,
 ): ReadonlySet<number> {
   if (rule.peers.length === 0) return only ? new Set() : new Set([IDENTITY_ANY]);
   const blockKeys: string[] = [];
@@ -299,7 +306,7 @@ function remoteIdentities(
   for (const peer of rule.peers) {
     if (peer.kind === "block") blockKeys.push(peer.key);
     // A tier peer of every pod is one entry (IDENTITY_ANY_POD), whatever pods come and go.
-    else if (tier && peer.key === ALL_PODS_KEY) selectors.push(only ? new Set() : ANY_POD);
+    else if (peer.kind === "allPods") selectors.push(only ? new Set() : ANY_POD);
     else selectors.push(ctx.peerIdentities(peer));
   }
   // All of a rule's ipBlocks together: many blocks over one cidr must not cost blocks x prefixes.

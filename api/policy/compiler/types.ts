@@ -3,8 +3,15 @@ import type { PolicyEntry } from "../../../wire/entries.ts";
 import type { Endpoint, EndpointPort, NetworkPolicy } from "../model.ts";
 import type { ClusterInfo } from "./cluster-policies.ts";
 
-/** A peer of a compiled rule: a cached label selector or a cached ipBlock. */
-export type PeerRef = { kind: "selector"; key: string } | { kind: "block"; key: string };
+/**
+ * A peer of a compiled rule: a cached label selector, a cached ipBlock, or (cluster policies only)
+ * every pod, which holds no selector use: no identity coming or going concerns it, and its tier
+ * entries are one IDENTITY_ANY_POD entry.
+ */
+export type PeerRef =
+  | { kind: "selector"; key: string }
+  | { kind: "block"; key: string }
+  | { kind: "allPods"; key: "" };
 
 export interface CompiledRule {
   /** Empty = every peer. */
@@ -59,8 +66,8 @@ export interface PolicySet {
   byRemote: Map<number, Set<string>>;
   ingressPolicyId: number;
   egressPolicyId: number;
-  /** Audit mode bits of the set (set-entries.ts AUDIT_*, ISOLATED_ALL_*). */
-  auditFlags: number;
+  /** The set's endpoint flags: audit mode and tier bits (set-entries.ts AUDIT_*, ISOLATED_ALL_*, ADMIN_*, BASELINE_*). */
+  setFlags: number;
   /** Host prefixes (per-address named-port targets) this set's entries refer to. */
   hostPrefixes: string[];
 }

@@ -21,6 +21,10 @@ export const EP_INGRESS_AUDIT = 4;
 export const EP_EGRESS_AUDIT = 8;
 export const EP_INGRESS_ISOLATED_ALL = 16;
 export const EP_EGRESS_ISOLATED_ALL = 32;
+export const EP_INGRESS_ADMIN = 64;
+export const EP_EGRESS_ADMIN = 128;
+export const EP_INGRESS_BASELINE = 256;
+export const EP_EGRESS_BASELINE = 512;
 
 /** The endpoint as the datapath holds it (EndpointEntry without the interface name). */
 export type EndpointValue = Omit<EndpointEntry, "interface">;
@@ -50,7 +54,11 @@ export function encodeEndpoint(e: EndpointValue): Buffer {
       (e.ingressAudit ? EP_INGRESS_AUDIT : 0) |
       (e.egressAudit ? EP_EGRESS_AUDIT : 0) |
       (e.ingressIsolatedAll ? EP_INGRESS_ISOLATED_ALL : 0) |
-      (e.egressIsolatedAll ? EP_EGRESS_ISOLATED_ALL : 0),
+      (e.egressIsolatedAll ? EP_EGRESS_ISOLATED_ALL : 0) |
+      (e.ingressAdmin ? EP_INGRESS_ADMIN : 0) |
+      (e.egressAdmin ? EP_EGRESS_ADMIN : 0) |
+      (e.ingressBaseline ? EP_INGRESS_BASELINE : 0) |
+      (e.egressBaseline ? EP_EGRESS_BASELINE : 0),
   );
   return b;
 }
@@ -71,5 +79,9 @@ export function decodeEndpoint(b: Buffer): EndpointValue {
   if (flags & EP_EGRESS_AUDIT) out.egressAudit = true;
   if (flags & EP_INGRESS_ISOLATED_ALL) out.ingressIsolatedAll = true;
   if (flags & EP_EGRESS_ISOLATED_ALL) out.egressIsolatedAll = true;
+  if (flags & EP_INGRESS_ADMIN) out.ingressAdmin = true;
+  if (flags & EP_EGRESS_ADMIN) out.egressAdmin = true;
+  if (flags & EP_INGRESS_BASELINE) out.ingressBaseline = true;
+  if (flags & EP_EGRESS_BASELINE) out.egressBaseline = true;
   return out;
 }
