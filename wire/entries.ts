@@ -123,8 +123,9 @@ export const policyEntrySchema = z.object({
   /**
    * The entry belongs to the audit view: the decision with policies in audit mode enforced, which
    * the datapath consults only to report `audit` (see EndpointEntry.ingressAudit). In that view a
-   * NetworkPolicy entry with verdict `deny` (any identity, any protocol) marks an isolated
-   * direction and names the isolating policy.
+   * NetworkPolicy allow has verdict `accept` (so that agents without audit mode refuse it), and
+   * one with verdict `deny` (any identity, any protocol) marks an isolated direction and names the
+   * isolating policy.
    */
   audit: z.boolean().optional(),
 });
@@ -230,8 +231,8 @@ export function canonicalIpcacheEntry(e: IpcacheEntry): IpcacheEntry {
  * past the prefix cleared, port and prefix 0 for any protocol, verdict allow.
  */
 export function canonicalPolicyEntry(e: PolicyEntry): PolicyEntry {
-  // A tier entry keeps its action; a NetworkPolicy entry is an allow (or the audit view's marker).
-  const verdict = e.tier === undefined && !(e.audit && e.verdict === "deny") ? "allow" : e.verdict;
+  // A tier or audit-view entry keeps its verdict; a deployed NetworkPolicy entry is an allow.
+  const verdict = e.tier === undefined && !e.audit ? "allow" : e.verdict;
   if (e.protocol === PROTO.ANY) return { ...e, verdict, port: 0, portPrefixLen: 0 };
   return { ...e, verdict, port: e.port & portPrefixMask(e.portPrefixLen) };
 }

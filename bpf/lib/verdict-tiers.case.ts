@@ -219,6 +219,7 @@ export function auditCases(harness: () => VerdictHarness): void {
   const inFrom = (ip: string, port = 80) => h.run("to_pod", "A", tcp(ip, IP.A, 40000 + port, port));
   const auditAllow = (remote: number, port: number): PolicyEntry => ({
     ...allow(21, "ingress", remote, PROTO.TCP, port),
+    verdict: "accept",
     audit: true,
   });
   const marker: PolicyEntry = {

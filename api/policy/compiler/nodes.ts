@@ -15,7 +15,7 @@ import {
   BASELINE_INGRESS,
   ISOLATED_ALL_EGRESS,
   ISOLATED_ALL_INGRESS,
-} from "./set-entries.ts";
+} from "./set-views.ts";
 import type { EndpointRec, PolicySet } from "./types.ts";
 import type { Work } from "./work.ts";
 

@@ -11,7 +11,8 @@ import { policyUsesIdentity } from "./policies.ts";
 import type { PrefixRegistry } from "./prefixes.ts";
 import type { SelectorCache } from "./selector-cache.ts";
 import { beginChange, replaceAll, replaceRemotes } from "./set-changes.ts";
-import { computeSetEntries, type SetContext } from "./set-entries.ts";
+import type { SetContext } from "./set-entries.ts";
+import { computeSetEntries } from "./set-views.ts";
 import type { EndpointRec, PolicyRec } from "./types.ts";
 import type { Work } from "./work.ts";
 

@@ -1,5 +1,6 @@
-// Computes one policy set's entries and isolation from the policies that select it (pure given its
-// context): Kubernetes rule semantics live here, and the cluster tiers' entries (tier-entries.ts).
+// Expands one rule of one policy into one policy set's entries (pure given its context): the
+// Kubernetes rule semantics (peers, ports, ranges, named ports) live here; set-views.ts decides
+// which policies go into which view of a set.
 import {
   type Direction,
   IDENTITY_ANY,
@@ -10,7 +11,6 @@ import {
   portRangeToPrefixes,
 } from "../../../wire/entries.ts";
 import type { EndpointPort, PolicyPort, Protocol } from "../model.ts";
-import { pruneShadowed } from "./tier-entries.ts";
 import type { CompiledRule, EndpointRec, PolicyRec, PolicySet } from "./types.ts";
 
 export interface SetContext {
@@ -60,149 +60,8 @@ const PROTOCOL_NUMBER: Record<Protocol, number> = { TCP: PROTO.TCP, UDP: PROTO.U
 
 const ANY_POD: ReadonlySet<number> = new Set([IDENTITY_ANY_POD]);
 
-/** Bits of SetResult.setFlags (EndpointEntry's audit fields). */
-export const AUDIT_INGRESS = 1;
-export const AUDIT_EGRESS = 2;
-export const ISOLATED_ALL_INGRESS = 4;
-export const ISOLATED_ALL_EGRESS = 8;
-/** An enforced cluster policy of the tier selects the set with rules in the direction. */
-export const ADMIN_INGRESS = 16;
-export const ADMIN_EGRESS = 32;
-export const BASELINE_INGRESS = 64;
-export const BASELINE_EGRESS = 128;
-
-/**
- * The set's entries and isolation. With `only`, entries are computed just for those remote
- * identities (a partial recompute after identities came or went; not valid with named egress ports).
- *
- * Two views: the deployed one, without the policies in audit mode (they never isolate nor decide
- * by themselves), and, for a direction that some policy in audit mode affects, the audit view
- * with every policy enforced, which the datapath consults after a pass to report `audit`.
- */
-export function computeSetEntries(
-  set: Pick<PolicySet, "id" | "identity" | "ports">,
-  ctx: SetContext,
-  only?: ReadonlySet<number>,
-): SetResult {
-  const out: SetResult = { entries: new Map(), ingressPolicyId: 0, egressPolicyId: 0, setFlags: 0 };
-  const policies = ctx.policiesSelecting(set.identity);
-  const clusters = ctx.clusterPoliciesSelecting(set.identity);
-  const enforced = (p: PolicyRec) => !(p.cluster?.audit ?? p.audit);
-  const deployed = addView(
-    { out, set, ctx, only, audit: false },
-    policies.filter(enforced),
-    clusters.filter(enforced),
-    {
-      ingress: true,
-      egress: true,
-    },
-  );
-  out.ingressPolicyId = deployed.ingress;
-  out.egressPolicyId = deployed.egress;
-  // Which tiers the datapath must look up: from the policies selecting the set, never from the
-  // entries (a partial recompute may add a tier's first entry without recomputing these).
-  for (const c of clusters.filter(enforced)) {
-    const admin = c.cluster!.tier === "admin";
-    if (c.ingress.length > 0) out.setFlags |= admin ? ADMIN_INGRESS : BASELINE_INGRESS;
-    if (c.egress.length > 0) out.setFlags |= admin ? ADMIN_EGRESS : BASELINE_EGRESS;
-  }
-  const audited = [...policies, ...clusters].filter((p) => !enforced(p));
-  if (audited.length === 0) return out;
-  const dirs = {
-    ingress: audited.some((p) =>
-      p.cluster ? p.ingress.length > 0 : p.policy.spec.policyTypes.includes("Ingress"),
-    ),
-    egress: audited.some((p) =>
-      p.cluster ? p.egress.length > 0 : p.policy.spec.policyTypes.includes("Egress"),
-    ),
-  };
-  const all = addView({ out, set, ctx, only, audit: true }, policies, clusters, dirs);
-  out.setFlags |=
-    (dirs.ingress ? AUDIT_INGRESS : 0) |
-    (dirs.egress ? AUDIT_EGRESS : 0) |
-    (dirs.ingress && all.ingress !== 0 ? ISOLATED_ALL_INGRESS : 0) |
-    (dirs.egress && all.egress !== 0 ? ISOLATED_ALL_EGRESS : 0);
-  if (only) return out;
-  // The audit view's isolation marker: what no allow entry matches is denied, named for the
-  // first isolating policy (an allow-everything entry at the same key wins: nothing is denied).
-  for (const direction of ["ingress", "egress"] as const) {
-    const policyId = all[direction];
-    if (!dirs[direction] || policyId === 0) continue;
-    const marker: PolicyEntry = {
-      policySetId: set.id,
-      direction,
-      remoteIdentity: IDENTITY_ANY,
-      protocol: PROTO.ANY,
-      port: 0,
-      portPrefixLen: 0,
-      verdict: "deny",
-      policyId,
-      ruleIndex: 0,
-      audit: true,
-    };
-    const key = policyKey(marker);
-    if (!out.entries.has(key)) out.entries.set(key, marker);
-  }
-  return out;
-}
-
-interface ViewJob {
-  out: SetResult;
-  set: Pick<PolicySet, "id" | "ports">;
-  ctx: SetContext;
-  only: ReadonlySet<number> | undefined;
-  audit: boolean;
-}
-
-/** Adds one view's entries (the given directions only); returns the first isolating policy per direction. */
-function addView(
-  view: ViewJob,
-  policies: PolicyRec[],
-  clusters: PolicyRec[],
-  dirs: { ingress: boolean; egress: boolean },
-): { ingress: number; egress: number } {
-  const { out, set, ctx, only, audit } = view;
-  const isolating = { ingress: 0, egress: 0 };
-  for (const rec of policies) {
-    const types = rec.policy.spec.policyTypes;
-    if (dirs.ingress && types.includes("Ingress")) {
-      if (isolating.ingress === 0) isolating.ingress = rec.id;
-      for (const [ruleIndex, rule] of rec.ingress.entries()) {
-        addIngressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, audit });
-      }
-    }
-    if (dirs.egress && types.includes("Egress")) {
-      if (isolating.egress === 0) isolating.egress = rec.id;
-      for (const [ruleIndex, rule] of rec.egress.entries()) {
-        addEgressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, audit });
-      }
-    }
-  }
-  // Cluster tiers: entries go in by precedence, so at one key the first (best) rule stays; then
-  // every entry a containing entry of better precedence shadows is dropped (see tier-entries.ts).
-  const tierStart = out.entries.size;
-  for (const rec of clusters) {
-    const info = rec.cluster!;
-    const tier = { tier: info.tier, priority: info.priority };
-    if (dirs.ingress) {
-      for (const [ruleIndex, rule] of rec.ingress.entries()) {
-        const t = { ...tier, verdict: info.ingress[ruleIndex]!.action };
-        addIngressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, audit, tier: t });
-      }
-    }
-    if (dirs.egress) {
-      for (const [ruleIndex, rule] of rec.egress.entries()) {
-        const t = { ...tier, verdict: info.egress[ruleIndex]!.action };
-        addEgressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, audit, tier: t });
-      }
-    }
-  }
-  if (out.entries.size > tierStart) pruneShadowed(out.entries);
-  return isolating;
-}
-
 /** One rule of one policy being compiled into one set's entries. */
-interface RuleJob {
+export interface RuleJob {
   out: SetResult;
   set: Pick<PolicySet, "id" | "ports">;
   policyId: number;
@@ -223,7 +82,7 @@ interface TierSpec {
   verdict: "accept" | "deny" | "pass";
 }
 
-function addIngressRule(job: RuleJob): void {
+export function addIngressRule(job: RuleJob): void {
   const { rule, ctx, only } = job;
   // Named ports of an ingress rule name ports of the destination: this set's own endpoints.
   const specs = portSpecs(rule.ports, (p) => resolveNamed(p, job.set.ports));
@@ -234,7 +93,7 @@ function addIngressRule(job: RuleJob): void {
   }
 }
 
-function addEgressRule(job: RuleJob): void {
+export function addEgressRule(job: RuleJob): void {
   const { rule, ctx, only } = job;
   const numeric = portSpecs(rule.ports, () => []);
   const named = rule.ports.filter((p) => typeof p.port === "string");
@@ -366,7 +225,9 @@ function add(job: RuleJob, direction: Direction, remoteIdentity: number, spec: P
     protocol: spec.protocol,
     port: spec.protocol === PROTO.ANY ? 0 : spec.port,
     portPrefixLen: spec.protocol === PROTO.ANY ? 0 : spec.prefixLen,
-    verdict: job.tier?.verdict ?? "allow",
+    // An audit-view NetworkPolicy allow says `accept`: an agent that predates audit mode refuses
+    // it (its schema knows only `allow` there) instead of enforcing it as a deployed allow.
+    verdict: job.tier?.verdict ?? (job.audit ? "accept" : "allow"),
     policyId: job.policyId,
     ruleIndex: job.ruleIndex,
   };
