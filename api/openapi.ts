@@ -53,6 +53,10 @@ function page(summary: string, method: "get" | "post" = "get") {
 
 export function openApiDocument(): object {
   const policyBody = { ...json(ref("NetworkPolicy")), "application/yaml": { schema: ref("NetworkPolicy") } };
+  const clusterPolicyBody = {
+    ...json(ref("ClusterNetworkPolicy")),
+    "application/yaml": { schema: ref("ClusterNetworkPolicy") },
+  };
   return {
     openapi: "3.1.0",
     info: { title: "Palisade control plane", version: "0.1.0" },
@@ -121,6 +125,15 @@ export function openApiDocument(): object {
         put: op("Create or replace a Kubernetes NetworkPolicy (JSON or YAML)", policyBody),
         get: op("Get a network policy (?submitted=true adds the object as submitted)"),
         delete: op("Delete a network policy"),
+      },
+      "/v1/clusternetworkpolicies": { get: op("List ClusterNetworkPolicies") },
+      "/v1/clusternetworkpolicies/{name}": {
+        put: op(
+          "Create or replace a policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicy (JSON or YAML)",
+          clusterPolicyBody,
+        ),
+        get: op("Get a ClusterNetworkPolicy (?submitted=true adds the object as submitted)"),
+        delete: op("Delete a ClusterNetworkPolicy"),
       },
       "/v1/apply": {
         post: op("Apply a bundle (multi-document YAML or a JSON list) all or nothing, as one revision", {

@@ -223,7 +223,12 @@ describe("REST API", () => {
     });
     const allowed = await call("POST", "/v1/evaluate", flow(8080));
     assert.equal(allowed.body.verdict, "allow");
-    assert.deepEqual(allowed.body.ingress.policy, { namespace: "x", name: "from-y", ruleIndex: 0 });
+    assert.deepEqual(allowed.body.ingress.policy, {
+      kind: "NetworkPolicy",
+      namespace: "x",
+      name: "from-y",
+      ruleIndex: 0,
+    });
     const denied = await call("POST", "/v1/evaluate", flow(9090));
     assert.equal(denied.body.verdict, "deny");
     assert.equal(denied.body.ingress.reason, "policy_denied");
@@ -232,6 +237,33 @@ describe("REST API", () => {
       destination: { ip: "10.1.0.1" },
     });
     assert.equal(bad.status, 422);
+    // An Admin tier Deny overrides the NetworkPolicy allow; a Pass before it hands back to it.
+    const cnp = (priority: number, action: string) => ({
+      spec: {
+        tier: "Admin",
+        priority,
+        subject: { namespaces: { matchLabels: { "kubernetes.io/metadata.name": "x" } } },
+        ingress: [{ name: `${action}-y`, action, from: [{ namespaces: {} }] }],
+      },
+    });
+    await call("PUT", "/v1/clusternetworkpolicies/deny", cnp(20, "Deny"));
+    const overridden = await call("POST", "/v1/evaluate", flow(8080));
+    assert.equal(overridden.body.verdict, "deny");
+    assert.equal(overridden.body.ingress.reason, "admin_denied");
+    assert.deepEqual(overridden.body.ingress.policy, {
+      kind: "ClusterNetworkPolicy",
+      name: "deny",
+      tier: "Admin",
+      priority: 20,
+      ruleIndex: 0,
+      ruleName: "Deny-y",
+      action: "Deny",
+    });
+    await call("PUT", "/v1/clusternetworkpolicies/pass", cnp(10, "Pass"));
+    const passed = await call("POST", "/v1/evaluate", flow(8080));
+    assert.equal(passed.body.verdict, "allow");
+    assert.equal(passed.body.ingress.policy.name, "from-y");
+    assert.equal(passed.body.ingress.passedBy.name, "pass");
   });
 
   it("describes itself in OpenAPI and exports metrics", async () => {

@@ -7,6 +7,7 @@ import { CLOSE, SYNC_STREAM_PATH } from "../wire/sync.ts";
 import { applyRoutes } from "./apply/apply.routes.ts";
 import { bearerAuth } from "./auth/middleware.ts";
 import { tokenRoutes } from "./auth/tokens.routes.ts";
+import { clusterNetworkPolicyRoutes } from "./clusternetworkpolicies/clusternetworkpolicies.routes.ts";
 import type { Deps } from "./deps.ts";
 import { endpointRoutes } from "./endpoints/endpoints.routes.ts";
 import { enrollmentTokenRoutes, enrollRoutes } from "./enrollment/enrollment.routes.ts";
@@ -74,6 +75,7 @@ export function createApp(deps: Deps) {
   app.route("/v1/namespaces", namespaceRoutes(deps));
   app.route("/v1/namespaces", endpointRoutes(deps));
   app.route("/v1/namespaces", networkPolicyRoutes(deps));
+  app.route("/v1/clusternetworkpolicies", clusterNetworkPolicyRoutes(deps));
   app.route("/v1/apply", applyRoutes(deps));
   app.route("/v1/evaluate", evaluateRoutes(deps));
   app.route("/v1/tokens", tokenRoutes(deps));

@@ -28,8 +28,8 @@ export const applyCommand = defineCommand(
     description: [
       "Sends the file unchanged to POST /v1/apply: multi-document YAML (Content-Type: application/yaml)",
       "or a JSON list of objects (Content-Type: application/json; chosen for .json files and for",
-      "content that parses as JSON). Objects are Namespace, NetworkPolicy, ...; the server accepts",
-      "all of them in one revision or none.",
+      "content that parses as JSON). Objects are Namespace, NetworkPolicy, ClusterNetworkPolicy,",
+      "Endpoint; the server accepts all of them in one revision or none.",
     ].join("\n"),
     sections: [
       {

@@ -1,4 +1,4 @@
-// Owns `palisade delete`: removes one namespace, endpoint or network policy.
+// Owns `palisade delete`: removes one namespace, endpoint, network policy or cluster network policy.
 import { isRecord } from "./client.ts";
 import { defineCommand, EXIT_OK } from "./command.ts";
 import { connect, connectionFlags } from "./connection.ts";
@@ -10,7 +10,7 @@ import { text } from "./table.ts";
 export const deleteCommand = defineCommand(
   {
     path: "delete",
-    summary: "delete a namespace, endpoint or network policy",
+    summary: "delete a namespace, endpoint, network policy or cluster network policy",
     args: [
       { name: "KIND", required: true },
       { name: "NAME", required: true },
@@ -24,6 +24,7 @@ export const deleteCommand = defineCommand(
           "namespaces (namespace, ns)               DELETE /v1/namespaces/NAME",
           "endpoints (endpoint, ep)                 DELETE /v1/namespaces/NAMESPACE/endpoints/NAME",
           "networkpolicies (networkpolicy, netpol)  DELETE /v1/namespaces/NAMESPACE/networkpolicies/NAME",
+          "clusternetworkpolicies (clusternetworkpolicy, cnp)  DELETE /v1/clusternetworkpolicies/NAME",
           "(API tokens are revoked with `palisade token revoke ID`.)",
         ],
       },

@@ -133,13 +133,30 @@ function describeDirection(direction: "egress" | "ingress", decision: unknown): 
   const verdict = verdictOf(decision) ?? "unknown";
   const details = [text(decision.reason)];
   const policy = decision.policy;
-  if (isRecord(policy)) {
-    const name = `${text(policy.namespace) ?? "?"}/${text(policy.name) ?? "?"}`;
-    const ruleIndex = text(policy.ruleIndex ?? decision.ruleIndex);
-    const rule = verdict === "allow" && ruleIndex !== undefined ? ` rule ${direction}[${ruleIndex}]` : "";
-    details.push(`policy ${name}${rule}`);
+  if (isRecord(policy)) details.push(describePolicy(policy, direction, verdict, decision.ruleIndex));
+  if (isRecord(decision.passedBy)) {
+    details.push(`passed by ${describePolicy(decision.passedBy, direction, "allow", undefined)}`);
   }
   return [label, `${verdict.padEnd(5)}  ${details.filter((d) => d !== undefined).join(", ")}`];
+}
+
+/** `policy NS/NAME rule egress[i]`, or `clusternetworkpolicy NAME (Admin 10) rule ingress[0] "name" Deny`. */
+function describePolicy(
+  policy: Record<string, unknown>,
+  direction: string,
+  verdict: string,
+  fallbackRule: unknown,
+): string {
+  const ruleIndex = text(policy.ruleIndex ?? fallbackRule);
+  if (policy.kind === "ClusterNetworkPolicy") {
+    const ruleName =
+      typeof policy.ruleName === "string" && policy.ruleName !== "" ? ` "${policy.ruleName}"` : "";
+    const where = `${text(policy.tier) ?? "?"} ${text(policy.priority) ?? "?"}`;
+    return `clusternetworkpolicy ${text(policy.name) ?? "?"} (${where}) rule ${direction}[${ruleIndex ?? "?"}]${ruleName} ${text(policy.action) ?? ""}`.trimEnd();
+  }
+  const name = `${text(policy.namespace) ?? "?"}/${text(policy.name) ?? "?"}`;
+  const rule = verdict === "allow" && ruleIndex !== undefined ? ` rule ${direction}[${ruleIndex}]` : "";
+  return `policy ${name}${rule}`;
 }
 
 function verdictOf(decision: Record<string, unknown>): string | undefined {

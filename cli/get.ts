@@ -24,6 +24,7 @@ export const getCommand = defineCommand(
           "namespaces (namespace, ns)               GET /v1/namespaces[/NAME]",
           "endpoints (endpoint, ep)                 GET /v1/namespaces/NAMESPACE/endpoints[/NAME]",
           "networkpolicies (networkpolicy, netpol)  GET /v1/namespaces/NAMESPACE/networkpolicies[/NAME]",
+          "clusternetworkpolicies (clusternetworkpolicy, cnp)  GET /v1/clusternetworkpolicies[/NAME]",
           "revision (rev)                           GET /v1/revision (takes no NAME)",
           "tokens (token)                           GET /v1/tokens (takes no NAME)",
         ],

@@ -80,6 +80,28 @@ export const networkPoliciesKind: Kind = {
   ],
 };
 
+export const clusterNetworkPoliciesKind: Kind = {
+  name: "clusternetworkpolicies",
+  aliases: ["clusternetworkpolicy", "cnp"],
+  singular: "clusternetworkpolicy",
+  namespaced: false,
+  named: true,
+  deletable: true,
+  path: (_namespace, item) =>
+    item === undefined ? "/v1/clusternetworkpolicies" : `/v1/clusternetworkpolicies/${segment(item)}`,
+  columns: [
+    { header: "NAME", cell: name },
+    { header: "TIER", cell: (item) => text(field(item, "spec", "tier")) },
+    { header: "PRIORITY", cell: (item) => text(field(item, "spec", "priority")) },
+    {
+      header: "MODE",
+      cell: (item) => text(field(item, "metadata", "annotations", "palisade.dev/mode") ?? "enforce"),
+      optional: true,
+    },
+    revision,
+  ],
+};
+
 export const tokensKind: Kind = {
   name: "tokens",
   aliases: ["token"],
@@ -113,6 +135,7 @@ export const kinds: readonly Kind[] = [
   namespacesKind,
   endpointsKind,
   networkPoliciesKind,
+  clusterNetworkPoliciesKind,
   revisionKind,
   tokensKind,
 ];
@@ -143,8 +166,12 @@ export function itemsOf(answer: unknown, kind: Kind): Record<string, unknown>[] 
   return [answer];
 }
 
-/** The store names policies `policy` in write summaries; the CLI says `networkpolicy`, as `get` does. */
+/**
+ * The store names policies `policy` and cluster policies `clusterpolicy` in write summaries; the
+ * CLI says `networkpolicy` and `clusternetworkpolicy`, as `get` does.
+ */
 export function displayKind(kind: string | undefined): string {
   const lower = (kind ?? "object").toLowerCase();
-  return lower === "policy" ? "networkpolicy" : lower;
+  if (lower === "policy") return "networkpolicy";
+  return lower === "clusterpolicy" ? "clusternetworkpolicy" : lower;
 }

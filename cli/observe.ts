@@ -166,6 +166,7 @@ export function peerText(p: unknown): string {
 export function policyText(p: unknown): string {
   if (!isRecord(p)) return "-";
   if (p.kind === "NetworkPolicy") return `${str(p.namespace)}/${str(p.name)} rule ${str(p.rule)}`;
+  if (p.kind === "ClusterNetworkPolicy") return `cluster ${str(p.name)} rule ${str(p.rule)}`;
   if (p.kind === "DefaultDeny") {
     const by = isRecord(p.isolatedBy) ? ` (${str(p.isolatedBy.namespace)}/${str(p.isolatedBy.name)})` : "";
     return `default deny${by}`;

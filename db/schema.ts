@@ -42,6 +42,19 @@ export const networkPolicies = sqliteTable(
   (t) => [uniqueIndex("network_policies_ns_name").on(t.namespace, t.name)],
 );
 
+/** ClusterNetworkPolicies (cluster-scoped: unique by name). */
+export const clusterNetworkPolicies = sqliteTable("cluster_network_policies", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull().unique(),
+  /** The object exactly as submitted (JSON text of the parsed body). */
+  submitted: text("submitted").notNull(),
+  /** Normalized ClusterNetworkPolicy (JSON), what the compiler uses. */
+  spec: text("spec").notNull(),
+  revision: integer("revision").notNull(),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
 /** Ids handed out by the compiler's allocators (identities, prefixes, policy sets). */
 export const allocations = sqliteTable(
   "allocations",

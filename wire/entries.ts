@@ -11,6 +11,12 @@ export const IDENTITY_ANY = 0;
 export const IDENTITY_HOST = 1;
 /** Reserved identity of any address the ipcache does not know. */
 export const IDENTITY_WORLD = 2;
+/**
+ * Remote identity of a tier entry that matches every pod (a ClusterNetworkPolicy peer selecting all
+ * namespaces and all pods): one entry instead of one per label identity. Only tier lookups use it,
+ * and only for a peer whose identity is a label identity (never host, world or a prefix).
+ */
+export const IDENTITY_ANY_POD = 3;
 /** First identity given to a distinct label set (endpoint labels + namespace labels + namespace). */
 export const FIRST_LABEL_IDENTITY = 256;
 /** Identities of CIDR prefixes (from ipBlock and per-IP named-port rules) live above this bit. */
@@ -63,11 +69,40 @@ export const endpointEntrySchema = z.object({
   egressIsolated: z.boolean(),
   ingressPolicyId: u32,
   egressPolicyId: u32,
+  /**
+   * Audit mode (`palisade.dev/mode: audit`): a policy in audit mode affects this direction, so a
+   * packet that passes is checked again against the view with audit policies enforced, and
+   * reported as `audit` when that view drops it. Absent = false.
+   */
+  ingressAudit: z.boolean().optional(),
+  egressAudit: z.boolean().optional(),
+  /** Isolated in that view (by a NetworkPolicy in audit mode, or an enforced one). Absent = false. */
+  ingressIsolatedAll: z.boolean().optional(),
+  egressIsolatedAll: z.boolean().optional(),
+  /**
+   * A cluster policy of that tier (enforced) selects the endpoint with rules in that direction: the
+   * datapath looks the tier up only then, so endpoints without tiers pay nothing. Absent = false.
+   */
+  ingressAdmin: z.boolean().optional(),
+  egressAdmin: z.boolean().optional(),
+  ingressBaseline: z.boolean().optional(),
+  egressBaseline: z.boolean().optional(),
 });
 export type EndpointEntry = z.infer<typeof endpointEntrySchema>;
 
+/** ClusterNetworkPolicy tiers an entry may belong to; an entry without a tier is a NetworkPolicy allow. */
+export const TIERS = ["admin", "baseline"] as const;
+export type TierName = (typeof TIERS)[number];
+
+/** Highest ClusterNetworkPolicy priority (upstream: 0-1000, lower first). */
+export const MAX_TIER_PRIORITY = 1000;
+
 /**
  * One policy entry: an allow for (policy set, direction, remote identity, protocol, port prefix).
+ * A tier entry (`tier` set: a ClusterNetworkPolicy rule) holds its action instead (`accept`, `deny`
+ * or `pass`) and its policy's `priority`; within a tier the entry with the lowest (priority,
+ * policyId, ruleIndex) among those matching a packet decides. An agent that predates tiers refuses
+ * such entries (their verdict is not `allow`) and keeps its last good state: never fails open.
  * Ports are matched as a prefix of the 16-bit port, so a range becomes a few entries, never one per
  * port. `protocol` 0 means any protocol (then port and portPrefixLen are 0); `portPrefixLen` 0
  * means any port of that protocol. `policyId` (store id) and `ruleIndex` attribute the entry to
@@ -80,9 +115,19 @@ export const policyEntrySchema = z.object({
   protocol: z.number().int().min(0).max(255),
   port: u16,
   portPrefixLen: z.number().int().min(0).max(16),
-  verdict: z.literal("allow"),
+  verdict: z.enum(["allow", "accept", "deny", "pass"]),
   policyId: u32,
   ruleIndex: u16,
+  tier: z.enum(TIERS).optional(),
+  priority: z.number().int().min(0).max(MAX_TIER_PRIORITY).optional(),
+  /**
+   * The entry belongs to the audit view: the decision with policies in audit mode enforced, which
+   * the datapath consults only to report `audit` (see EndpointEntry.ingressAudit). In that view a
+   * NetworkPolicy allow has verdict `accept` (so that agents without audit mode refuse it), and
+   * one with verdict `deny` (any identity, any protocol) marks an isolated direction and names the
+   * isolating policy.
+   */
+  audit: z.boolean().optional(),
 });
 export type PolicyEntry = z.infer<typeof policyEntrySchema>;
 
@@ -90,7 +135,8 @@ export type PolicyEntry = z.infer<typeof policyEntrySchema>;
 export type PolicyKeyFields = Pick<
   PolicyEntry,
   "policySetId" | "direction" | "remoteIdentity" | "protocol" | "port" | "portPrefixLen"
->;
+> &
+  Partial<Pick<PolicyEntry, "tier" | "audit">>;
 
 /** Everything one node's datapath should hold. */
 export const nodeStateSchema = z.object({
@@ -147,13 +193,18 @@ export function endpointKey(e: Pick<EndpointEntry, "interface">): string {
 }
 
 export function policyKey(e: PolicyKeyFields): string {
-  return `${e.policySetId}/${e.direction}/${e.remoteIdentity}/${e.protocol}/${e.port}/${e.portPrefixLen}`;
+  const tiered = e.tier === undefined ? e.direction : `${e.tier}-${e.direction}`;
+  const dir = e.audit ? `audit-${tiered}` : tiered;
+  return `${e.policySetId}/${dir}/${e.remoteIdentity}/${e.protocol}/${e.port}/${e.portPrefixLen}`;
 }
 
 /** The key fields of a policy entry, without its value. */
 export function policyKeyFields(e: PolicyKeyFields): PolicyKeyFields {
   const { policySetId, direction, remoteIdentity, protocol, port, portPrefixLen } = e;
-  return { policySetId, direction, remoteIdentity, protocol, port, portPrefixLen };
+  const out: PolicyKeyFields = { policySetId, direction, remoteIdentity, protocol, port, portPrefixLen };
+  if (e.tier !== undefined) out.tier = e.tier;
+  if (e.audit) out.audit = true;
+  return out;
 }
 
 /** Canonical prefix texts already computed: the agent sees its whole ipcache again on every apply. */
@@ -180,8 +231,15 @@ export function canonicalIpcacheEntry(e: IpcacheEntry): IpcacheEntry {
  * past the prefix cleared, port and prefix 0 for any protocol, verdict allow.
  */
 export function canonicalPolicyEntry(e: PolicyEntry): PolicyEntry {
-  if (e.protocol === PROTO.ANY) return { ...e, verdict: "allow", port: 0, portPrefixLen: 0 };
-  return { ...e, verdict: "allow", port: e.port & portPrefixMask(e.portPrefixLen) };
+  // A tier or audit-view entry keeps its verdict; a deployed NetworkPolicy entry is an allow.
+  const verdict = e.tier === undefined && !e.audit ? "allow" : e.verdict;
+  if (e.protocol === PROTO.ANY) return { ...e, verdict, port: 0, portPrefixLen: 0 };
+  return { ...e, verdict, port: e.port & portPrefixMask(e.portPrefixLen) };
+}
+
+/** Precedence of a tier entry within its tier: lower wins (priority, then policy id, then rule). */
+export function tierOrder(e: Pick<PolicyEntry, "priority" | "policyId" | "ruleIndex">): number {
+  return ((e.priority ?? 0) * 2 ** 32 + e.policyId) * 32 + e.ruleIndex;
 }
 
 /** The bits of a 16-bit port a prefix of `prefixLen` keeps: 0 keeps none (any port), 16 all. */

@@ -41,6 +41,11 @@ export const flowPolicySchema = z.union([
     rule: z.number().int().min(0),
   }),
   z.object({
+    kind: z.literal("ClusterNetworkPolicy"),
+    name: z.string(),
+    rule: z.number().int().min(0),
+  }),
+  z.object({
     kind: z.literal("DefaultDeny"),
     isolatedBy: z.object({ kind: z.string(), namespace: z.string(), name: z.string() }).optional(),
   }),

@@ -41,14 +41,27 @@ const endpointMap: EntryMap<EndpointEntry> = {
     a.ingressIsolated === b.ingressIsolated &&
     a.egressIsolated === b.egressIsolated &&
     a.ingressPolicyId === b.ingressPolicyId &&
-    a.egressPolicyId === b.egressPolicyId,
+    a.egressPolicyId === b.egressPolicyId &&
+    (a.ingressAudit ?? false) === (b.ingressAudit ?? false) &&
+    (a.egressAudit ?? false) === (b.egressAudit ?? false) &&
+    (a.ingressIsolatedAll ?? false) === (b.ingressIsolatedAll ?? false) &&
+    (a.egressIsolatedAll ?? false) === (b.egressIsolatedAll ?? false) &&
+    (a.ingressAdmin ?? false) === (b.ingressAdmin ?? false) &&
+    (a.egressAdmin ?? false) === (b.egressAdmin ?? false) &&
+    (a.ingressBaseline ?? false) === (b.ingressBaseline ?? false) &&
+    (a.egressBaseline ?? false) === (b.egressBaseline ?? false),
 };
 
-// A policy entry's value is its attribution; the verdict is always allow.
+// A policy entry's value is its attribution; a tier entry's also its action, priority and mode.
 const policyMap: EntryMap<PolicyEntry> = {
   key: policyKey,
   canonical: canonicalPolicyEntry,
-  sameValue: (a, b) => a.policyId === b.policyId && a.ruleIndex === b.ruleIndex,
+  sameValue: (a, b) =>
+    a.policyId === b.policyId &&
+    a.ruleIndex === b.ruleIndex &&
+    a.verdict === b.verdict &&
+    a.priority === b.priority &&
+    (a.audit ?? false) === (b.audit ?? false),
 };
 
 export const ENTRY_MAPS: { readonly [M in keyof NodeState]: EntryMap<NodeState[M][number]> } = {

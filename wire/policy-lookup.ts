@@ -1,11 +1,20 @@
 // Owns the policy decision over compiled entries in TypeScript: the same steps the BPF programs take
-// after a conntrack miss. The control plane's what-if API and the in-memory datapath both use it.
+// after a conntrack miss (bpf/prog/policy.bpf.c, bpf/include/tiers.h). The control plane's what-if
+// API and the in-memory datapath both use it.
+//
+// Precedence: ingress from the host passes; then the Admin tier (best-ranked matching entry under
+// the peer's identity or its prefix's): accept or deny decide, pass or no match go on; then, if the
+// endpoint is isolated, NetworkPolicy (an allow entry, or deny); otherwise the Baseline tier the
+// same way, and default allow when it does not decide.
 
 import { mustParseCidr, type Prefix, parseIp, prefixContains } from "./cidr.ts";
 import {
   type Direction,
   type EndpointEntry,
+  FIRST_LABEL_IDENTITY,
+  FIRST_PREFIX_IDENTITY,
   IDENTITY_ANY,
+  IDENTITY_ANY_POD,
   IDENTITY_HOST,
   IDENTITY_WORLD,
   type IpcacheEntry,
@@ -13,9 +22,20 @@ import {
   type PolicyEntry,
   PROTO,
   portPrefixContains,
+  type TierName,
+  tierOrder,
 } from "./entries.ts";
 
-export type DecisionReason = "host" | "not_isolated" | "policy_allowed" | "policy_denied";
+export type DecisionReason =
+  | "host"
+  | "not_isolated"
+  | "policy_allowed"
+  | "policy_denied"
+  | "admin_accepted"
+  | "admin_denied"
+  | "baseline_accepted"
+  | "baseline_denied"
+  | "audit";
 
 export interface Decision {
   verdict: "allow" | "deny";
@@ -27,6 +47,17 @@ export interface Decision {
   ruleIndex: number;
   /** Which identity matched the allowing entry: the peer's, its prefix's, or the wildcard. */
   matchedIdentity?: number;
+  /** The tier that decided (admin_*, baseline_* reasons). */
+  tier?: TierName;
+  /** An Admin `pass` rule that handed the decision on: its policy and rule. */
+  passed?: { policyId: number; ruleIndex: number };
+  /**
+   * Reason `audit` (the packet passes): the deployed policies allowed it for `deployedReason`, and
+   * with the policies in audit mode enforced it would be denied for `auditReason`; policyId and
+   * ruleIndex name that denial.
+   */
+  deployedReason?: DecisionReason;
+  auditReason?: DecisionReason;
 }
 
 export interface PolicyQuery {
@@ -50,7 +81,7 @@ export class PolicyIndex {
       .map((entry) => ({ prefix: mustParseCidr(entry.prefix), entry }))
       .sort((a, b) => b.prefix.prefixLen - a.prefix.prefixLen);
     for (const p of state.policies) {
-      const key = bucketKey(p.policySetId, p.direction, p.remoteIdentity);
+      const key = bucketKey(p.policySetId, p.direction, p.remoteIdentity, p.tier, p.audit ?? false);
       const list = this.policies.get(key);
       if (list) list.push(p);
       else this.policies.set(key, [p]);
@@ -76,10 +107,12 @@ export class PolicyIndex {
     identity: number,
     protocol: number,
     port: number,
+    tier?: TierName,
+    audit = false,
   ): PolicyEntry | undefined {
     let best: PolicyEntry | undefined;
     let bestLen = -1;
-    for (const e of this.policies.get(bucketKey(policySetId, direction, identity)) ?? []) {
+    for (const e of this.policies.get(bucketKey(policySetId, direction, identity, tier, audit)) ?? []) {
       // Any-protocol entries rank below every protocol entry, as in the trie (shorter prefix).
       const len = e.protocol === PROTO.ANY ? -0.5 : e.protocol === protocol ? e.portPrefixLen : -1;
       if (len < 0 && e.protocol !== PROTO.ANY) continue;
@@ -92,17 +125,106 @@ export class PolicyIndex {
     return best;
   }
 
+  /**
+   * A tier's decision: the best-ranked of the most specific entries under each candidate identity
+   * (the map's lookup per identity, then the datapath's comparison of the hits).
+   */
+  lookupTier(q: PolicyQuery, tier: TierName, identities: number[], audit = false): PolicyEntry | undefined {
+    let best: PolicyEntry | undefined;
+    for (const id of identities) {
+      const hit = this.lookupPolicy(q.endpoint.policySetId, q.direction, id, q.protocol, q.port, tier, audit);
+      if (hit && (!best || tierOrder(hit) < tierOrder(best))) best = hit;
+    }
+    return best;
+  }
+
   decide(q: PolicyQuery): Decision {
     const { identity, prefixIdentity } = this.lookupIpcache(q.remoteIp);
-    const base = { remoteIdentity: identity, remotePrefixIdentity: prefixIdentity };
+    const base: Pick<Decision, "remoteIdentity" | "remotePrefixIdentity" | "passed"> = {
+      remoteIdentity: identity,
+      remotePrefixIdentity: prefixIdentity,
+    };
     if (q.direction === "ingress" && identity === IDENTITY_HOST) {
       return { ...base, verdict: "allow", reason: "host", policyId: 0, ruleIndex: 0 };
     }
-    const isolated = q.direction === "ingress" ? q.endpoint.ingressIsolated : q.endpoint.egressIsolated;
-    if (!isolated) return { ...base, verdict: "allow", reason: "not_isolated", policyId: 0, ruleIndex: 0 };
+    const deployed = this.decideView(q, base, false);
+    const audited = q.direction === "ingress" ? q.endpoint.ingressAudit : q.endpoint.egressAudit;
+    if (deployed.verdict !== "allow" || !audited) return deployed;
+    // A policy in audit mode affects this direction: would the packet be denied with it enforced?
+    const enforced = this.decideView(q, { ...base, passed: undefined }, true);
+    if (enforced.verdict === "allow") return deployed;
+    const { passed: _, ...rest } = deployed;
+    return {
+      ...rest,
+      reason: "audit",
+      policyId: enforced.policyId,
+      ruleIndex: enforced.ruleIndex,
+      deployedReason: deployed.reason,
+      auditReason: enforced.reason,
+    };
+  }
+
+  /**
+   * The verdict with the policies in audit mode enforced (the what-if of switching them to
+   * enforce): the audit view where one affects the direction, the deployed decision elsewhere.
+   */
+  decideEnforced(q: PolicyQuery): "allow" | "deny" {
+    const deployed = this.decide(q);
+    const audited = q.direction === "ingress" ? q.endpoint.ingressAudit : q.endpoint.egressAudit;
+    if (deployed.reason === "host" || !audited) return deployed.verdict;
+    if (deployed.reason === "audit") return "deny";
+    return this.decideView(
+      q,
+      { remoteIdentity: deployed.remoteIdentity, remotePrefixIdentity: deployed.remotePrefixIdentity },
+      true,
+    ).verdict;
+  }
+
+  /** The decision of one view: the deployed one, or the audit view (audit-mode policies enforced). */
+  private decideView(
+    q: PolicyQuery,
+    base: Pick<Decision, "remoteIdentity" | "remotePrefixIdentity" | "passed">,
+    audit: boolean,
+  ): Decision {
+    const identity = base.remoteIdentity;
+    const prefixIdentity = base.remotePrefixIdentity;
+    // Tier rules always name peers (upstream requires one), so they have no wildcard entries; a
+    // peer of every pod is one entry under IDENTITY_ANY_POD, which only pod identities match.
+    const tierIds = prefixIdentity !== 0 ? [identity, prefixIdentity] : [identity];
+    if (identity >= FIRST_LABEL_IDENTITY && identity < FIRST_PREFIX_IDENTITY) tierIds.push(IDENTITY_ANY_POD);
+    // The deployed view looks a tier up only where the endpoint says one applies (as the kernel).
+    const ep = q.endpoint;
+    const ingress = q.direction === "ingress";
+    const hasAdmin = audit || (ingress ? ep.ingressAdmin : ep.egressAdmin) === true;
+    const hasBaseline = audit || (ingress ? ep.ingressBaseline : ep.egressBaseline) === true;
+    const admin = hasAdmin ? this.lookupTier(q, "admin", tierIds, audit) : undefined;
+    if (admin && admin.verdict !== "pass") return tierDecision(base, admin);
+    if (admin) base = { ...base, passed: { policyId: admin.policyId, ruleIndex: admin.ruleIndex } };
+    const isolated = audit
+      ? (q.direction === "ingress" ? ep.ingressIsolatedAll : ep.egressIsolatedAll) === true
+      : q.direction === "ingress"
+        ? ep.ingressIsolated
+        : ep.egressIsolated;
+    if (!isolated) {
+      const baseline = hasBaseline ? this.lookupTier(q, "baseline", tierIds, audit) : undefined;
+      if (baseline && baseline.verdict !== "pass") return tierDecision(base, baseline);
+      return { ...base, verdict: "allow", reason: "not_isolated", policyId: 0, ruleIndex: 0 };
+    }
     const candidates = [identity, ...(prefixIdentity !== 0 ? [prefixIdentity] : []), IDENTITY_ANY];
     for (const id of candidates) {
-      const hit = this.lookupPolicy(q.endpoint.policySetId, q.direction, id, q.protocol, q.port);
+      const hit = this.lookupPolicy(
+        q.endpoint.policySetId,
+        q.direction,
+        id,
+        q.protocol,
+        q.port,
+        undefined,
+        audit,
+      );
+      // The audit view's isolation marker (any identity, any protocol) denies what nothing allowed.
+      if (hit?.verdict === "deny") {
+        return { ...base, verdict: "deny", reason: "policy_denied", policyId: hit.policyId, ruleIndex: 0 };
+      }
       if (hit) {
         return {
           ...base,
@@ -119,6 +241,29 @@ export class PolicyIndex {
   }
 }
 
-function bucketKey(policySetId: number, direction: Direction, identity: number): string {
-  return `${policySetId}/${direction}/${identity}`;
+function bucketKey(
+  policySetId: number,
+  direction: Direction,
+  identity: number,
+  tier: TierName | undefined,
+  audit: boolean,
+): string {
+  return `${policySetId}/${audit ? "audit-" : ""}${tier ?? "np"}-${direction}/${identity}`;
+}
+
+function tierDecision(
+  base: Pick<Decision, "remoteIdentity" | "remotePrefixIdentity">,
+  e: PolicyEntry,
+): Decision {
+  const accept = e.verdict === "accept";
+  const tier = e.tier!;
+  return {
+    ...base,
+    verdict: accept ? "allow" : "deny",
+    reason: `${tier}_${accept ? "accepted" : "denied"}`,
+    policyId: e.policyId,
+    ruleIndex: e.ruleIndex,
+    matchedIdentity: e.remoteIdentity,
+    tier,
+  };
 }

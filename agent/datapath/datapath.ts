@@ -51,6 +51,8 @@ export interface DropRecord {
   kind: "drop" | "new_flow";
   /** The datapath's monotonic timestamp (CLOCK_MONOTONIC, coarse), ns. */
   timestampNs: bigint;
+  /** `audit`: the packet passed, but a policy in audit mode would have dropped it (reason PASS_AUDIT). */
+  verdict: "drop" | "audit";
   interface: string;
   endpointId: number;
   direction: "ingress" | "egress";
@@ -116,6 +118,7 @@ export function dropRecordOf(
   return {
     kind: e.kind,
     timestampNs: e.timestampNs,
+    verdict: e.reason > 0 ? "audit" : "drop",
     interface: interfaceName(e.ifindex) ?? orphanName(e.ifindex),
     endpointId: e.endpointId,
     direction: e.direction,

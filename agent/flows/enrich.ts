@@ -1,5 +1,7 @@
 // Owns turning one datapath flow event (numbers) into the Flow record of wire/flows.ts (names):
 // which side is the endpoint, who the peer is, the verdict, reason and deciding policy. Pure.
+
+import { TIER_RULE_BITS } from "../../bpf/lib/codecs/policy.ts";
 import { FIRST_LABEL_IDENTITY, FIRST_PREFIX_IDENTITY, IDENTITY_HOST } from "../../wire/entries.ts";
 import { type Flow, type FlowPeer, type FlowPolicy, protocolName } from "../../wire/flows.ts";
 import type { DropRecord } from "../datapath/datapath.ts";
@@ -34,11 +36,27 @@ function remoteNames(book: NameBook, address: string, identity: number): PeerNam
   return { identity: reserved(identity) };
 }
 
+/** Reasons whose attribution is a policy's rule (an audit pass: the rule that would have dropped it). */
+const DECIDED_BY_A_RULE = new Set([
+  "PASS_POLICY",
+  "PASS_CONNTRACK",
+  "PASS_RELATED",
+  "PASS_ADMIN",
+  "PASS_BASELINE",
+  "PASS_AUDIT",
+  "DROP_ADMIN_DENIED",
+  "DROP_BASELINE_DENIED",
+]);
+const TIER_RULE_MASK = (1 << TIER_RULE_BITS) - 1;
+
 function policyOf(e: DropRecord, book: NameBook): FlowPolicy | null {
-  if (e.reason === "PASS_POLICY" || e.reason === "PASS_CONNTRACK") {
+  if (DECIDED_BY_A_RULE.has(e.reason)) {
     if (e.policyId === 0) return null;
     const p = book.policy(e.policyId);
     if (!p) return { kind: "Unknown", rule: e.ruleIndex };
+    // A cluster policy's entries carry its priority above the rule's index (bpf/lib/codecs/policy.ts).
+    if (p.kind === "ClusterNetworkPolicy")
+      return { kind: p.kind, name: p.name, rule: e.ruleIndex & TIER_RULE_MASK };
     return { kind: "NetworkPolicy", namespace: p.namespace, name: p.name, rule: e.ruleIndex };
   }
   if (e.reason === "DROP_POLICY_DENIED") {
@@ -66,7 +84,7 @@ export function flowOf(e: DropRecord, book: NameBook, node: string, timeMs: numb
     node,
     endpoint: local ? { namespace: local.namespace, name: local.name } : null,
     direction: e.direction,
-    verdict: e.kind === "drop" ? "dropped" : "allowed",
+    verdict: e.kind === "new_flow" ? "allowed" : e.verdict === "audit" ? "audit" : "dropped",
     reason: shortReason(e.reason),
     protocol: protocolName(e.protocol),
     source: peer(e.src, ported ? e.srcPort : undefined, srcNames),

@@ -41,6 +41,7 @@ const book = () => {
 
 const event = (over: Partial<DropRecord> = {}): DropRecord => ({
   kind: "new_flow",
+  verdict: "drop",
   timestampNs: 0n,
   interface: "veth-web",
   endpointId: 11,

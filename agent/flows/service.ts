@@ -59,7 +59,9 @@ export class FlowService {
       const f = flowOf(e, this.#o.book, this.#o.node, nowMs - age);
       this.ring.push(f);
       this.#o.onFlow?.(f);
-      if (f.verdict === "dropped") this.#o.log({ level: "info", msg: "drop", ...logFields(f) });
+      // An audit flow passed, but its policy would have dropped it: logged as a drop, with its verdict.
+      if (f.verdict !== "allowed")
+        this.#o.log({ level: "info", msg: "drop", verdict: f.verdict, ...logFields(f) });
       if (this.#following) this.#queue(f);
     }
   }
@@ -138,6 +140,7 @@ export function policyText(f: Pick<Flow, "policy">): string | null {
   const p = f.policy;
   if (!p) return null;
   if (p.kind === "NetworkPolicy") return `${p.kind} ${p.namespace}/${p.name} rule ${p.rule}`;
+  if (p.kind === "ClusterNetworkPolicy") return `${p.kind} ${p.name} rule ${p.rule}`;
   if (p.kind === "DefaultDeny")
     return p.isolatedBy
       ? `DefaultDeny (isolated by ${p.isolatedBy.namespace}/${p.isolatedBy.name})`

@@ -1,9 +1,10 @@
-// Turns the documents of a policy bundle (Namespace, NetworkPolicy, Endpoint) into store writes,
+// Turns the documents of a policy bundle (Namespace, NetworkPolicy, ClusterNetworkPolicy, Endpoint) into store writes,
 // collecting every document's issues under its index (pure).
 
 import type { ObjectWrite } from "../policy/compiler/object-change.ts";
 import type { ValidationIssue } from "../policy/validation/index.ts";
 import {
+  validateClusterNetworkPolicy,
   validateEndpoint,
   validateNamespaceObject,
   validateNetworkPolicy,
@@ -35,6 +36,13 @@ export function bundleToWrites(docs: unknown[]): { writes: ObjectWrite[]; issues
         otherWrites.push({ kind: "policy", op: "upsert", value: r.value, submitted: doc });
         key = `NetworkPolicy/${r.value.namespace}/${r.value.name}`;
       }
+    } else if (kind === "ClusterNetworkPolicy") {
+      const r = validateClusterNetworkPolicy(doc, { requireTypeMeta: true });
+      if (!r.ok) issues.push(...prefix(i, r.issues));
+      else {
+        otherWrites.push({ kind: "clusterpolicy", op: "upsert", value: r.value, submitted: doc });
+        key = `ClusterNetworkPolicy/${r.value.name}`;
+      }
     } else if (kind === "Endpoint") {
       const r = validateEndpointDocument(doc as Record<string, unknown>);
       if (!r.ok) issues.push(...prefix(i, r.issues));
@@ -46,7 +54,7 @@ export function bundleToWrites(docs: unknown[]): { writes: ObjectWrite[]; issues
       issues.push({
         path: `[${i}].kind`,
         rule: "enum",
-        message: `kind must be one of Namespace, NetworkPolicy, Endpoint; got ${JSON.stringify(kind ?? null)}`,
+        message: `kind must be one of Namespace, NetworkPolicy, ClusterNetworkPolicy, Endpoint; got ${JSON.stringify(kind ?? null)}`,
         value: kind ?? null,
       });
     }

@@ -5,7 +5,7 @@ import { parseIp } from "../../wire/cidr.ts";
 import { PROTO } from "../../wire/entries.ts";
 import { type Decision, PolicyIndex } from "../../wire/policy-lookup.ts";
 import type { PolicyEngine } from "../policy/compiler/engine.ts";
-import type { EndpointRec } from "../policy/compiler/types.ts";
+import type { EndpointRec, PolicyRec } from "../policy/compiler/types.ts";
 
 const peer = z.union([
   z.strictObject({ endpoint: z.strictObject({ namespace: z.string().min(1), name: z.string().min(1) }) }),
@@ -29,14 +29,40 @@ const PROTOCOLS = {
   ICMPv6: PROTO.ICMPV6,
 };
 
-export interface DirectionAnswer extends Decision {
+/** The policy and rule behind a decision, by name: a NetworkPolicy, or a ClusterNetworkPolicy with its tier. */
+export type PolicyRef =
+  | { kind: "NetworkPolicy"; namespace: string; name: string; ruleIndex: number }
+  | {
+      kind: "ClusterNetworkPolicy";
+      name: string;
+      tier: "Admin" | "Baseline";
+      priority: number;
+      ruleIndex: number;
+      /** The rule's `name` ("" when it has none). */
+      ruleName: string;
+      action: "Accept" | "Deny" | "Pass";
+    };
+
+export interface DirectionAnswer extends Omit<Decision, "passed"> {
   node: string;
   endpoint: string;
-  policy?: { namespace: string; name: string; ruleIndex: number };
+  /** The verdict with the policies in audit mode enforced. */
+  enforcedVerdict: "allow" | "deny";
+  policy?: PolicyRef;
+  /** An Admin Pass rule that handed the decision on to NetworkPolicy (and Baseline). */
+  passedBy?: PolicyRef;
 }
 
 export type EvaluateResult =
-  | { ok: true; verdict: "allow" | "deny"; egress: DirectionAnswer | null; ingress: DirectionAnswer | null }
+  | {
+      ok: true;
+      /** As deployed: policies in audit mode do not decide. */
+      verdict: "allow" | "deny";
+      /** With the policies in audit mode enforced (`deny` where a direction answers `audit`). */
+      enforcedVerdict: "allow" | "deny";
+      egress: DirectionAnswer | null;
+      ingress: DirectionAnswer | null;
+    }
   | { ok: false; code: EvaluateErrorCode; message: string };
 
 /** Why an evaluation has no answer (each is declared, with its status, in api/http/error-codes.ts). */
@@ -56,7 +82,10 @@ export class Evaluator {
     const egress = s.rec ? this.decide(engine, revision, s.rec, "egress", d.ip, proto, port) : null;
     const ingress = d.rec ? this.decide(engine, revision, d.rec, "ingress", s.ip, proto, port) : null;
     const verdict = [egress, ingress].every((a) => a === null || a.verdict === "allow") ? "allow" : "deny";
-    return { ok: true, verdict, egress, ingress };
+    const enforcedVerdict = [egress, ingress].every((a) => a === null || a.enforcedVerdict === "allow")
+      ? "allow"
+      : "deny";
+    return { ok: true, verdict, enforcedVerdict, egress, ingress };
   }
 
   private decide(
@@ -75,22 +104,15 @@ export class Evaluator {
       this.cache.set(node, cached);
     }
     const entry = engine.nodeState(node).endpoints.find((e) => e.interface === rec.endpoint.interface)!;
-    const decision = cached.index.decide({ endpoint: entry, direction, remoteIp, protocol, port });
-    const policy = [...engine.policies.values()].find((p) => p.id === decision.policyId);
-    return {
-      ...decision,
-      node,
-      endpoint: rec.key,
-      ...(policy
-        ? {
-            policy: {
-              namespace: policy.policy.namespace,
-              name: policy.policy.name,
-              ruleIndex: decision.ruleIndex,
-            },
-          }
-        : {}),
-    };
+    const query = { endpoint: entry, direction, remoteIp, protocol, port };
+    const { passed, ...decision } = cached.index.decide(query);
+    const enforcedVerdict = cached.index.decideEnforced(query);
+    const answer: DirectionAnswer = { ...decision, node, endpoint: rec.key, enforcedVerdict };
+    const policy = policyRef(engine, direction, decision.policyId, decision.ruleIndex);
+    if (policy) answer.policy = policy;
+    const passedBy = passed && policyRef(engine, direction, passed.policyId, passed.ruleIndex);
+    if (passedBy) answer.passedBy = passedBy;
+    return answer;
   }
 
   private resolve(
@@ -108,6 +130,38 @@ export class Evaluator {
     if (!ip) return { code: "endpoint.no_address", message: `endpoint ${rec.key} has no address` };
     return { ip, rec };
   }
+}
+
+/** Names the policy (and rule) an id in a decision stands for. */
+function policyRef(
+  engine: PolicyEngine,
+  direction: "ingress" | "egress",
+  policyId: number,
+  ruleIndex: number,
+): PolicyRef | undefined {
+  if (policyId === 0) return undefined;
+  let rec: PolicyRec | undefined;
+  for (const p of engine.policies.values()) {
+    if (p.id === policyId) {
+      rec = p;
+      break;
+    }
+  }
+  if (!rec) return undefined;
+  if (!rec.cluster) {
+    return { kind: "NetworkPolicy", namespace: rec.policy.namespace, name: rec.policy.name, ruleIndex };
+  }
+  const spec = rec.cluster.object.spec;
+  const rule = (direction === "ingress" ? spec.ingress : spec.egress)[ruleIndex];
+  return {
+    kind: "ClusterNetworkPolicy",
+    name: rec.cluster.name,
+    tier: spec.tier,
+    priority: spec.priority,
+    ruleIndex,
+    ruleName: rule?.name ?? "",
+    action: rule?.action ?? "Deny",
+  };
 }
 
 interface Resolved {

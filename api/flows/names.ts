@@ -11,13 +11,16 @@ import {
   type PolicyName,
   policyNameKey,
 } from "../../wire/flow-names.ts";
+import { clusterPolicyKey } from "../policy/compiler/cluster-policies.ts";
 import type { PolicyEngine } from "../policy/compiler/engine.ts";
 import type { EndpointRec, PolicyRec } from "../policy/compiler/types.ts";
 import type { WriteSummary } from "../store/store.ts";
 
 const NETWORK_POLICY = "NetworkPolicy";
+const CLUSTER_NETWORK_POLICY = "ClusterNetworkPolicy";
 
 function policyName(rec: PolicyRec): PolicyName {
+  if (rec.cluster) return { id: rec.id, kind: CLUSTER_NETWORK_POLICY, namespace: "", name: rec.cluster.name };
   return { id: rec.id, kind: NETWORK_POLICY, namespace: rec.policy.namespace, name: rec.policy.name };
 }
 
@@ -73,9 +76,11 @@ export class NameTracker {
     const endpointKeys = new Set<string>();
     for (const w of written) {
       const key = `${w.namespace ?? ""}/${w.name}`;
-      if (w.kind === "policy") {
-        const rec = engine.policies.get(key);
-        const mapKey = policyNameKey({ kind: NETWORK_POLICY, namespace: w.namespace ?? "", name: w.name });
+      if (w.kind === "policy" || w.kind === "clusterpolicy") {
+        const cluster = w.kind === "clusterpolicy";
+        const rec = engine.policies.get(cluster ? clusterPolicyKey(w.name) : key);
+        const kind = cluster ? CLUSTER_NETWORK_POLICY : NETWORK_POLICY;
+        const mapKey = policyNameKey({ kind, namespace: cluster ? "" : (w.namespace ?? ""), name: w.name });
         const had = m.policies.get(mapKey);
         if (rec) {
           const now = policyName(rec);
@@ -85,14 +90,15 @@ export class NameTracker {
           }
         } else if (had) {
           m.policies.delete(mapKey);
-          d.policies.remove.push({ kind: NETWORK_POLICY, namespace: had.namespace, name: had.name });
+          d.policies.remove.push({ kind: had.kind, namespace: had.namespace, name: had.name });
         }
       } else if (w.kind === "endpoint") {
         endpointKeys.add(key);
       } else if (w.kind === "namespace") {
         // A deleted namespace takes its policies with it (whether or not the writes list them).
         for (const p of [...m.policies.values()]) {
-          if (p.namespace !== w.name || engine.policies.has(`${p.namespace}/${p.name}`)) continue;
+          if (p.kind !== NETWORK_POLICY || p.namespace !== w.name) continue;
+          if (engine.policies.has(`${p.namespace}/${p.name}`)) continue;
           m.policies.delete(policyNameKey(p));
           d.policies.remove.push({ kind: p.kind, namespace: p.namespace, name: p.name });
         }

@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   "namespace.not_empty": { status: 409, meaning: "the namespace still holds endpoints or policies" },
   "policy.invalid": { status: 422, meaning: "invalid NetworkPolicy" },
   "networkpolicy.not_found": { status: 404, meaning: "the NetworkPolicy does not exist" },
+  "clusternetworkpolicy.invalid": { status: 422, meaning: "invalid ClusterNetworkPolicy" },
+  "clusternetworkpolicy.not_found": { status: 404, meaning: "the ClusterNetworkPolicy does not exist" },
   "endpoint.invalid": { status: 422, meaning: "invalid endpoint" },
   "endpoint.not_found": { status: 404, meaning: "the endpoint does not exist" },
   "endpoint.ip_conflict": { status: 409, meaning: "another endpoint already uses the address" },

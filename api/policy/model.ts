@@ -116,3 +116,57 @@ export interface Endpoint {
 }
 
 export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+
+/** The annotation that puts a NetworkPolicy or ClusterNetworkPolicy in audit mode. */
+export const MODE_ANNOTATION = "palisade.dev/mode";
+
+/** True when the object's annotations put it in audit mode (`palisade.dev/mode: audit`). */
+export function isAudit(annotations: Record<string, string>): boolean {
+  return annotations[MODE_ANNOTATION] === "audit";
+}
+
+/** ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2): a tier, evaluated around NetworkPolicy. */
+export type Tier = "Admin" | "Baseline";
+
+export type ClusterRuleAction = "Accept" | "Deny" | "Pass";
+
+/** Pods in the namespaces a selector picks, or pods picked by namespace AND pod selectors. */
+export type ClusterSubject =
+  | { namespaces: LabelSelector }
+  | { pods: { namespaceSelector: LabelSelector; podSelector: LabelSelector } };
+
+/** A rule peer, as upstream spells it; `networks` only in egress rules (canonical CIDRs). */
+export type ClusterPeer = ClusterSubject | { networks: string[] };
+
+/**
+ * One entry of a rule's `protocols`: a protocol with a destination port or an inclusive range
+ * (`endPort`), or a destination port name (any protocol the named container port has).
+ */
+export type ClusterProtocol = { protocol: Protocol; port: number; endPort?: number } | { namedPort: string };
+
+export interface ClusterRule {
+  /** Upstream's optional rule name ("" when absent): shown in evaluate answers and drop attribution. */
+  name: string;
+  action: ClusterRuleAction;
+  /** `from` (ingress) or `to` (egress); never empty (upstream requires at least one). */
+  peers: ClusterPeer[];
+  /** Absent in the object = every protocol and port: then this is empty. */
+  protocols: ClusterProtocol[];
+}
+
+export interface ClusterNetworkPolicySpec {
+  tier: Tier;
+  /** 0-1000; lower is evaluated first within the tier. */
+  priority: number;
+  subject: ClusterSubject;
+  /** Earlier rules take precedence over later ones (same priority). */
+  ingress: ClusterRule[];
+  egress: ClusterRule[];
+}
+
+export interface ClusterNetworkPolicy {
+  name: string;
+  labels: Labels;
+  annotations: Record<string, string>;
+  spec: ClusterNetworkPolicySpec;
+}

@@ -12,7 +12,7 @@ export class StoreError extends ApiError {
   }
 
   static notFound(
-    kind: NotFoundKind & ("namespace" | "networkpolicy" | "endpoint"),
+    kind: NotFoundKind & ("namespace" | "networkpolicy" | "endpoint" | "clusternetworkpolicy"),
     name: string,
   ): StoreError {
     return new StoreError(`${kind}.not_found`, `${kind} ${name} does not exist`, { details: { kind, name } });

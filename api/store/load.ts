@@ -2,7 +2,14 @@
 // compiler error other than a refusal: refusals roll back from the journal), dropping unused ids.
 import { eq } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
-import { allocations, endpoints, meta, namespaces, networkPolicies } from "../../db/schema.ts";
+import {
+  allocations,
+  clusterNetworkPolicies,
+  endpoints,
+  meta,
+  namespaces,
+  networkPolicies,
+} from "../../db/schema.ts";
 import type { MapSizes } from "../../wire/entries.ts";
 import type { AllocationChange } from "../policy/allocator.ts";
 import type { StoredAllocation } from "../policy/compiler/assignments.ts";
@@ -46,6 +53,11 @@ export function loadEngine(
       .from(networkPolicies)
       .all()
       .map((r): Change => ({ kind: "policy", op: "upsert", id: r.id, value: JSON.parse(r.spec) })),
+    ...db
+      .select()
+      .from(clusterNetworkPolicies)
+      .all()
+      .map((r): Change => ({ kind: "clusterpolicy", op: "upsert", id: r.id, value: JSON.parse(r.spec) })),
   ];
   // Nothing to journal: if the first load fails, its engine is thrown away.
   engine.apply(changes, { journal: null });

@@ -1,8 +1,8 @@
 // Owns reading stored objects back for the API (the compiler's memory is not the read model).
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
-import { endpoints, namespaces, networkPolicies } from "../../db/schema.ts";
-import type { Endpoint, Namespace, NetworkPolicy } from "../policy/model.ts";
+import { clusterNetworkPolicies, endpoints, namespaces, networkPolicies } from "../../db/schema.ts";
+import type { ClusterNetworkPolicy, Endpoint, Namespace, NetworkPolicy } from "../policy/model.ts";
 
 export interface Stored<T> {
   value: T;
@@ -55,13 +55,37 @@ export function listPolicies(db: Db, ns: string): Stored<NetworkPolicy>[] {
   return rowsIn(db, networkPolicies, ns).map((r) => stored<NetworkPolicy>(r));
 }
 
-export function countObjects(db: Db): { namespaces: number; endpoints: number; networkpolicies: number } {
-  const count = (table: typeof namespaces | typeof endpoints | typeof networkPolicies) =>
-    db.select({ n: sql<number>`count(*)` }).from(table).get()?.n ?? 0;
+export function getClusterPolicy(
+  db: Db,
+  name: string,
+): (Stored<ClusterNetworkPolicy> & { submitted: unknown }) | undefined {
+  const row = db.select().from(clusterNetworkPolicies).where(eq(clusterNetworkPolicies.name, name)).get();
+  return row && { ...stored<ClusterNetworkPolicy>(row), submitted: JSON.parse(row.submitted) };
+}
+
+export function listClusterPolicies(db: Db): Stored<ClusterNetworkPolicy>[] {
+  return db
+    .select()
+    .from(clusterNetworkPolicies)
+    .orderBy(clusterNetworkPolicies.name)
+    .all()
+    .map((r) => stored<ClusterNetworkPolicy>(r));
+}
+
+export function countObjects(db: Db): {
+  namespaces: number;
+  endpoints: number;
+  networkpolicies: number;
+  clusternetworkpolicies: number;
+} {
+  const count = (
+    table: typeof namespaces | typeof endpoints | typeof networkPolicies | typeof clusterNetworkPolicies,
+  ) => db.select({ n: sql<number>`count(*)` }).from(table).get()?.n ?? 0;
   return {
     namespaces: count(namespaces),
     endpoints: count(endpoints),
     networkpolicies: count(networkPolicies),
+    clusternetworkpolicies: count(clusterNetworkPolicies),
   };
 }
 

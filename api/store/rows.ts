@@ -57,6 +57,14 @@ export class RowWriter {
       ),
       npDelete: p("DELETE FROM network_policies WHERE namespace = ? AND name = ?"),
       npNames: p("SELECT name FROM network_policies WHERE namespace = ?").pluck(),
+      cnpId: p("SELECT id FROM cluster_network_policies WHERE name = ?").pluck(),
+      cnpInsert: p(
+        "INSERT INTO cluster_network_policies (name, submitted, spec, revision, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
+      cnpUpdate: p(
+        "UPDATE cluster_network_policies SET submitted = ?, spec = ?, revision = ?, updated_at = ? WHERE id = ?",
+      ),
+      cnpDelete: p("DELETE FROM cluster_network_policies WHERE name = ?"),
       allocInsert: p(
         "INSERT INTO allocations (kind, key, id) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET id = excluded.id",
       ),
@@ -102,6 +110,20 @@ export class RowWriter {
       (id) => this.s.npUpdate.run(submitted, spec, revision, at, id),
       () => this.s.npInsert.run(namespace, name, submitted, spec, revision, at, at),
     );
+  }
+
+  /** Inserts or updates a ClusterNetworkPolicy; returns its id and whether it was created. */
+  upsertClusterPolicy({ name, submitted, spec, revision, at }: RowWrite & { submitted: string }): Upserted {
+    return upsertById(
+      this.s.cnpId.get(name) as number | undefined,
+      (id) => this.s.cnpUpdate.run(submitted, spec, revision, at, id),
+      () => this.s.cnpInsert.run(name, submitted, spec, revision, at, at),
+    );
+  }
+
+  /** Deletes a ClusterNetworkPolicy; false when there was none. */
+  deleteClusterPolicy(name: string): boolean {
+    return this.s.cnpDelete.run(name).changes > 0;
   }
 
   /** Deletes an endpoint or policy; false when there was none. */

@@ -236,10 +236,15 @@ export class Store {
     if (w.kind === "endpoint") this.checkEndpointOwner(w);
     if (w.op === "delete") {
       if (w.kind === "namespace") this.deleteNamespace(w.name, b);
+      else if (w.kind === "clusterpolicy") this.deleteClusterPolicy(w.name, b);
       else this.deleteOne(w.kind, w.namespace, w.name, b);
       return;
     }
-    if (w.kind !== "namespace" && !this.rows.namespaceExists(w.value.namespace)) {
+    if (
+      w.kind !== "namespace" &&
+      w.kind !== "clusterpolicy" &&
+      !this.rows.namespaceExists(w.value.namespace)
+    ) {
       throw StoreError.notFound("namespace", w.value.namespace);
     }
     const { change, created } = this.upsertRow(w, b);
@@ -261,6 +266,16 @@ export class Store {
         const row = { ...rowOf(w.value, b), submitted: JSON.stringify(w.submitted) };
         const { id, created } = this.rows.upsertPolicy(row);
         return { change: { kind: "policy", op: "upsert", id, value: w.value }, created };
+      }
+      case "clusterpolicy": {
+        const { id, created } = this.rows.upsertClusterPolicy({
+          name: w.value.name,
+          spec: JSON.stringify(w.value),
+          submitted: JSON.stringify(w.submitted),
+          revision: b.revision,
+          at: b.at,
+        });
+        return { change: { kind: "clusterpolicy", op: "upsert", id, value: w.value }, created };
       }
     }
   }
@@ -311,6 +326,11 @@ export class Store {
     record(b, { kind, op: "delete", namespace, name }, "deleted");
   }
 
+  private deleteClusterPolicy(name: string, b: Batch): void {
+    if (!this.rows.deleteClusterPolicy(name)) throw StoreError.notFound("clusternetworkpolicy", name);
+    record(b, { kind: "clusterpolicy", op: "delete", name }, "deleted");
+  }
+
   private persistAllocations(changes: AllocationChange[], engine: PolicyEngine): void {
     if (changes.length === 0) return;
     this.rows.allocations(changes);
@@ -332,8 +352,9 @@ function rowOf(value: Endpoint | NetworkPolicy, b: Batch): NamespacedRowWrite {
 /** Adds a change for the compiler and its summary for the revision log. */
 function record(b: Batch, change: Change, op: WriteSummary["op"]): void {
   b.changes.push(change);
-  if (change.kind === "namespace") {
-    b.written.push({ kind: "namespace", op, name: change.op === "upsert" ? change.value.name : change.name });
+  if (change.kind === "namespace" || change.kind === "clusterpolicy") {
+    const name = change.op === "upsert" ? change.value.name : change.name;
+    b.written.push({ kind: change.kind, op, name });
     return;
   }
   const { namespace, name } = change.op === "upsert" ? change.value : change;

@@ -76,6 +76,7 @@ function deltaSize(
 /** A short name of what a change touches, for the "slowest change" column. */
 export function describe(c: Change): string {
   if (c.kind === "namespace") return `${c.op} ns ${c.op === "upsert" ? c.value.name : c.name}`;
+  if (c.kind === "clusterpolicy") return `${c.op} cnp ${c.op === "upsert" ? c.value.name : c.name}`;
   if (c.op === "upsert") return `${c.op} ${c.kind} ${c.value.namespace}/${c.value.name}`;
   return `${c.op} ${c.kind} ${c.namespace}/${c.name}`;
 }

@@ -9,10 +9,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { PolicyEngine } from "../../api/policy/compiler/engine.ts";
+import type { Change } from "../../api/policy/compiler/object-change.ts";
+import type { ClusterNetworkPolicy } from "../../api/policy/model.ts";
 import { measureChanges, type ScenarioResult } from "./change-latency.ts";
+import { generateClusterPolicies } from "./cluster-policies.ts";
 import { type Cluster, generateCluster, loadChanges, scaledParams } from "./generate.ts";
+import { createRng } from "./prng.ts";
 import { count, mib, ms, section, table, verdict } from "./report.ts";
-import { changeScenarios } from "./scenarios.ts";
+import { changeScenarios, type Scenario } from "./scenarios.ts";
 import { collectGarbage, type MemoryReading, median, memoryNow, peakRssMiB, spread, timed } from "./stats.ts";
 
 /** The figures the control plane is held to (for the full-size cluster). */
@@ -23,6 +27,8 @@ interface Options {
   seed: number;
   runs: number;
   changes: number;
+  /** ClusterNetworkPolicies added to the cluster (0: none, the NetworkPolicy-only figures). */
+  cnps: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -33,6 +39,7 @@ function parseOptions(argv: string[]): Options {
       seed: { type: "string", default: "1" },
       runs: { type: "string", default: "3" },
       changes: { type: "string", default: "100" },
+      cnps: { type: "string", default: "0" },
     },
   });
   const num = (name: keyof typeof values, integer: boolean): number => {
@@ -48,6 +55,7 @@ function parseOptions(argv: string[]): Options {
     seed: num("seed", true),
     runs: num("runs", true),
     changes: num("changes", true),
+    cnps: values.cnps === "0" ? 0 : num("cnps", true),
   };
 }
 
@@ -68,7 +76,47 @@ async function main(): Promise<void> {
     // As the store loads: a first load records no journal.
     return timed(() => engine.apply(changes, { journal: null }))[0];
   });
-  const compileMs = median(compileTimes);
+  let compileMs = median(compileTimes);
+  // With cluster policies: the same cluster plus --cnps of them, timed in the same run, so the
+  // ratio to the NetworkPolicy-only compile is the figure that travels between machines.
+  const cnps = generateClusterPolicies(createRng(opts.seed + 7), opts.cnps);
+  const withCnps: Change[] = [
+    ...changes,
+    ...cnps.map((value, i): Change => ({ kind: "clusterpolicy", op: "upsert", id: i + 1, value })),
+  ];
+  let cnpRows: string[][] = [];
+  if (opts.cnps > 0) {
+    const npOnlyMs = compileMs;
+    const times = repeat(opts.runs, () => {
+      engine = new PolicyEngine();
+      collectGarbage();
+      return timed(() => engine.apply(withCnps, { journal: null }))[0];
+    });
+    compileMs = median(times);
+    cnpRows = [
+      [
+        `full compile, NetworkPolicy only, median of ${opts.runs}`,
+        ms(npOnlyMs),
+        (npOnlyMs / cloneMs).toFixed(1),
+        "",
+        "",
+      ],
+      [
+        `  with ${opts.cnps} ClusterNetworkPolicies: x NetworkPolicy only`,
+        (compileMs / npOnlyMs).toFixed(2),
+        "",
+        "",
+        "",
+      ],
+      [
+        `full compile with ${opts.cnps} ClusterNetworkPolicies, all runs`,
+        times.map((t) => t.toFixed(0)).join(" / "),
+        "",
+        "",
+        "",
+      ],
+    ];
+  }
   const memEngine = memoryNow();
   const peakAfterCompile = peakRssMiB();
 
@@ -87,15 +135,48 @@ async function main(): Promise<void> {
           verdict(compileMs, TARGETS.fullCompileMs),
         ],
         ["full compile, all runs", compileTimes.map((t) => t.toFixed(0)).join(" / "), "", "", ""],
+        ...cnpRows,
       ],
     ),
   );
   printEntriesPerNode(cluster, engine);
-  const latency = await measureChanges(engine, changeScenarios(cluster, opts.changes), cluster.nodes.length);
+  const scenarios = changeScenarios(cluster, opts.changes);
+  if (opts.cnps > 0) scenarios.push(...clusterScenarios(cnps, opts.changes, opts.seed + 8));
+  const latency = await measureChanges(engine, scenarios, cluster.nodes.length);
   printChangeLatency(latency, cloneMs);
   printMemory(memBefore, memInput, memEngine, peakAfterCompile);
   if (opts.scale !== 1)
     console.log("\nTargets are stated for --scale 1; at other scales they are for reference only.");
+}
+
+/** Cluster policy changes: a priority moves, and a policy switches between audit and enforce. */
+function clusterScenarios(cnps: ClusterNetworkPolicy[], count: number, seed: number): Scenario[] {
+  const rng = createRng(seed);
+  const idOf = new Map(cnps.map((c, i) => [c.name, i + 1]));
+  const upsert = (value: ClusterNetworkPolicy): Change => ({
+    kind: "clusterpolicy",
+    op: "upsert",
+    id: idOf.get(value.name)!,
+    value,
+  });
+  const picked = Array.from({ length: count }, () => rng.pick(cnps));
+  return [
+    {
+      name: "cluster policy priority",
+      description: "a ClusterNetworkPolicy moves to another priority",
+      changes: picked.map((c) => upsert({ ...c, spec: { ...c.spec, priority: rng.int(0, 1000) } })),
+    },
+    {
+      name: "cluster policy mode",
+      description: "a ClusterNetworkPolicy switches between audit and enforce",
+      changes: picked.map((c) =>
+        upsert({
+          ...c,
+          annotations: c.annotations["palisade.dev/mode"] ? {} : { "palisade.dev/mode": "audit" },
+        }),
+      ),
+    },
+  ];
 }
 
 function printCluster(cluster: Cluster, engine: PolicyEngine, opts: Options, inputHash: string): void {

@@ -36,7 +36,7 @@ function main(): void {
     }
   }
   const fresh = new PolicyEngine();
-  const rank = { namespace: 0, endpoint: 1, policy: 2 };
+  const rank = { namespace: 0, endpoint: 1, policy: 2, clusterpolicy: 3 };
   fresh.apply([...objects.values()].sort((a, b) => rank[a.kind] - rank[b.kind]));
   let problems = 0;
   for (const node of cluster.nodes) {
@@ -59,6 +59,7 @@ function main(): void {
 
 function objectKey(c: Change): string {
   if (c.kind === "namespace") return `namespace/${c.op === "upsert" ? c.value.name : c.name}`;
+  if (c.kind === "clusterpolicy") return `clusterpolicy/${c.op === "upsert" ? c.value.name : c.name}`;
   return c.op === "upsert"
     ? `${c.kind}/${c.value.namespace}/${c.value.name}`
     : `${c.kind}/${c.namespace}/${c.name}`;

@@ -13,6 +13,17 @@
 #define PAL_EP_INGRESS_ISOLATED (1u << 0)
 #define PAL_EP_EGRESS_ISOLATED (1u << 1)
 #define PAL_EP_PRESENT (1u << 2) /* set in every entry written: an array slot without it is empty */
+/* Audit mode (tiers.h): a policy in audit mode affects the direction; isolated in the audit view. */
+#define PAL_EP_INGRESS_AUDIT (1u << 3)
+#define PAL_EP_EGRESS_AUDIT (1u << 4)
+#define PAL_EP_INGRESS_ISOLATED_ALL (1u << 5)
+#define PAL_EP_EGRESS_ISOLATED_ALL (1u << 6)
+/* An enforced cluster policy of that tier selects the endpoint in that direction (tiers.h looks
+ * the tier up only then). */
+#define PAL_EP_INGRESS_ADMIN (1u << 7)
+#define PAL_EP_EGRESS_ADMIN (1u << 8)
+#define PAL_EP_INGRESS_BASELINE (1u << 9)
+#define PAL_EP_EGRESS_BASELINE (1u << 10)
 
 #define PAL_EP_INDEX_MAX 16384 /* ifindexes below: pal_endpoints_by_index_v1; the rest: the hash */
 

@@ -15,6 +15,9 @@
 #define PAL_PASS_ARP 5             /* ARP, passed deliberately */
 #define PAL_PASS_NEIGHBOUR 6       /* ICMPv6 router/neighbour discovery (types 133-137) */
 #define PAL_PASS_RELATED 7         /* ICMP error about a tracked flow (icmp_related.h) */
+#define PAL_PASS_ADMIN 8           /* an Admin tier Accept rule (ClusterNetworkPolicy) */
+#define PAL_PASS_BASELINE 9        /* a Baseline tier Accept rule (not isolated by NetworkPolicy) */
+#define PAL_PASS_AUDIT 10          /* passed, but a policy in audit mode would drop it (reported) */
 
 /* Drop reasons. */
 #define PAL_DROP_UNKNOWN_ENDPOINT -1  /* no endpoint entry for the interface: never fail open */
@@ -26,6 +29,8 @@
 #define PAL_DROP_MALFORMED_L4 -7      /* truncated or invalid TCP/UDP/SCTP/ICMP header */
 #define PAL_DROP_FRAGMENT -8          /* non-first IP fragment whose first fragment was not seen */
 #define PAL_DROP_IPV6_EXT_LIMIT -9    /* more IPv6 extension headers than the parser walks */
+#define PAL_DROP_ADMIN_DENIED -10     /* an Admin tier Deny rule (ClusterNetworkPolicy) */
+#define PAL_DROP_BASELINE_DENIED -11  /* a Baseline tier Deny rule (not isolated by NetworkPolicy) */
 
 #define PAL_REASON_SLOTS 16
 

@@ -28,6 +28,7 @@ import {
   POLICY_KEY_LAYOUT,
   POLICY_VALUE_LAYOUT,
   type PolicyKeyFields,
+  policyEntryOf,
   writePolicyKey,
   writePolicyValue,
 } from "./codecs/policy.ts";
@@ -208,8 +209,7 @@ export async function readIpcache(c: Collection): Promise<IpcacheEntry[]> {
 export async function readPolicies(c: Collection): Promise<PolicyEntry[]> {
   const entries = await c.map(MAPS.policy).dump();
   return entries.map(({ key, value }) => {
-    const v = decodePolicyValue(value);
-    return { ...decodePolicyKey(key), verdict: "allow", policyId: v.policyId, ruleIndex: v.ruleIndex };
+    return policyEntryOf(decodePolicyKey(key), decodePolicyValue(value));
   });
 }
 

@@ -11,6 +11,7 @@ import { malformedCases } from "./verdict-malformed.case.ts";
 import { relatedCases } from "./verdict-related.case.ts";
 import { revocationCases } from "./verdict-revocation.case.ts";
 import { statefulCases } from "./verdict-stateful.case.ts";
+import { auditCases, tierCases } from "./verdict-tiers.case.ts";
 
 export function verdictCases(factory: HarnessFactory, skip?: string): void {
   describe("verdicts", { skip }, () => {
@@ -220,5 +221,7 @@ export function verdictCases(factory: HarnessFactory, skip?: string): void {
     revocationCases(() => h);
     relatedCases(() => h);
     malformedCases(() => h);
+    tierCases(() => h);
+    auditCases(() => h);
   });
 }

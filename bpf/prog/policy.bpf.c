@@ -12,10 +12,11 @@
  *      CONNTRACK; if the policy generation changed since the flow was judged, it is judged again
  *      first (pal_ct_revalidate): still allowed -> pass with the new attribution, denied -> the
  *      entry is deleted and the packet dropped (docs/datapath.md)
- *   5. policy decision (pal_decide); a pass creates (or replaces) the conntrack entry for this
- *      endpoint, a drop deletes one that was there
- * Every verdict is counted; every drop and every new connection (the packet that creates a
- * conntrack entry; sampled) is evented, rate-limited per CPU. The verdict trace is left in
+ *   5. policy decision (pal_decide: Admin tier, NetworkPolicy, Baseline tier; then pal_audit); a
+ *      pass creates (or replaces) the conntrack entry for this endpoint, a drop deletes one that
+ *      was there
+ * Every verdict is counted; every drop, every audit pass and every new connection (the packet that
+ * creates a conntrack entry; sampled) is evented, rate-limited per CPU. The verdict trace is left in
  * skb->cb[0..4] (reason, remote identity, policy id, rule index, endpoint id) for tests that
  * read it back through BPF_PROG_TEST_RUN's ctx_out; cb is tc scratch space. */
 #include <linux/bpf.h>
@@ -27,6 +28,7 @@
 #include "endpoints.h"
 #include "ipcache.h"
 #include "policy.h"
+#include "tiers.h"
 #include "conntrack.h"
 #include "conntrack_state.h"
 #include "counters.h"
@@ -79,6 +81,54 @@ static __always_inline int pal_policy_lookup(struct pal_policy_key *k, __u32 ide
 	return 1;
 }
 
+/* A tier's Accept or Deny decides (1); a Pass, or no match, hands on (0). */
+static __always_inline int pal_tier_decides(const struct pal_endpoint *ep, const struct pal_packet *p,
+					    __u8 dir, __u8 tier, __u32 identity, __u32 prefix_identity,
+					    __be16 port, struct pal_verdict *v)
+{
+	__u32 has = tier == PAL_TIER_ADMIN
+			    ? (dir == PAL_DIR_INGRESS ? PAL_EP_INGRESS_ADMIN : PAL_EP_EGRESS_ADMIN)
+			    : (dir == PAL_DIR_INGRESS ? PAL_EP_INGRESS_BASELINE : PAL_EP_EGRESS_BASELINE);
+	if (!(ep->flags & has))
+		return 0;
+	struct pal_tier_hit hit = {};
+	if (!pal_tier_lookup(ep->policy_set_id, dir, tier, p->protocol, port, identity, prefix_identity,
+			     &hit) ||
+	    hit.verdict == PAL_VERDICT_PASS)
+		return 0;
+	int accept = hit.verdict == PAL_VERDICT_ACCEPT;
+	if (tier == PAL_TIER_ADMIN)
+		v->reason = accept ? PAL_PASS_ADMIN : PAL_DROP_ADMIN_DENIED;
+	else
+		v->reason = accept ? PAL_PASS_BASELINE : PAL_DROP_BASELINE_DENIED;
+	v->policy_id = hit.policy_id;
+	v->rule_index = hit.rule_index;
+	return 1;
+}
+
+/* Audit mode: a new flow the deployed policies pass, in a direction a policy in audit mode affects,
+ * passes as PAL_PASS_AUDIT (named for the policy that would drop it) when the audit view denies. */
+static __always_inline void pal_audit(const struct pal_endpoint *ep, const struct pal_packet *p,
+				      __u8 dir, struct pal_verdict *v)
+{
+	__u32 audited = dir == PAL_DIR_INGRESS ? PAL_EP_INGRESS_AUDIT : PAL_EP_EGRESS_AUDIT;
+	if (v->reason <= 0 || v->reason == PAL_PASS_HOST || !(ep->flags & audited))
+		return;
+	struct pal_ipcache_key ik = {.prefixlen = PAL_IPCACHE_PREFIX_BASE + 128, .family = p->family};
+	pal_remote_addr(p, dir, ik.addr);
+	struct pal_ipcache_value *iv = bpf_map_lookup_elem(&pal_ipcache_v1, &ik);
+	__u32 prefix_identity = iv ? iv->prefix_identity : 0;
+	int icmp = p->protocol == IPPROTO_ICMP || p->protocol == IPPROTO_ICMPV6;
+	__u32 policy_id = 0;
+	__u16 rule_index = 0;
+	if (!pal_audit_denies(ep, dir, p->protocol, bpf_htons(icmp ? 0 : p->dst_port), v->identity,
+			      prefix_identity, &policy_id, &rule_index))
+		return;
+	v->reason = PAL_PASS_AUDIT;
+	v->policy_id = policy_id;
+	v->rule_index = rule_index;
+}
+
 /* The policy decision for a packet without conntrack state. */
 static __always_inline void pal_decide(const struct pal_endpoint *ep, const struct pal_packet *p,
 				       __u8 dir, struct pal_verdict *v)
@@ -94,18 +144,23 @@ static __always_inline void pal_decide(const struct pal_endpoint *ep, const stru
 		v->reason = PAL_PASS_HOST;
 		return;
 	}
+	int icmp = p->protocol == IPPROTO_ICMP || p->protocol == IPPROTO_ICMPV6;
+	__be16 port = bpf_htons(icmp ? 0 : p->dst_port);
+	if (pal_tier_decides(ep, p, dir, PAL_TIER_ADMIN, identity, prefix_identity, port, v))
+		return;
 	__u32 isolated = dir == PAL_DIR_INGRESS ? PAL_EP_INGRESS_ISOLATED : PAL_EP_EGRESS_ISOLATED;
 	if (!(ep->flags & isolated)) {
+		if (pal_tier_decides(ep, p, dir, PAL_TIER_BASELINE, identity, prefix_identity, port, v))
+			return;
 		v->reason = PAL_PASS_NOT_ISOLATED;
 		return;
 	}
-	int icmp = p->protocol == IPPROTO_ICMP || p->protocol == IPPROTO_ICMPV6;
 	struct pal_policy_key pk = {
 		.prefixlen = PAL_POLICY_PREFIX_FULL,
 		.policy_set_id = ep->policy_set_id,
 		.direction = dir,
 		.protocol = p->protocol,
-		.port = bpf_htons(icmp ? 0 : p->dst_port),
+		.port = port,
 	};
 	if (pal_policy_lookup(&pk, identity, v))
 		return;
@@ -236,8 +291,12 @@ static __always_inline int pal_finish(struct __sk_buff *skb, const struct pal_en
 	skb->cb[2] = v->policy_id;
 	skb->cb[3] = v->rule_index;
 	skb->cb[4] = ep ? ep->endpoint_id : 0;
-	if (v->reason > 0)
+	if (v->reason > 0) {
+		/* An audit pass is reported like a drop (its reason says it passed). */
+		if (v->reason == PAL_PASS_AUDIT)
+			pal_emit_event(skb, ep, p, dir, v, now, PAL_EVENT_DROP);
 		return TC_ACT_OK;
+	}
 	pal_emit_event(skb, ep, p, dir, v, now, PAL_EVENT_DROP);
 	return TC_ACT_SHOT;
 }
@@ -302,10 +361,13 @@ static __always_inline int pal_handle(struct __sk_buff *skb, __u8 dir)
 		return pal_finish(skb, ep, &p, dir, &v, now);
 	}
 	pal_decide(ep, &p, dir, &v);
+	pal_audit(ep, &p, dir, &v);
 	if (v.reason > 0) {
 		pal_ct_create(&ck, &p, dir, &v, now, generation);
-		/* flow events: the packet that creates the entry reports the new connection */
-		pal_emit_event(skb, ep, &p, dir, &v, now, PAL_EVENT_NEW_FLOW);
+		/* flow events: the packet that creates the entry reports the new connection (an audit
+		 * pass is reported once, as the drop it would have been: pal_finish) */
+		if (v.reason != PAL_PASS_AUDIT)
+			pal_emit_event(skb, ep, &p, dir, &v, now, PAL_EVENT_NEW_FLOW);
 	} else if (cv) {
 		bpf_map_delete_elem(&pal_conntrack_v2, &ck);
 	}

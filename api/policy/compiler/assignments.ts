@@ -104,7 +104,7 @@ export class Assignments {
     if (!live || old.identityKey !== rec.identityKey) removeFrom(this.identityMembers, old.identity, key);
     w.memberChanged.add(old.identity);
     if (this.identityAlloc.release(old.identityKey)) {
-      for (const token of this.selectors.removeIdentity(old.identity))
+      for (const token of this.selectors.removeIdentity(old.identity, this.peerUse))
         addTo(w.partialPolicies, token, old.identity);
       this.identityMembers.delete(old.identity);
     }
@@ -138,6 +138,18 @@ export class Assignments {
     return [this.identityAlloc, this.setAlloc, this.prefixes.allocator];
   }
 
+  /**
+   * Whether a policy's use of a selector is a peer's: an identity that only its subject gains or
+   * loses changes no other set's entries (the identity's own sets are recomputed as new or go).
+   */
+  private readonly peerUse = (token: string, key: string): boolean => {
+    const rec = this.objects.policyOf(token);
+    if (!rec || rec.subjectKey !== key) return true;
+    return [...rec.ingress, ...rec.egress].some((r) =>
+      r.peers.some((p) => p.kind === "selector" && p.key === key),
+    );
+  };
+
   /** Acquires the identity and set of a live endpoint's current labels and ports. */
   private assign(rec: EndpointRec, w: Work): void {
     const ep = rec.endpoint;
@@ -146,7 +158,7 @@ export class Assignments {
     const { id, created } = this.identityAlloc.acquire(identityKey);
     if (created) {
       const info = { id, namespace: ep.namespace, namespaceLabels: ns.labels, labels: ep.labels };
-      for (const token of this.selectors.addIdentity(info)) addTo(w.partialPolicies, token, id);
+      for (const token of this.selectors.addIdentity(info, this.peerUse)) addTo(w.partialPolicies, token, id);
     }
     addTo(this.identityMembers, id, rec.key);
     w.memberChanged.add(id);
@@ -176,6 +188,7 @@ export class Assignments {
       byRemote: new JournaledMap(),
       ingressPolicyId: 0,
       egressPolicyId: 0,
+      setFlags: 0,
       hostPrefixes: [],
     };
     this.sets.set(id, set);

@@ -10,7 +10,7 @@ import {
   type NodeState,
 } from "../../../wire/entries.ts";
 import type { AllocationChange } from "../allocator.ts";
-import type { Namespace, NetworkPolicy } from "../model.ts";
+import type { ClusterNetworkPolicy, Namespace, NetworkPolicy } from "../model.ts";
 import {
   type AllocatorKind,
   Assignments,
@@ -19,6 +19,12 @@ import {
   type StoredAllocation,
 } from "./assignments.ts";
 import type { ChangeSet } from "./change-set.ts";
+import {
+  CLUSTER_POLICY_ID_BASE,
+  clusterAsPolicy,
+  clusterPolicyKey,
+  subjectNamespaces,
+} from "./cluster-policies.ts";
 import { EngineError } from "./errors.ts";
 import { updateIpcache } from "./ipcache.ts";
 import { Journal, JournaledMap } from "./journal.ts";
@@ -148,6 +154,10 @@ export class PolicyEngine implements CompiledState {
         if (c.op === "upsert") this.upsertPolicy(c.id, c.value, w);
         else this.deletePolicy(`${c.namespace}/${c.name}`, w);
         return;
+      case "clusterpolicy":
+        if (c.op === "upsert") this.upsertClusterPolicy(c.id, c.value, w);
+        else this.deletePolicy(clusterPolicyKey(c.name), w);
+        return;
     }
   }
 
@@ -161,6 +171,21 @@ export class PolicyEngine implements CompiledState {
     const token = this.objects.newPolicyToken(key);
     // Compiled before the old record goes, so selectors and prefixes both use are kept, not rebuilt.
     const rec = compilePolicy({ key, token, id, policy }, this.policyUses(w));
+    this.deletePolicy(key, w);
+    this.objects.addPolicy(rec);
+    w.dirtyPolicies.add(token);
+  }
+
+  /** A cluster policy is a policy record in the cluster scope, with its tier info beside it. */
+  private upsertClusterPolicy(rowId: number, cnp: ClusterNetworkPolicy, w: Work): void {
+    const key = clusterPolicyKey(cnp.name);
+    const token = this.objects.newPolicyToken(key);
+    const { policy, info } = clusterAsPolicy(cnp, rowId);
+    const id = CLUSTER_POLICY_ID_BASE + rowId;
+    const rec = compilePolicy({ key, token, id, policy }, this.policyUses(w), {
+      subjectNamespaces: subjectNamespaces(cnp),
+      info,
+    });
     this.deletePolicy(key, w);
     this.objects.addPolicy(rec);
     w.dirtyPolicies.add(token);

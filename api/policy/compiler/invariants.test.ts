@@ -140,7 +140,7 @@ function resolve(engine: PolicyEngine, c: Change | [number, number | undefined])
     const ports = httpPort ? [{ name: "http", port: httpPort, protocol: "TCP" as const }] : [];
     return { kind: "endpoint", op: "upsert", id: rec.id, value: { ...rec.endpoint, ports } };
   }
-  if (c.op !== "delete" || c.kind === "namespace") {
+  if (c.op !== "delete" || c.kind === "namespace" || c.kind === "clusterpolicy") {
     if (c.kind === "endpoint" && c.op === "upsert") {
       const clash = [...engine.endpoints.values()].find(
         (r) => r.endpoint.name !== c.value.name && r.endpoint.ips[0] === c.value.ips[0],

@@ -6,6 +6,16 @@ import { type ChangeSet, emptyChangeSet, type NodeChange } from "./change-set.ts
 import { EngineError } from "./errors.ts";
 import { JournaledMap } from "./journal.ts";
 import { entriesBefore, setDelta } from "./set-changes.ts";
+import {
+  ADMIN_EGRESS,
+  ADMIN_INGRESS,
+  AUDIT_EGRESS,
+  AUDIT_INGRESS,
+  BASELINE_EGRESS,
+  BASELINE_INGRESS,
+  ISOLATED_ALL_EGRESS,
+  ISOLATED_ALL_INGRESS,
+} from "./set-views.ts";
 import type { EndpointRec, PolicySet } from "./types.ts";
 import type { Work } from "./work.ts";
 
@@ -77,7 +87,8 @@ export class NodeTable {
       const d = setDelta(set, old);
       if (d.upsert.length + d.remove.length > 0) cs.sets[setId] = d;
       for (const node of set.nodes.keys()) affected.add(node);
-      if (old.ingressPolicyId !== set.ingressPolicyId || old.egressPolicyId !== set.egressPolicyId) {
+      const ids = old.ingressPolicyId !== set.ingressPolicyId || old.egressPolicyId !== set.egressPolicyId;
+      if (ids || old.setFlags !== set.setFlags) {
         for (const key of set.members) endpointKeys.add(key);
       }
     }
@@ -212,7 +223,7 @@ export function endpointEntry(rec: EndpointRec, set: PolicySet): EndpointEntry {
       egressPolicyId: 0,
     };
   }
-  return {
+  const entry: EndpointEntry = {
     interface: rec.endpoint.interface,
     endpointId: rec.id,
     identity: rec.identity,
@@ -222,6 +233,17 @@ export function endpointEntry(rec: EndpointRec, set: PolicySet): EndpointEntry {
     ingressPolicyId: set.ingressPolicyId,
     egressPolicyId: set.egressPolicyId,
   };
+  // Only when set, so that endpoints without audit policies keep their exact entries.
+  const f = set.setFlags;
+  if (f & AUDIT_INGRESS) entry.ingressAudit = true;
+  if (f & AUDIT_EGRESS) entry.egressAudit = true;
+  if (f & ISOLATED_ALL_INGRESS) entry.ingressIsolatedAll = true;
+  if (f & ISOLATED_ALL_EGRESS) entry.egressIsolatedAll = true;
+  if (f & ADMIN_INGRESS) entry.ingressAdmin = true;
+  if (f & ADMIN_EGRESS) entry.egressAdmin = true;
+  if (f & BASELINE_INGRESS) entry.ingressBaseline = true;
+  if (f & BASELINE_EGRESS) entry.egressBaseline = true;
+  return entry;
 }
 
 export function capacityError(map: string, where: string, needed: number, size: number): EngineError {

@@ -1,6 +1,6 @@
 // Owns the one description of a change to a stored object (namespace, endpoint, network policy):
 // callers hand it to the store, and the store, once rows have ids, hands it to the compiler.
-import type { Endpoint, Namespace, NetworkPolicy } from "../model.ts";
+import type { ClusterNetworkPolicy, Endpoint, Namespace, NetworkPolicy } from "../model.ts";
 
 /**
  * A change to one object. An endpoint or policy upsert carries, beside its value, what its stage
@@ -12,7 +12,9 @@ export type ObjectChange<EndpointRow, PolicyRow, EndpointDelete = unknown> =
   | ({ kind: "endpoint"; op: "upsert"; value: Endpoint } & EndpointRow)
   | ({ kind: "endpoint"; op: "delete"; namespace: string; name: string } & EndpointDelete)
   | ({ kind: "policy"; op: "upsert"; value: NetworkPolicy } & PolicyRow)
-  | { kind: "policy"; op: "delete"; namespace: string; name: string };
+  | { kind: "policy"; op: "delete"; namespace: string; name: string }
+  | ({ kind: "clusterpolicy"; op: "upsert"; value: ClusterNetworkPolicy } & PolicyRow)
+  | { kind: "clusterpolicy"; op: "delete"; name: string };
 
 /** What the compiler applies: an upserted endpoint or policy carries its store row id. */
 export type Change = ObjectChange<{ id: number }, { id: number }>;

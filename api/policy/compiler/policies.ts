@@ -1,5 +1,6 @@
 // Owns a policy's compiled form: the cached selectors and ipBlocks its subject and peers use.
-import type { IPBlock, NetworkPolicy, PolicyRule } from "../model.ts";
+import { type IPBlock, isAudit, type LabelSelector, type NetworkPolicy, type PolicyRule } from "../model.ts";
+import type { ClusterInfo } from "./cluster-policies.ts";
 import { capacityError } from "./nodes.ts";
 import type { PrefixRegistry } from "./prefixes.ts";
 import { cannotExceed, policyEntriesLowerBound } from "./rule-bound.ts";
@@ -16,13 +17,21 @@ export interface PolicyUses {
   maxSetEntries: number;
 }
 
+/** What a cluster policy adds to compilePolicy's input: its subject's namespaces and its info. */
+export interface ClusterPart {
+  subjectNamespaces: LabelSelector;
+  info: ClusterInfo;
+}
+
 /** Builds a policy record, taking uses of its selectors, ipBlocks and prefixes. */
 export function compilePolicy(
   { key, token, id, policy }: Pick<PolicyRec, "key" | "token" | "id" | "policy">,
   { selectors, prefixes, affected, maxSetEntries }: PolicyUses,
+  cluster?: ClusterPart,
 ): PolicyRec {
-  refuseIfTooLarge(policy, token, selectors, maxSetEntries);
-  const subjectKey = selectors.use(policy.namespace, undefined, policy.spec.podSelector, token);
+  const subjectNs = cluster?.subjectNamespaces;
+  refuseIfTooLarge(policy, token, selectors, maxSetEntries, subjectNs);
+  const subjectKey = selectors.use(policy.namespace, subjectNs, policy.spec.podSelector, token);
   // Every prefix first, then the blocks: a new prefix then only visits the blocks of other
   // policies (whose users it affects), never this policy's own, which may be many.
   for (const rule of [...policy.spec.ingress, ...policy.spec.egress]) {
@@ -33,6 +42,9 @@ export function compilePolicy(
   const compileRule = (rule: PolicyRule): CompiledRule => ({
     peers: rule.peers.map((peer): PeerRef => {
       if (peer.ipBlock) return { kind: "block", key: prefixes.useBlock(peer.ipBlock, token) };
+      if (cluster && selectsEverything(peer.namespaceSelector) && selectsEverything(peer.podSelector)) {
+        return { kind: "allPods", key: "" };
+      }
       return {
         kind: "selector",
         key: selectors.use(policy.namespace, peer.namespaceSelector, peer.podSelector, token),
@@ -45,10 +57,10 @@ export function compilePolicy(
   const namedEgress =
     named.length === 0
       ? "none"
-      : named.some((r) => r.peers.length === 0 || r.peers.some((p) => p.kind === "block"))
+      : named.some((r) => r.peers.length === 0 || r.peers.some((p) => p.kind !== "selector"))
         ? "all"
         : "selectors";
-  return {
+  const rec: PolicyRec = {
     key,
     token,
     id,
@@ -57,7 +69,10 @@ export function compilePolicy(
     ingress: policy.spec.ingress.map(compileRule),
     egress,
     namedEgress,
+    audit: isAudit(policy.annotations),
   };
+  if (cluster) rec.cluster = cluster.info;
+  return rec;
 }
 
 /** Gives back everything compilePolicy took. */
@@ -67,7 +82,7 @@ export function releasePolicy(rec: PolicyRec, { selectors, prefixes, affected }:
   for (const rule of rules) {
     for (const peer of rule.peers) {
       if (peer.kind === "selector") selectors.unuse(peer.key, rec.token);
-      else prefixes.unuseBlock(peer.key, rec.token);
+      else if (peer.kind === "block") prefixes.unuseBlock(peer.key, rec.token);
     }
   }
   for (const rule of [...rec.policy.spec.ingress, ...rec.policy.spec.egress]) {
@@ -86,6 +101,10 @@ export function policyUsesIdentity(rec: PolicyRec, identity: number, selectors: 
   );
 }
 
+function selectsEverything(s: LabelSelector | undefined): boolean {
+  return s !== undefined && Object.keys(s.matchLabels).length === 0 && s.matchExpressions.length === 0;
+}
+
 function blockPrefixes(block: IPBlock): string[] {
   return [block.cidr, ...block.except];
 }
@@ -95,11 +114,17 @@ function blockPrefixes(block: IPBlock): string[] {
  * set may hold, when the policy applies to at least one endpoint (every identity has members, so
  * a set): the bound comes from the policy's text in O(n log n), not from expanding it.
  */
-function refuseIfTooLarge(policy: NetworkPolicy, token: string, selectors: SelectorCache, max: number): void {
+function refuseIfTooLarge(
+  policy: NetworkPolicy,
+  token: string,
+  selectors: SelectorCache,
+  max: number,
+  subjectNamespaces: LabelSelector | undefined,
+): void {
   if (cannotExceed(policy, max)) return;
   const needed = policyEntriesLowerBound(policy, max);
   if (needed <= max) return;
-  const key = selectors.use(policy.namespace, undefined, policy.spec.podSelector, token);
+  const key = selectors.use(policy.namespace, subjectNamespaces, policy.spec.podSelector, token);
   const applies = selectors.selected(key).size > 0;
   selectors.unuse(key, token);
   if (applies) throw capacityError("policies", "every node hosting a selected endpoint", needed, max);

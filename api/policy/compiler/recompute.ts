@@ -2,6 +2,7 @@
 // policy sets (fully, or for some remote identities only) until no newly held prefix dirties more.
 import { hostPrefix, mustParseCidr } from "../../../wire/cidr.ts";
 import type { Assignments } from "./assignments.ts";
+import { CLUSTER_SCOPE } from "./cluster-policies.ts";
 import { setField } from "./journal.ts";
 import { addTo } from "./keyed-sets.ts";
 import { capacityError } from "./nodes.ts";
@@ -10,7 +11,8 @@ import { policyUsesIdentity } from "./policies.ts";
 import type { PrefixRegistry } from "./prefixes.ts";
 import type { SelectorCache } from "./selector-cache.ts";
 import { beginChange, replaceAll, replaceRemotes } from "./set-changes.ts";
-import { computeSetEntries, type SetContext } from "./set-entries.ts";
+import type { SetContext } from "./set-entries.ts";
+import { computeSetEntries } from "./set-views.ts";
 import type { EndpointRec, PolicyRec } from "./types.ts";
 import type { Work } from "./work.ts";
 
@@ -93,7 +95,8 @@ function recomputePartial(
     const set = parts.assignments.sets.get(setId);
     if (!set || w.dirtySets.has(setId)) continue;
     // Named egress ports resolve per destination endpoint: only a full recompute gets them right.
-    if (ctx.policiesSelecting(set.identity).some((p) => p.namedEgress !== "none")) {
+    const selecting = [...ctx.policiesSelecting(set.identity), ...ctx.clusterPoliciesSelecting(set.identity)];
+    if (selecting.some((p) => p.namedEgress !== "none")) {
       w.dirtySets.add(setId);
       continue;
     }
@@ -122,6 +125,7 @@ function recomputeFull(parts: RecomputeParts, w: Work, ctx: SetContext, setId: n
   replaceAll(set, result.entries, change);
   setField(set, "ingressPolicyId", result.ingressPolicyId);
   setField(set, "egressPolicyId", result.egressPolicyId);
+  setField(set, "setFlags", result.setFlags);
   for (const token of affected) w.dirtyPolicies.add(token);
   return true;
 }
@@ -139,8 +143,20 @@ function setContext(parts: RecomputeParts): SetContext {
       }
       return out.sort((a, b) => a.id - b.id);
     },
+    clusterPoliciesSelecting: (identity) => {
+      const out: PolicyRec[] = [];
+      for (const key of objects.policyKeysIn(CLUSTER_SCOPE)) {
+        const rec = objects.policies.get(key)!;
+        if (selectors.selected(rec.subjectKey).has(identity)) out.push(rec);
+      }
+      return out.sort((a, b) => a.cluster!.priority - b.cluster!.priority || a.id - b.id);
+    },
     peerIdentities: (peer) =>
-      peer.kind === "selector" ? selectors.selected(peer.key) : prefixes.selected(peer.key),
+      peer.kind === "selector"
+        ? selectors.selected(peer.key)
+        : peer.kind === "block"
+          ? prefixes.selected(peer.key)
+          : new Set(selectors.identities.keys()),
     blockIdentities: (owner, blockKeys) => prefixes.selectedByAny(owner, blockKeys),
     allIdentities: () => selectors.identities.keys(),
     members: (identity) => assignments.membersOf(identity),

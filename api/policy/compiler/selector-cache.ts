@@ -25,29 +25,32 @@ export class SelectorCache {
   private readonly byNamespace = new JournaledMap<string, Set<number>>();
   private readonly selectors = new JournaledMap<string, CachedSelector>();
 
-  /** Registers a new identity; returns the users of every selector that now selects it. */
-  addIdentity(info: IdentityInfo): Set<string> {
+  /**
+   * Registers a new identity; returns the users of every selector that now selects it (those for
+   * which `counts(user, key)` holds, when given).
+   */
+  addIdentity(info: IdentityInfo, counts?: (user: string, key: string) => boolean): Set<string> {
     this.identities.set(info.id, info);
     addTo(this.byNamespace, info.namespace, info.id);
     const affected = new Set<string>();
-    for (const sel of this.selectors.values()) {
+    for (const [key, sel] of this.selectors) {
       if (this.matches(sel, info)) {
         sel.selected.add(info.id);
-        for (const u of sel.users) affected.add(u);
+        for (const u of sel.users) if (!counts || counts(u, key)) affected.add(u);
       }
     }
     return affected;
   }
 
-  /** Forgets an identity; returns the users of every selector that selected it. */
-  removeIdentity(id: number): Set<string> {
+  /** Forgets an identity; returns the users of every selector that selected it (as addIdentity). */
+  removeIdentity(id: number, counts?: (user: string, key: string) => boolean): Set<string> {
     const info = this.identities.get(id);
     const affected = new Set<string>();
     if (!info) return affected;
     this.identities.delete(id);
     removeFrom(this.byNamespace, info.namespace, id);
-    for (const sel of this.selectors.values()) {
-      if (sel.selected.delete(id)) for (const u of sel.users) affected.add(u);
+    for (const [key, sel] of this.selectors) {
+      if (sel.selected.delete(id)) for (const u of sel.users) if (!counts || counts(u, key)) affected.add(u);
     }
     return affected;
   }

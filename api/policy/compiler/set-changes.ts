@@ -11,6 +11,7 @@ export interface SetChange {
   oldValues: Map<string, PolicyEntry | undefined>;
   ingressPolicyId: number;
   egressPolicyId: number;
+  setFlags: number;
 }
 
 export function beginChange(changes: Map<number, SetChange>, set: PolicySet): SetChange {
@@ -20,6 +21,7 @@ export function beginChange(changes: Map<number, SetChange>, set: PolicySet): Se
       oldValues: new Map(),
       ingressPolicyId: set.ingressPolicyId,
       egressPolicyId: set.egressPolicyId,
+      setFlags: set.setFlags,
     };
     changes.set(set.id, change);
   }

@@ -1,8 +1,10 @@
-// Computes one policy set's entries and isolation from the policies that select it (pure given its
-// context): Kubernetes rule semantics live here.
+// Expands one rule of one policy into one policy set's entries (pure given its context): the
+// Kubernetes rule semantics (peers, ports, ranges, named ports) live here; set-views.ts decides
+// which policies go into which view of a set.
 import {
   type Direction,
   IDENTITY_ANY,
+  IDENTITY_ANY_POD,
   type PolicyEntry,
   PROTO,
   policyKey,
@@ -14,6 +16,8 @@ import type { CompiledRule, EndpointRec, PolicyRec, PolicySet } from "./types.ts
 export interface SetContext {
   /** Policies in the set's namespace whose podSelector selects the identity, by ascending id. */
   policiesSelecting(identity: number): PolicyRec[];
+  /** Cluster policies whose subject selects the identity, by (priority, id). */
+  clusterPoliciesSelecting(identity: number): PolicyRec[];
   /** Label identities and prefix identities a peer selects. */
   peerIdentities(peer: CompiledRule["peers"][number]): ReadonlySet<number>;
   /**
@@ -42,6 +46,8 @@ export interface SetResult {
   entries: Map<string, PolicyEntry>;
   ingressPolicyId: number;
   egressPolicyId: number;
+  /** AUDIT_* and ISOLATED_ALL_* bits. */
+  setFlags: number;
 }
 
 interface PortSpec {
@@ -52,36 +58,10 @@ interface PortSpec {
 
 const PROTOCOL_NUMBER: Record<Protocol, number> = { TCP: PROTO.TCP, UDP: PROTO.UDP, SCTP: PROTO.SCTP };
 
-/**
- * The set's entries and isolation. With `only`, entries are computed just for those remote
- * identities (a partial recompute after identities came or went; not valid with named egress ports).
- */
-export function computeSetEntries(
-  set: Pick<PolicySet, "id" | "identity" | "ports">,
-  ctx: SetContext,
-  only?: ReadonlySet<number>,
-): SetResult {
-  const out: SetResult = { entries: new Map(), ingressPolicyId: 0, egressPolicyId: 0 };
-  for (const rec of ctx.policiesSelecting(set.identity)) {
-    const types = rec.policy.spec.policyTypes;
-    if (types.includes("Ingress")) {
-      if (out.ingressPolicyId === 0) out.ingressPolicyId = rec.id;
-      for (const [ruleIndex, rule] of rec.ingress.entries()) {
-        addIngressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only });
-      }
-    }
-    if (types.includes("Egress")) {
-      if (out.egressPolicyId === 0) out.egressPolicyId = rec.id;
-      for (const [ruleIndex, rule] of rec.egress.entries()) {
-        addEgressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only });
-      }
-    }
-  }
-  return out;
-}
+const ANY_POD: ReadonlySet<number> = new Set([IDENTITY_ANY_POD]);
 
 /** One rule of one policy being compiled into one set's entries. */
-interface RuleJob {
+export interface RuleJob {
   out: SetResult;
   set: Pick<PolicySet, "id" | "ports">;
   policyId: number;
@@ -90,9 +70,19 @@ interface RuleJob {
   ctx: SetContext;
   /** Only these remote identities (a partial recompute), or all. */
   only: ReadonlySet<number> | undefined;
+  /** Entries of the audit view (every policy enforced, audit mode included). */
+  audit: boolean;
+  /** Set for a cluster policy's rule: the tier entry's action and priority. */
+  tier?: TierSpec;
 }
 
-function addIngressRule(job: RuleJob): void {
+interface TierSpec {
+  tier: NonNullable<PolicyEntry["tier"]>;
+  priority: number;
+  verdict: "accept" | "deny" | "pass";
+}
+
+export function addIngressRule(job: RuleJob): void {
   const { rule, ctx, only } = job;
   // Named ports of an ingress rule name ports of the destination: this set's own endpoints.
   const specs = portSpecs(rule.ports, (p) => resolveNamed(p, job.set.ports));
@@ -103,7 +93,7 @@ function addIngressRule(job: RuleJob): void {
   }
 }
 
-function addEgressRule(job: RuleJob): void {
+export function addEgressRule(job: RuleJob): void {
   const { rule, ctx, only } = job;
   const numeric = portSpecs(rule.ports, () => []);
   const named = rule.ports.filter((p) => typeof p.port === "string");
@@ -139,7 +129,7 @@ function addEgressRule(job: RuleJob): void {
     return;
   }
   for (const peer of rule.peers) {
-    if (peer.kind === "selector") {
+    if (peer.kind !== "block") {
       for (const identity of ctx.peerIdentities(peer)) emitFor(identity);
     } else {
       for (const [m, ip] of ctx.endpointsInBlock(peer.key)) {
@@ -174,6 +164,8 @@ function remoteIdentities(
   const selectors: ReadonlySet<number>[] = [];
   for (const peer of rule.peers) {
     if (peer.kind === "block") blockKeys.push(peer.key);
+    // A tier peer of every pod is one entry (IDENTITY_ANY_POD), whatever pods come and go.
+    else if (peer.kind === "allPods") selectors.push(only ? new Set() : ANY_POD);
     else selectors.push(ctx.peerIdentities(peer));
   }
   // All of a rule's ipBlocks together: many blocks over one cidr must not cost blocks x prefixes.
@@ -231,14 +223,22 @@ function add(job: RuleJob, direction: Direction, remoteIdentity: number, spec: P
     direction,
     remoteIdentity,
     protocol: spec.protocol,
-    port: spec.port,
-    portPrefixLen: spec.prefixLen,
-    verdict: "allow",
+    port: spec.protocol === PROTO.ANY ? 0 : spec.port,
+    portPrefixLen: spec.protocol === PROTO.ANY ? 0 : spec.prefixLen,
+    // An audit-view NetworkPolicy allow says `accept`: an agent that predates audit mode refuses
+    // it (its schema knows only `allow` there) instead of enforcing it as a deployed allow.
+    verdict: job.tier?.verdict ?? (job.audit ? "accept" : "allow"),
     policyId: job.policyId,
     ruleIndex: job.ruleIndex,
   };
+  if (job.tier) {
+    entry.tier = job.tier.tier;
+    entry.priority = job.tier.priority;
+  }
+  if (job.audit) entry.audit = true;
   const key = policyKey(entry);
-  // Policies are additive: the first (lowest policy id, then rule) keeps the attribution.
+  // Policies are additive: the first (lowest policy id, then rule) keeps the attribution. Tier
+  // rules come in precedence order, so there too the first is the one that decides.
   if (job.out.entries.has(key)) return;
   job.out.entries.set(key, entry);
   if (job.out.entries.size > job.ctx.maxEntries) job.ctx.refuse(job.set.id, job.out.entries.size);

@@ -3,6 +3,9 @@
 import { PROTO } from "../../../wire/entries.ts";
 import { PolicyIndex } from "../../../wire/policy-lookup.ts";
 import type {
+  ClusterNetworkPolicy,
+  ClusterNetworkPolicySpec,
+  ClusterRule,
   Endpoint,
   LabelSelector,
   Namespace,
@@ -62,18 +65,49 @@ export function rule(peers: PolicyRule["peers"] = [], ports: PolicyRule["ports"]
   return { peers, ports };
 }
 
+/** A ClusterNetworkPolicy; by default Admin tier, priority 0, every namespace, no rules. */
+export function cnp(
+  name: string,
+  spec: Partial<ClusterNetworkPolicySpec>,
+  annotations: Record<string, string> = {},
+): ClusterNetworkPolicy {
+  return {
+    name,
+    labels: {},
+    annotations,
+    spec: { tier: "Admin", priority: 0, subject: { namespaces: sel() }, ingress: [], egress: [], ...spec },
+  };
+}
+
+/** A cluster rule: action, peers, protocols (absent = every protocol and port). */
+export function crule(
+  action: ClusterRule["action"],
+  peers: ClusterRule["peers"],
+  protocols: ClusterRule["protocols"] = [],
+  name = "",
+): ClusterRule {
+  return { name, action, peers, protocols };
+}
+
+export type WorldObject = Namespace | Endpoint | NetworkPolicy | ClusterNetworkPolicy;
+
+export function isClusterPolicy(o: WorldObject): o is ClusterNetworkPolicy {
+  return "spec" in o && "tier" in o.spec;
+}
+
 /** Builds the changes for a world of objects; ids follow the order given. */
-export function changesFor(objects: (Namespace | Endpoint | NetworkPolicy)[]): Change[] {
+export function changesFor(objects: WorldObject[]): Change[] {
   let id = 0;
   return objects.map((o): Change => {
     id++;
+    if (isClusterPolicy(o)) return { kind: "clusterpolicy", op: "upsert", id, value: o };
     if ("spec" in o) return { kind: "policy", op: "upsert", id, value: o };
     if ("interface" in o) return { kind: "endpoint", op: "upsert", id, value: o };
     return { kind: "namespace", op: "upsert", value: o };
   });
 }
 
-export function compile(objects: (Namespace | Endpoint | NetworkPolicy)[]): PolicyEngine {
+export function compile(objects: WorldObject[]): PolicyEngine {
   const engine = new PolicyEngine();
   engine.apply(changesFor(objects));
   return engine;

@@ -1,9 +1,17 @@
 // Owns the compiler's internal records for endpoints, policies and policy sets.
 import type { PolicyEntry } from "../../../wire/entries.ts";
 import type { Endpoint, EndpointPort, NetworkPolicy } from "../model.ts";
+import type { ClusterInfo } from "./cluster-policies.ts";
 
-/** A peer of a compiled rule: a cached label selector or a cached ipBlock. */
-export type PeerRef = { kind: "selector"; key: string } | { kind: "block"; key: string };
+/**
+ * A peer of a compiled rule: a cached label selector, a cached ipBlock, or (cluster policies only)
+ * every pod, which holds no selector use: no identity coming or going concerns it, and its tier
+ * entries are one IDENTITY_ANY_POD entry.
+ */
+export type PeerRef =
+  | { kind: "selector"; key: string }
+  | { kind: "block"; key: string }
+  | { kind: "allPods"; key: "" };
 
 export interface CompiledRule {
   /** Empty = every peer. */
@@ -25,6 +33,13 @@ export interface PolicyRec {
    * the identities its peers select); "all" (a wildcard or ipBlock peer: any endpoint may matter).
    */
   namedEgress: "none" | "selectors" | "all";
+  /** In audit mode (`palisade.dev/mode: audit`): never isolates nor decides by itself. */
+  audit: boolean;
+  /**
+   * Set for a ClusterNetworkPolicy: `policy` then holds its rules in NetworkPolicy shape (namespace
+   * "", no policy types) and this its tier, priority, actions and mode.
+   */
+  cluster?: ClusterInfo;
 }
 
 export interface EndpointRec {
@@ -51,6 +66,8 @@ export interface PolicySet {
   byRemote: Map<number, Set<string>>;
   ingressPolicyId: number;
   egressPolicyId: number;
+  /** The set's endpoint flags: audit mode and tier bits (set-entries.ts AUDIT_*, ISOLATED_ALL_*, ADMIN_*, BASELINE_*). */
+  setFlags: number;
   /** Host prefixes (per-address named-port targets) this set's entries refer to. */
   hostPrefixes: string[];
 }

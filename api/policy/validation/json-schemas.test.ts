@@ -21,6 +21,7 @@ function at(schema: Schema, ...path: string[]): Schema {
 describe("JSON Schemas for OpenAPI", () => {
   test("every published schema is a draft 2020-12 closed object", () => {
     assert.deepEqual(Object.keys(jsonSchemas).sort(), [
+      "ClusterNetworkPolicy",
       "EndpointBody",
       "Namespace",
       "NamespaceBody",
@@ -51,6 +52,13 @@ describe("JSON Schemas for OpenAPI", () => {
     const text = JSON.stringify(ports);
     assert.match(text, /"maximum":65535/);
     assert.ok(text.includes(JSON.stringify(patterns.ianaSvcName)));
+  });
+
+  test("the ClusterNetworkPolicy schema requires tier, priority and subject and bounds the priority", () => {
+    const spec = at(jsonSchemas.ClusterNetworkPolicy as Schema, "spec");
+    assert.deepEqual(spec.required, ["tier", "priority", "subject"]);
+    assert.equal(spec.additionalProperties, false);
+    assert.match(JSON.stringify(spec.properties?.priority), /"maximum":1000/);
   });
 
   test("the endpoint body schema requires node, interface and ips", () => {

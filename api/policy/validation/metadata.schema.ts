@@ -63,3 +63,12 @@ export const namespaceMetadataSchema = z.strictObject({
   annotations: annotationsSchema.nullish(),
   ...ignoredMetadataFields,
 });
+
+/** Metadata of a cluster-scoped object: the name may come from the URL; a namespace is ignored. */
+export const clusterMetadataSchema = z.strictObject({
+  name: optionalName(checkDns1123Subdomain, patterns.dns1123Subdomain, limits.dns1123Subdomain),
+  namespace: ignored,
+  labels: labelsSchema.nullish(),
+  annotations: annotationsSchema.nullish(),
+  ...ignoredMetadataFields,
+});

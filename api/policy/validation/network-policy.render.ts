@@ -3,7 +3,7 @@
 import type { LabelSelector, NetworkPolicy, PolicyPeer, PolicyRule } from "../model.ts";
 import { NETWORK_POLICY_API_VERSION } from "./network-policy.schema.ts";
 
-function renderSelector(selector: LabelSelector): Record<string, unknown> {
+export function renderSelector(selector: LabelSelector): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (Object.keys(selector.matchLabels).length > 0) out.matchLabels = { ...selector.matchLabels };
   if (selector.matchExpressions.length > 0) {

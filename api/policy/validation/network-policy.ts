@@ -1,6 +1,7 @@
 // Owns validateNetworkPolicy: schema, route identity checks and normalization of a NetworkPolicy object.
 
 import type { NetworkPolicy } from "../model.ts";
+import { modeIssues } from "./cluster-network-policy.ts";
 import { checkTypeMetaPresent, metadataOf, nameFormats, resolveUrlField } from "./identity.ts";
 import { guarded, makeIssue, type Validated, type ValidationIssue } from "./issues.ts";
 import { normalizeSpec, sortedRecord } from "./network-policy.normalize.ts";
@@ -39,7 +40,7 @@ function resolveIdentity(input: unknown, opts: NetworkPolicyValidationOptions) {
     mismatchRule: "namespace_mismatch",
     format: nameFormats.label,
   });
-  issues.push(...name.issues, ...namespace.issues);
+  issues.push(...name.issues, ...namespace.issues, ...modeIssues(metadata.annotations));
   return { issues, name: name.value, namespace: namespace.value };
 }
 

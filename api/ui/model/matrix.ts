@@ -56,15 +56,29 @@ export function computeMatrix(
 
 function explain(direction: "egress" | "ingress", endpoint: string, a: DirectionAnswer): string {
   const who = `${direction} of ${endpoint}`;
-  const policy = a.policy ? `${a.policy.namespace}/${a.policy.name}` : undefined;
+  const policy = a.policy ? policyName(a.policy) : undefined;
+  const rule = `rule ${a.policy?.ruleIndex ?? a.ruleIndex}`;
   switch (a.reason) {
     case "host":
       return `${who}: allowed (host traffic)`;
     case "not_isolated":
       return `${who}: allowed (not isolated)`;
     case "policy_allowed":
-      return `${who}: allowed by ${policy ?? "a policy"} rule ${a.policy?.ruleIndex ?? a.ruleIndex}`;
+      return `${who}: allowed by ${policy ?? "a policy"} ${rule}`;
     case "policy_denied":
       return `${who}: denied (isolated${policy ? ` by ${policy}` : ""}, no rule matches)`;
+    case "admin_accepted":
+    case "baseline_accepted":
+      return `${who}: allowed by ${policy ?? "a cluster policy"} ${rule}`;
+    case "admin_denied":
+    case "baseline_denied":
+      return `${who}: denied by ${policy ?? "a cluster policy"} ${rule}`;
+    case "audit":
+      return `${who}: allowed, but ${policy ?? "a policy in audit mode"} ${rule} would deny it (audit)`;
   }
+}
+
+/** "ns/name" for a NetworkPolicy, "Admin/name" or "Baseline/name" for a ClusterNetworkPolicy. */
+function policyName(p: NonNullable<DirectionAnswer["policy"]>): string {
+  return p.kind === "ClusterNetworkPolicy" ? `${p.tier}/${p.name}` : `${p.namespace}/${p.name}`;
 }

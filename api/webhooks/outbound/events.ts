@@ -5,6 +5,9 @@ export const EVENT_TYPES = [
   "policy.created",
   "policy.updated",
   "policy.deleted",
+  "clusternetworkpolicy.created",
+  "clusternetworkpolicy.updated",
+  "clusternetworkpolicy.deleted",
   "apply.completed",
   "revision.enforced",
   "node.enrolled",
@@ -40,7 +43,7 @@ export interface EventDraft {
   data: Record<string, unknown>;
 }
 
-/** The events a commit causes: one per policy written, and apply.completed for a bundle. */
+/** The events a commit causes: one per policy or cluster policy written, and apply.completed for a bundle. */
 export function eventsOfCommit(
   result: {
     revision: number;
@@ -50,6 +53,14 @@ export function eventsOfCommit(
 ): EventDraft[] {
   const drafts: EventDraft[] = [];
   for (const w of result.written) {
+    if (w.kind === "clusterpolicy") {
+      drafts.push({
+        type: `clusternetworkpolicy.${w.op}` as EventType,
+        revision: result.revision,
+        data: { name: w.name },
+      });
+      continue;
+    }
     if (w.kind !== "policy") continue;
     drafts.push({
       type: `policy.${w.op}` as EventType,

@@ -9,6 +9,9 @@ export const REASONS = {
   PASS_ARP: 5,
   PASS_NEIGHBOUR: 6,
   PASS_RELATED: 7,
+  PASS_ADMIN: 8,
+  PASS_BASELINE: 9,
+  PASS_AUDIT: 10,
   DROP_UNKNOWN_ENDPOINT: -1,
   DROP_POLICY_DENIED: -2,
   DROP_SHORT_ETHERNET: -3,
@@ -18,6 +21,8 @@ export const REASONS = {
   DROP_MALFORMED_L4: -7,
   DROP_FRAGMENT: -8,
   DROP_IPV6_EXT_LIMIT: -9,
+  DROP_ADMIN_DENIED: -10,
+  DROP_BASELINE_DENIED: -11,
 } as const;
 
 export type ReasonName = keyof typeof REASONS;

@@ -34,6 +34,11 @@ const REASON_OF: Record<Decision["reason"], number> = {
   not_isolated: REASONS.PASS_NOT_ISOLATED,
   policy_allowed: REASONS.PASS_POLICY,
   policy_denied: REASONS.DROP_POLICY_DENIED,
+  admin_accepted: REASONS.PASS_ADMIN,
+  admin_denied: REASONS.DROP_ADMIN_DENIED,
+  baseline_accepted: REASONS.PASS_BASELINE,
+  baseline_denied: REASONS.DROP_BASELINE_DENIED,
+  audit: REASONS.PASS_AUDIT,
 };
 
 /** One frame's pass through a hook: what is counted and, for a drop, reported. */
@@ -239,7 +244,9 @@ export class MemoryDatapath {
     c.packets += 1;
     c.bytes += len;
     this.counters.set(i, c);
-    if (t.reason < 0 && this.#bucket.take(nowNs)) this.events.push(flowEvent("drop", run));
+    // An audit pass is reported like a drop (its reason says it passed).
+    const reported = t.reason < 0 || t.reason === REASONS.PASS_AUDIT;
+    if (reported && this.#bucket.take(nowNs)) this.events.push(flowEvent("drop", run));
     return { pass: t.reason > 0, trace: t };
   }
 }

@@ -140,6 +140,17 @@ export async function startCniCluster(stack: CniStack, runtime: Runtime, ports: 
       await api.syncWait(r.revision);
       return r.revision;
     },
+    async applyClusterPolicy(policy) {
+      const name = (policy.metadata as { name: string }).name;
+      const r = await api.must("PUT", `/v1/clusternetworkpolicies/${name}`, policy);
+      await api.syncWait(r.revision);
+      return r.revision;
+    },
+    async deleteClusterPolicy(name) {
+      const r = await api.must("DELETE", `/v1/clusternetworkpolicies/${name}`);
+      await api.syncWait(r.revision);
+      return r.revision;
+    },
     async reset() {
       for (const ns of NAMESPACES) {
         const list = await api.must("GET", `/v1/namespaces/${ns}/networkpolicies`);

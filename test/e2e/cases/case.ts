@@ -20,6 +20,15 @@ export interface CaseContext {
   reach(allowed: boolean): Reachability;
   /** Writes networking.k8s.io/v1 NetworkPolicy `name` in `namespace` and waits for every agent. */
   policy(namespace: string, name: string, spec: Record<string, unknown>): Promise<void>;
+  /**
+   * Writes policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicy `name` (annotations optional)
+   * and waits for every agent.
+   */
+  clusterPolicy(
+    name: string,
+    spec: Record<string, unknown>,
+    annotations?: Record<string, string>,
+  ): Promise<void>;
   /** Probes [proto, port, expected] triples concurrently; fails with the matrices. */
   check(...checks: [Proto, number, Reachability][]): Promise<void>;
   ip(key: string): string;
@@ -41,6 +50,14 @@ export function caseContext(cluster: Cluster): CaseContext {
         apiVersion: "networking.k8s.io/v1",
         kind: "NetworkPolicy",
         metadata: { name, namespace },
+        spec,
+      });
+    },
+    async clusterPolicy(name, spec, annotations) {
+      await cluster.applyClusterPolicy({
+        apiVersion: "policy.networking.k8s.io/v1alpha2",
+        kind: "ClusterNetworkPolicy",
+        metadata: annotations ? { name, annotations } : { name },
         spec,
       });
     },

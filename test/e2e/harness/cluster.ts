@@ -53,7 +53,10 @@ export interface Cluster {
   /** Writes a NetworkPolicy and waits until every agent applied it; returns the revision. */
   applyPolicy(namespace: string, policy: Record<string, unknown>): Promise<number>;
   deletePolicy(namespace: string, name: string): Promise<number>;
-  /** Deletes every policy and restores the spec's labels and named ports; waits for the agents. */
+  /** Writes a ClusterNetworkPolicy and waits until every agent applied it; returns the revision. */
+  applyClusterPolicy(policy: Record<string, unknown>): Promise<number>;
+  deleteClusterPolicy(name: string): Promise<number>;
+  /** Deletes every policy (cluster policies too) and restores the spec's labels and named ports; waits for the agents. */
   reset(): Promise<void>;
   setPodLabels(key: string, labels: Record<string, string>): Promise<number>;
   setNamespaceLabels(namespace: string, labels: Record<string, string>): Promise<number>;
@@ -158,8 +161,23 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
       await waitAll(r.revision);
       return r.revision;
     },
+    async applyClusterPolicy(policy) {
+      const name = (policy.metadata as { name: string }).name;
+      const r = await api.must("PUT", `/v1/clusternetworkpolicies/${name}`, policy);
+      await waitAll(r.revision);
+      return r.revision;
+    },
+    async deleteClusterPolicy(name) {
+      const r = await api.must("DELETE", `/v1/clusternetworkpolicies/${name}`);
+      await waitAll(r.revision);
+      return r.revision;
+    },
     async reset() {
       let revision = 0;
+      const cnps = await api.must("GET", "/v1/clusternetworkpolicies");
+      for (const item of cnps.items as { metadata: { name: string } }[]) {
+        revision = (await api.must("DELETE", `/v1/clusternetworkpolicies/${item.metadata.name}`)).revision;
+      }
       for (const ns of Object.keys(spec.namespaces)) {
         const list = await api.must("GET", `/v1/namespaces/${ns}/networkpolicies`);
         for (const item of list.items as { metadata: { name: string } }[]) {
