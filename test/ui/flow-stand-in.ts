@@ -2,7 +2,7 @@
 // (docs/console.md): JSON answers with `flows` and `nodes`, and `follow=true` as Server-Sent Events
 // (`event: flow`, one JSON line each) that replays the held flows and then streams what `emit` adds.
 // Only filters the tests use are applied (verdict, namespace). It replaces nothing in production: the
-// real route comes with the flows work, and the integrator points these tests at it.
+// real route (api/flows) is driven end to end by test/e2e/observe-everywhere.test.ts.
 
 import { EventEmitter } from "node:events";
 import type { Hono } from "hono";
@@ -20,7 +20,7 @@ export interface Flow {
   destination: Record<string, unknown>;
   policy:
     | { kind: "NetworkPolicy"; namespace: string; name: string; rule: number }
-    | { kind: "DefaultDeny" }
+    | { kind: "DefaultDeny"; isolatedBy?: { kind: string; namespace: string; name: string } }
     | null;
 }
 
