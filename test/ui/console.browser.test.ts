@@ -53,9 +53,10 @@ describe("web console in chromium", { skip, timeout: 600_000 }, () => {
 
   before(async () => {
     t = createTestApp();
-    // Routes go in before the first request (Hono builds its matcher then).
+    // The real GET /v1/flows answers from the stand-in: the console's relay reaches it only through
+    // the bearer auth in front of it, with the session's token (a stream refused fails the cases).
     flows = new FlowStandIn();
-    flows.install(t.app);
+    flows.install(t.deps.hub.flows);
     await seedTopology(t.call);
     readToken = (await t.call("POST", "/v1/tokens", JSON.stringify({ scope: "read", description: "ui" })))
       .body.token;
@@ -249,10 +250,6 @@ describe("web console in chromium", { skip, timeout: 600_000 }, () => {
     assert.ok(rows[0]!.includes("<script>window.__pwned=1</script>"), "markup shown as text");
     assert.equal(await page.evaluate(() => (window as { __pwned?: number }).__pwned), undefined);
     assert.equal(await page.evaluate(() => (window as { __same?: boolean }).__same), true, "no reload");
-    assert.ok(
-      flows.authorizations.every((a) => a === `Bearer ${ADMIN_TOKEN}`),
-      "the relay used the session's token",
-    );
     await screenshots(page, dir, "flows-live");
   });
 
