@@ -44,7 +44,7 @@ export function createTestApp() {
   /** What a refused request must not change: the revision and the number of live tokens. */
   const footprint = () => ({ revision: store.revision(), tokens: tokens.list().length });
   const errorLogs = () => logs.filter((l) => l.level === "error");
-  return { app, store, tokens, call, footprint, errorLogs };
+  return { app, deps, store, tokens, call, footprint, errorLogs };
 }
 
 export type TestApp = ReturnType<typeof createTestApp>;

@@ -3,30 +3,10 @@
 // expression through its HTTP API; the core ones return the values the stack really has.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { type PromResponse, type RunningPrometheus, startPrometheus } from "./harness/prometheus.ts";
+import { type RunningPrometheus, samples, startPrometheus, until } from "./harness/prometheus.ts";
 import { asPrometheusQuery, panelQueries, rules } from "./harness/queries.ts";
 import { type Stack, startStack } from "./harness/stack.ts";
 import { binarySkipReason, findBinary } from "./harness/tools.ts";
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** The samples of an instant query, as label sets with numbers. */
-function samples(r: PromResponse): { metric: Record<string, string>; value: number }[] {
-  assert.equal(r.status, "success", `${r.errorType}: ${r.error}`);
-  if (r.data.resultType === "scalar") return [{ metric: {}, value: Number(r.data.result[1]) }];
-  return (r.data.result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => ({
-    metric: s.metric,
-    value: Number(s.value[1]),
-  }));
-}
 
 describe("a real Prometheus over a running Palisade", { skip: binarySkipReason("prometheus") }, () => {
   let stack: Stack | undefined;

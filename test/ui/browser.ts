@@ -1,6 +1,7 @@
 // Owns the browser side of the console tests: Debian's chromium, headless, driven by puppeteer-core
 // (which never downloads a browser), where screenshots go, and serving an app on loopback.
 
+import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -60,4 +61,15 @@ export async function serveLoopback(
       }),
     );
   });
+}
+
+/** Signs `page` in to the console at `origin` with `token`, through the sign-in page /ui redirects to. */
+export async function signIn(page: Page, origin: string, token: string): Promise<void> {
+  await page.goto(`${origin}/ui`, { waitUntil: "domcontentloaded" });
+  assert.match(page.url(), /\/ui\/sign-in\?next=%2Fui$/);
+  await page.type("#token", token);
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: "domcontentloaded" }),
+    page.click("button[type=submit]"),
+  ]);
 }

@@ -3,17 +3,24 @@
 // against POST /v1/evaluate, live flows arriving without reload (from a stand-in of the flow API),
 // a cross-origin form post refused, sign-out killing the cookie, and a read-scoped token.
 //
-// For the integrator, once the flows branch is merged: add a case that runs the e2e topology
-// (test/e2e/harness), applies a deny policy, opens /ui/flows?verdict=dropped, makes a connection
-// that the policy drops, and waits for a row naming the policy (or "default deny") — the stand-in
-// here then goes away, or stays for the escaping case below.
+// The stand-in keeps these cases fast and lets them emit flows with markup in them; the same live
+// view over the real datapath (a connection the policy drops, named in the row) is covered by
+// test/e2e/observe-everywhere.test.ts, with `palisade observe -f` and Prometheus beside it.
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "puppeteer-core";
 import { ADMIN_TOKEN, createTestApp, type TestApp } from "../../api/testing.ts";
 import { HOSTILE, SEEDED, seedTopology } from "../../api/ui/testing.ts";
-import { artifactsDir, browserSkipReason, launch, screenshots, serveLoopback, WIDTHS } from "./browser.ts";
+import {
+  artifactsDir,
+  browserSkipReason,
+  launch,
+  screenshots,
+  serveLoopback,
+  signIn as signInAt,
+  WIDTHS,
+} from "./browser.ts";
 import { type Flow, FlowStandIn } from "./flow-stand-in.ts";
 
 const skip = browserSkipReason();
@@ -46,9 +53,10 @@ describe("web console in chromium", { skip, timeout: 600_000 }, () => {
 
   before(async () => {
     t = createTestApp();
-    // Routes go in before the first request (Hono builds its matcher then).
+    // The real GET /v1/flows answers from the stand-in: the console's relay reaches it only through
+    // the bearer auth in front of it, with the session's token (a stream refused fails the cases).
     flows = new FlowStandIn();
-    flows.install(t.app);
+    flows.install(t.deps.hub.flows);
     await seedTopology(t.call);
     readToken = (await t.call("POST", "/v1/tokens", JSON.stringify({ scope: "read", description: "ui" })))
       .body.token;
@@ -78,15 +86,7 @@ describe("web console in chromium", { skip, timeout: 600_000 }, () => {
   };
   const h1 = () => page.$eval("h1", (e) => e.textContent);
 
-  async function signIn(p: Page, token: string) {
-    await p.goto(`${server.origin}/ui`, { waitUntil: "domcontentloaded" });
-    assert.match(p.url(), /\/ui\/sign-in\?next=%2Fui$/);
-    await p.type("#token", token);
-    await Promise.all([
-      p.waitForNavigation({ waitUntil: "domcontentloaded" }),
-      p.click("button[type=submit]"),
-    ]);
-  }
+  const signIn = (p: Page, token: string) => signInAt(p, server.origin, token);
 
   it("signs in with a token into an HttpOnly, SameSite=Strict session cookie", async () => {
     await go("/ui/sign-in");
@@ -228,18 +228,28 @@ describe("web console in chromium", { skip, timeout: 600_000 }, () => {
       return document.querySelectorAll("#flows tbody tr").length;
     });
     assert.equal(marker, 0, "the held flow is allowed; the filter asks for dropped");
-    flows.emit(dropped("monitor", 81));
+    flows.emit({
+      ...dropped("monitor", 81),
+      policy: {
+        kind: "DefaultDeny",
+        isolatedBy: { kind: "NetworkPolicy", namespace: "shop", name: "web-only" },
+      },
+    });
     flows.emit(dropped(HOSTILE, 82));
     await page.waitForFunction(() => document.querySelectorAll("#flows tbody tr").length === 2, WAIT);
     const rows = await page.$$eval("#flows tbody tr", (trs) => trs.map((tr) => tr.textContent ?? ""));
     assert.match(rows[1]!, /ops\/monitor.*default deny/s);
+    const policies = await page.$$eval("#flows tbody tr td:nth-child(8)", (tds) =>
+      tds.map((td) => td.textContent),
+    );
+    assert.deepEqual(
+      policies,
+      ["default deny", "default deny (shop/web-only)"],
+      "names the isolating policy",
+    );
     assert.ok(rows[0]!.includes("<script>window.__pwned=1</script>"), "markup shown as text");
     assert.equal(await page.evaluate(() => (window as { __pwned?: number }).__pwned), undefined);
     assert.equal(await page.evaluate(() => (window as { __same?: boolean }).__same), true, "no reload");
-    assert.ok(
-      flows.authorizations.every((a) => a === `Bearer ${ADMIN_TOKEN}`),
-      "the relay used the session's token",
-    );
     await screenshots(page, dir, "flows-live");
   });
 

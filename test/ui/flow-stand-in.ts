@@ -1,74 +1,41 @@
-// A stand-in of GET /v1/flows for the console tests, in the shape of the flow contract
-// (docs/console.md): JSON answers with `flows` and `nodes`, and `follow=true` as Server-Sent Events
-// (`event: flow`, one JSON line each) that replays the held flows and then streams what `emit` adds.
-// Only filters the tests use are applied (verdict, namespace). It replaces nothing in production: the
-// real route comes with the flows work, and the integrator points these tests at it.
+// A stand-in for the flow relay (hub.flows, api/flows/relay.ts) in the console tests: the real
+// GET /v1/flows route stays in front (bearer auth, query parsing, filters, the follow stream's
+// replay and Server-Sent Events), and answers from the flows a test emits instead of from agents.
+// It replaces nothing in production; the real relay with agents on the real datapath is driven end
+// to end by test/e2e/observe-everywhere.test.ts.
+import type { FlowQueryResult, FlowRelay, Follower } from "../../api/flows/relay.ts";
+import { type Flow, flowMatches } from "../../wire/flows.ts";
 
-import { EventEmitter } from "node:events";
-import type { Hono } from "hono";
-import { streamSSE } from "hono/streaming";
-
-export interface Flow {
-  time: string;
-  node: string;
-  endpoint: { namespace: string; name: string };
-  direction: "ingress" | "egress";
-  verdict: "allowed" | "dropped" | "audit";
-  reason: string;
-  protocol: string;
-  source: Record<string, unknown>;
-  destination: Record<string, unknown>;
-  policy:
-    | { kind: "NetworkPolicy"; namespace: string; name: string; rule: number }
-    | { kind: "DefaultDeny" }
-    | null;
-}
+export type { Flow };
 
 export class FlowStandIn {
   readonly flows: Flow[] = [];
-  private readonly events = new EventEmitter();
-  /** The Authorization header of each request it answered. */
-  readonly authorizations: (string | undefined)[] = [];
-  /** What the JSON answer's `nodes.missing` says. */
-  missing: { node: string; reason: "timeout" | "disconnected" | "error" }[] = [];
+  readonly #followers = new Set<Follower>();
+  /** Nodes reported as not answering, as the relay names them. */
+  missing: FlowQueryResult["nodes"]["missing"] = [];
 
-  /** How many follow streams are open now. */
+  /** Follow streams open now (the route subscribes for each and releases when the client goes). */
   followers(): number {
-    return this.events.listenerCount("flow");
+    return this.#followers.size;
   }
 
   emit(flow: Flow): void {
     this.flows.push(flow);
-    this.events.emit("flow", flow);
+    for (const follower of this.#followers) follower(flow);
   }
 
-  /** Adds GET /v1/flows to the app (behind its bearer auth, which runs first). */
-  install(app: Hono): void {
-    // biome-ignore lint/suspicious/noExplicitAny: the app's variables are not this helper's business
-    (app as Hono<any>).get("/v1/flows", (c) => {
-      this.authorizations.push(c.req.header("authorization"));
-      const q = c.req.query();
-      const matches = (f: Flow) =>
-        (!q.verdict || f.verdict === q.verdict) &&
-        (!q.namespace || f.endpoint.namespace === q.namespace || f.source.namespace === q.namespace);
-      if (q.follow !== "true") {
-        const limit = Number(q.limit ?? 100);
-        return c.json({
-          flows: this.flows.filter(matches).slice(-limit),
-          nodes: { answered: ["node-a"], missing: this.missing },
-        });
-      }
-      return streamSSE(c, async (stream) => {
-        const limit = Number(q.limit ?? 20);
-        for (const f of this.flows.filter(matches).slice(-limit))
-          await stream.writeSSE({ event: "flow", data: JSON.stringify(f) });
-        const send = (f: Flow) => {
-          if (matches(f)) void stream.writeSSE({ event: "flow", data: JSON.stringify(f) });
-        };
-        this.events.on("flow", send);
-        await new Promise<void>((done) => stream.onAbort(done));
-        this.events.off("flow", send);
-      });
+  /** Answers the app's relay from the emitted flows (deps.hub.flows of api/testing.ts). */
+  install(relay: Pick<FlowRelay, "query" | "follow">): void {
+    relay.query = async (filter, limit) => ({
+      flows: this.flows.filter((f) => flowMatches(f, filter)).slice(-limit),
+      nodes: { answered: ["node-a"], missing: this.missing },
+      truncated: [],
     });
+    relay.follow = (follower) => {
+      this.#followers.add(follower);
+      return () => {
+        this.#followers.delete(follower);
+      };
+    };
   }
 }

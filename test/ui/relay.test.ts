@@ -32,7 +32,7 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
 describe("web console: relayed flow stream", () => {
   const t = createTestApp();
   const flows = new FlowStandIn();
-  flows.install(t.app);
+  flows.install(t.deps.hub.flows);
   let server: Awaited<ReturnType<typeof serveLoopback>>;
   before(async () => {
     server = await serveLoopback(t.app.fetch);

@@ -21,7 +21,11 @@
 
   function policy(p) {
     if (!p) return "—";
-    if (p.kind === "DefaultDeny") return "default deny";
+    // A default deny names the policy that isolated the endpoint, as `palisade observe` does.
+    if (p.kind === "DefaultDeny") {
+      const by = p.isolatedBy;
+      return by ? `default deny (${by.namespace}/${by.name})` : "default deny";
+    }
     return `${p.namespace}/${p.name} rule ${p.rule}`;
   }
 
@@ -126,7 +130,9 @@
         const { flows } = await res.json();
         const counts = { allowed: 0, dropped: 0 };
         for (const f of flows) {
-          const p = f.policy;
+          // A default deny counts against the policy that isolated the endpoint (as the agent's
+          // palisade_agent_policy_verdicts_total does): that is where a policy's drops come from.
+          const p = f.policy?.kind === "DefaultDeny" ? f.policy.isolatedBy : f.policy;
           if (p?.kind !== "NetworkPolicy" || p.namespace !== namespace || p.name !== name) continue;
           if (f.verdict in counts) counts[f.verdict]++;
         }

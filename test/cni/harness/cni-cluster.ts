@@ -129,6 +129,7 @@ export async function startCniCluster(stack: CniStack, runtime: Runtime, ports: 
     pod: (key) => byKey(key).pod,
     server: stack.server,
     agents: new Map([[stack.node, stack.agent()]]),
+    metricsTargets: new Map([[stack.node, new URL(stack.metricsUrl).host]]),
     async applyPolicy(namespace, policy) {
       const name = (policy.metadata as { name: string }).name;
       const r = await api.must("PUT", `/v1/namespaces/${namespace}/networkpolicies/${name}`, policy);

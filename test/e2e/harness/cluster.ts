@@ -50,6 +50,8 @@ export interface Cluster {
   pod(key: string): ClusterPod;
   server: PalisadeProcess;
   agents: Map<string, PalisadeProcess>;
+  /** node -> host:port of its agent's /metrics listener (what Prometheus scrapes). */
+  metricsTargets: Map<string, string>;
   /** Writes a NetworkPolicy and waits until every agent applied it; returns the revision. */
   applyPolicy(namespace: string, policy: Record<string, unknown>): Promise<number>;
   deletePolicy(namespace: string, name: string): Promise<number>;
@@ -125,6 +127,7 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
   const url = `http://127.0.0.1:${port}`;
   const api = createApi(url, ADMIN);
   const agents = new Map<string, PalisadeProcess>();
+  const metricsTargets = new Map<string, string>();
   let server: PalisadeProcess | undefined;
 
   const endpointBody = (p: ClusterPod) => ({
@@ -150,6 +153,7 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
       return server;
     },
     agents,
+    metricsTargets,
     async applyPolicy(namespace, policy) {
       const name = (policy.metadata as { name: string }).name;
       const r = await api.must("PUT", `/v1/namespaces/${namespace}/networkpolicies/${name}`, policy);
@@ -228,6 +232,9 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
         ? undefined
         : ((await api.must("POST", "/v1/enrollment-tokens", { maxUses: 1, description: `e2e ${node}` }))
             .token as string);
+      // A known port rather than 0: the agent does not log the one it bound.
+      const metrics = `127.0.0.1:${await freePort()}`;
+      metricsTargets.set(node, metrics);
       const agent = startPalisade([
         "agent",
         "--server",
@@ -240,7 +247,7 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
         "--bpffs",
         join(bpffsRoot, node),
         "--metrics-listen",
-        "127.0.0.1:0",
+        metrics,
         "--datapath",
         "bpf",
       ]);

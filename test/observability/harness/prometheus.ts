@@ -1,6 +1,7 @@
 // Owns a real Prometheus for tests: Debian's binary on 127.0.0.1 at a free port, a temporary
 // storage directory, the shipped scrape config and rules pointed at a running stack with a 1s
 // scrape and evaluation interval; close() stops it and removes its files, also after a failed start.
+import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -141,4 +142,29 @@ export async function startPrometheus(binary: string, targets: ScrapeTargets): P
     await close();
     throw err;
   }
+}
+
+/** Polls `probe` every 250 ms until it answers something (not undefined), or throws after timeoutMs. */
+export async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await probe();
+    if (got !== undefined) return got;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The samples of an instant query, as label sets with numbers. */
+export function samples(r: PromResponse): { metric: Record<string, string>; value: number }[] {
+  assert.equal(r.status, "success", `${r.errorType}: ${r.error}`);
+  if (r.data.resultType === "scalar") return [{ metric: {}, value: Number(r.data.result[1]) }];
+  return (r.data.result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => ({
+    metric: s.metric,
+    value: Number(s.value[1]),
+  }));
 }
