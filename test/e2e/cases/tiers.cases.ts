@@ -269,14 +269,20 @@ export const AUDIT_CASES: ConformanceCase[] = [
           throw new Error(`evaluate ${src} -> ${dst} names ${JSON.stringify(answer.ingress)}`);
         }
         const agent = t.cluster.agents.get(t.cluster.pod(dst).node)!;
+        // The agent's drop log names the policy as flows do (agent/flows/service.ts policyText).
+        const p = answer.ingress.policy;
+        const named =
+          p.kind === "ClusterNetworkPolicy"
+            ? `ClusterNetworkPolicy ${p.name} rule ${p.ruleIndex}`
+            : `NetworkPolicy ${p.namespace}/${p.name} rule ${p.ruleIndex}`;
         await agent.waitFor(
           (l) =>
             l.msg === "drop" &&
             l.verdict === "audit" &&
-            l.reason === "PASS_AUDIT" &&
-            l.src === t.ip(src) &&
-            l.dst === t.ip(dst) &&
-            l.policyId === answer.ingress.policyId,
+            l.reason === "AUDIT" &&
+            String(l.src).startsWith(`${t.ip(src)}:`) &&
+            String(l.dst).startsWith(`${t.ip(dst)}:`) &&
+            l.policy === named,
         );
       }
       // Switching to enforce is one write each; back to audit restores the connections.
