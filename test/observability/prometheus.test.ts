@@ -95,7 +95,12 @@ describe("a real Prometheus over a running Palisade", { skip: binarySkipReason("
       "palisade_agent_applied_revision == on (node) group_left () palisade_node_applied_revision",
     );
     assert.equal(joined.length, s.agents.length);
-    const pressure = await value("palisade:map_pressure_ratio:max");
+    // A recording rule evaluated before the first scrape that saw the applied maps reads 0: wait
+    // for an evaluation over the agents' applied state (every map in use), then check the range.
+    const pressure = await until("map pressure over the applied maps", 30_000, async () => {
+      const got = samples(await prom!.query("palisade:map_pressure_ratio:max"));
+      return got.length === 3 && got.every((p) => p.value > 0) ? got : undefined;
+    });
     assert.deepEqual(pressure.map((p) => p.metric.map).sort(), ["endpoints", "ipcache", "policies"]);
     assert.ok(pressure.every((p) => p.value > 0 && p.value < 0.8));
     const objects = await value("sum by (kind) (palisade_objects)");
