@@ -162,7 +162,10 @@ describe("flows on the real datapath", { skip: e2eSkipReason() }, () => {
     };
     // The agents start pushing when the stream starts; give their streams a moment to hear it.
     await new Promise((r) => setTimeout(r, 1000));
-    const started = new Date().toISOString();
+    // A flow's time comes from the kernel's coarse clock (one tick, up to 10 ms, behind) in whole
+    // milliseconds, so the probe's drop may read a little before this instant. Flows from before
+    // the stream opened are at least the second above older: half a second of slack is safe.
+    const started = new Date(Date.now() - 500).toISOString();
     const client = cluster.pod("shop/client");
     await client.prober.probe("tcp", cluster.pod("shop/db").ip, PORT, 500);
     await read((t) =>
