@@ -22,6 +22,9 @@ export interface ContinuousReport {
   misses: string[];
 }
 
+/** How long an allowed UDP probe waits for its echo. */
+const UDP_ALLOWED_MS = 2000;
+
 const label = (f: Flow) => `${f.from.key} -> ${f.to.key} ${f.proto}/${f.port}`;
 
 /** Probes `denied` and `allowed` in rounds (timeout `timeoutMs`) until stop() is called. */
@@ -31,7 +34,20 @@ export function probeContinuously(denied: Flow[], allowed: Flow[], timeoutMs = 5
   const loop = (async () => {
     while (running) {
       const probe = (f: Flow) => f.from.prober.probe(f.proto, f.to.ip, f.port, timeoutMs);
-      const [d, a] = await Promise.all([Promise.all(denied.map(probe)), Promise.all(allowed.map(probe))]);
+      // A UDP probe is one datagram, sent once: waiting longer for its echo hides no drop, it only
+      // absorbs a loaded machine's scheduling (a 500 ms echo timed out once in CI at load 10).
+      // TCP keeps the short timeout, below the first SYN retransmission, so a dropped SYN shows.
+      const probeAllowed = (f: Flow) =>
+        f.from.prober.probe(
+          f.proto,
+          f.to.ip,
+          f.port,
+          f.proto === "udp" ? Math.max(timeoutMs, UDP_ALLOWED_MS) : timeoutMs,
+        );
+      const [d, a] = await Promise.all([
+        Promise.all(denied.map(probe)),
+        Promise.all(allowed.map(probeAllowed)),
+      ]);
       report.rounds += 1;
       report.deniedProbes += d.length;
       report.allowedProbes += a.length;
