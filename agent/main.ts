@@ -187,6 +187,8 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       appliedRevision: applier.appliedRevision,
     }));
     cleanups.push(() => health.close());
+    // The bound address, which a port of 0 leaves to the kernel: scrapers and tests read it here.
+    log({ level: "info", msg: "metrics listening", url: health.url });
 
     const onEvent = (e: SyncEvent) => {
       if (e.type === "connecting" && e.attempt > 0) metrics.reconnects.inc();

@@ -232,9 +232,6 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
         ? undefined
         : ((await api.must("POST", "/v1/enrollment-tokens", { maxUses: 1, description: `e2e ${node}` }))
             .token as string);
-      // A known port rather than 0: the agent does not log the one it bound.
-      const metrics = `127.0.0.1:${await freePort()}`;
-      metricsTargets.set(node, metrics);
       const agent = startPalisade([
         "agent",
         "--server",
@@ -246,12 +243,15 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
         join(dir, "agents", node),
         "--bpffs",
         join(bpffsRoot, node),
+        // Port 0: the agent binds a free one and logs it (a port picked here first could be taken).
         "--metrics-listen",
-        metrics,
+        "127.0.0.1:0",
         "--datapath",
         "bpf",
       ]);
       agents.set(node, agent);
+      const bound = await agent.waitFor((l) => l.msg === "metrics listening");
+      metricsTargets.set(node, new URL(String(bound.url)).host);
       await cluster.waitConnected(node);
       return agent;
     },
