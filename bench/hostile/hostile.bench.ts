@@ -55,31 +55,52 @@ interface Row {
   healthz: number[];
 }
 
-/** One control plane under test: its process, a client for writes and one for the poller. */
+/** One control plane under test: its process and where to reach it. */
 interface Server {
   label: string;
   child: ChildProcess;
-  client: Client;
-  poll: Client;
+  url: string;
+  adminToken: string;
   seedMs: number;
   rows: Row[];
 }
 
+/**
+ * Fresh connections for each step: a pool left idle while the other server works (seconds) holds
+ * sockets the server has closed on its keep-alive timeout, and reusing one races into ECONNRESET.
+ */
+async function withClients<T>(server: Server, fn: (client: Client, poll: Client) => Promise<T>): Promise<T> {
+  const { url, adminToken } = server;
+  const client = createClient(url, { adminToken, connections: 4, timeoutMs: 600_000 });
+  const poll = createClient(url, { adminToken, connections: 64, timeoutMs: 600_000 });
+  try {
+    return await fn(client, poll);
+  } finally {
+    client.close();
+    poll.close();
+  }
+}
+
 /** Sends `call` `times` times in a row while polling /healthz; one row of the report. */
-async function measure(
-  server: Server,
+function measure(server: Server, name: string, calls: (i: number) => HttpCall, times: number): Promise<Row> {
+  return withClients(server, (client, poll) => measureWith(client, poll, name, calls, times));
+}
+
+async function measureWith(
+  client: Client,
+  poll: Client,
   name: string,
   calls: (i: number) => HttpCall,
   times: number,
 ): Promise<Row> {
-  const poller = pollHealthz(server.poll, POLL_MS);
+  const poller = pollHealthz(poll, POLL_MS);
   const writeMs: number[] = [];
   const answers = new Map<string, number>();
   let bytes = 0;
   for (let i = 0; i < times; i++) {
     const c = calls(i);
     bytes = Buffer.byteLength(c.body ?? "");
-    const a = await server.client.call(c);
+    const a = await client.call(c);
     writeMs.push(a.ms);
     const code =
       a.status >= 400 ? ` ${(JSON.parse(a.body) as { error?: { code?: string } }).error?.code}` : "";
@@ -90,10 +111,12 @@ async function measure(
   return { name, bytes, answers: [...answers].map(([k, n]) => `${n} x ${k}`).join(", "), writeMs, healthz };
 }
 
-async function baselineRow(server: Server): Promise<Row> {
-  const poller = pollHealthz(server.poll, POLL_MS);
-  await new Promise((r) => setTimeout(r, baselineMs));
-  return { name: "baseline: no writes", bytes: 0, answers: "-", writeMs: [], healthz: await poller.stop() };
+function baselineRow(server: Server): Promise<Row> {
+  return withClients(server, async (_client, poll) => {
+    const poller = pollHealthz(poll, POLL_MS);
+    await new Promise((r) => setTimeout(r, baselineMs));
+    return { name: "baseline: no writes", bytes: 0, answers: "-", writeMs: [], healthz: await poller.stop() };
+  });
 }
 
 async function startSeeded(
@@ -107,13 +130,20 @@ async function startSeeded(
     { dbPath: join(dir, `${label.replace(/\W+/g, "-")}.db`), adminToken, synchronous: "normal" },
     file,
   );
-  const client = createClient(ready.url, { adminToken, connections: 4, timeoutMs: 600_000 });
-  const poll = createClient(ready.url, { adminToken, connections: 64, timeoutMs: 600_000 });
-  const server: Server = { label, child, client, poll, seedMs: 0, rows: [] };
+  const server: Server = { label, child, url: ready.url, adminToken, seedMs: 0, rows: [] };
+  try {
+    server.seedMs = await seed(server, cluster);
+  } catch (err) {
+    await stop(server);
+    throw err;
+  }
+  return server;
+}
+
+/** Seeds the cluster through the API; returns how long it took. */
+async function seed({ url, adminToken }: Server, cluster: Cluster): Promise<number> {
+  const client = createClient(url, { adminToken, connections: 4, timeoutMs: 600_000 });
   const seeds = seedCalls(cluster);
-  const seedStarted = performance.now();
-  assertAllOk("seeding namespaces", await runLoad(client, seeds.namespaces, 4));
-  assertAllOk("seeding endpoints", await runLoad(client, seeds.endpoints, 4));
   const policies = cluster.policies.map((p): HttpCall => {
     const o = renderNetworkPolicy(p);
     const { name, namespace } = o.metadata as { name: string; namespace: string };
@@ -123,15 +153,19 @@ async function startSeeded(
       body: JSON.stringify(o),
     };
   });
-  assertAllOk("seeding policies", await runLoad(client, policies, 4));
-  server.seedMs = performance.now() - seedStarted;
-  return server;
+  const started = performance.now();
+  try {
+    assertAllOk("seeding namespaces", await runLoad(client, seeds.namespaces, 4));
+    assertAllOk("seeding endpoints", await runLoad(client, seeds.endpoints, 4));
+    assertAllOk("seeding policies", await runLoad(client, policies, 4));
+  } finally {
+    client.close();
+  }
+  return performance.now() - started;
 }
 
-async function stop(server: Server): Promise<void> {
-  server.client.close();
-  server.poll.close();
-  await stopServerChild(server.child);
+function stop(server: Server): Promise<void> {
+  return stopServerChild(server.child);
 }
 
 function printServer(server: Server, cluster: Cluster, ns: string, members: number): void {
