@@ -171,6 +171,11 @@ describe("parseCidr and canonicalCidr", () => {
     ["010.0.0.0/8", null],
     ["fe80::1%eth0/64", null],
     ["1.2.3.4::/64", null],
+    // IPv4 is read in place up to the slash: a colon on either side still refuses it.
+    ["10.0.0.0/8:", null],
+    ["10.0.0.0:/8", null],
+    ["10.0.0/8", null],
+    ["10.0.0.256/32", null],
   ];
   for (const [text, want, hostBits] of cases) {
     it(`${JSON.stringify(text)} -> ${want ?? "refused"}`, () => {

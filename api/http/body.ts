@@ -3,7 +3,8 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { parseAllDocuments } from "yaml";
 import { ApiError } from "./errors.ts";
-import { checkJsonDepth, checkJsonTextDepth, checkYamlDepth } from "./nesting.ts";
+import { parseCut, scanJsonText } from "./json-scan.ts";
+import { checkJsonDepth, checkYamlDepth, MAX_BODY_DEPTH, tooDeep } from "./nesting.ts";
 
 function isYaml(c: Context): boolean {
   const type = c.req.header("content-type") ?? "";
@@ -107,14 +108,20 @@ function toJs(doc: ReturnType<typeof parseAllDocuments>[number], index: number):
   }
 }
 
+/**
+ * Parses a JSON body after one scan of its text (json-scan.ts): an object wider than any field
+ * allows is parsed cut to its first members and marked so, which validation refuses with its
+ * true size; a body nesting too deeply is refused once it parses (a malformed one says so first).
+ */
 function parseJson(text: string): unknown {
   if (text.trim() === "") throw new ApiError("request.empty_body", "the request body is empty");
+  const scan = scanJsonText(text, { maxDepth: MAX_BODY_DEPTH });
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = scan.wide.length > 0 ? parseCut(text, scan.wide) : JSON.parse(text);
   } catch (err) {
     throw new ApiError("request.invalid_json", `the body is not valid JSON: ${(err as Error).message}`);
   }
-  checkJsonTextDepth(text);
+  if (scan.depth > MAX_BODY_DEPTH) throw tooDeep("JSON");
   return value;
 }

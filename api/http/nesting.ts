@@ -3,11 +3,12 @@
 // 20 KB body of brackets could otherwise overflow the stack: a 500, or for YAML a fatal V8 abort.
 import { Lexer, Parser } from "yaml";
 import { ApiError } from "./errors.ts";
+import { scanJsonText } from "./json-scan.ts";
 
 /** Deepest nesting of arrays and objects a body may have; Kubernetes objects stay far below it. */
 export const MAX_BODY_DEPTH = 100;
 
-function tooDeep(what: string): ApiError {
+export function tooDeep(what: "JSON" | "YAML"): ApiError {
   return new ApiError(
     "request.too_deep",
     `the ${what} body nests arrays and objects deeper than ${MAX_BODY_DEPTH} levels`,
@@ -27,13 +28,6 @@ export function checkJsonDepth(value: unknown): void {
   }
 }
 
-const OPEN_BRACE = 0x7b;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACE = 0x7d;
-const CLOSE_BRACKET = 0x5d;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-
 /**
  * Throws 400 request.too_deep when JSON text nests deeper than MAX_BODY_DEPTH, from one pass over
  * its characters: cheaper than walking the parsed value (a 1 MiB object of 100,000 keys takes a
@@ -41,18 +35,7 @@ const BACKSLASH = 0x5c;
  * inside strings are skipped, and escapes are well formed.
  */
 export function checkJsonTextDepth(text: string): void {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (inString) {
-      if (ch === BACKSLASH) i++;
-      else if (ch === QUOTE) inString = false;
-    } else if (ch === QUOTE) inString = true;
-    else if (ch === OPEN_BRACE || ch === OPEN_BRACKET) {
-      if (++depth > MAX_BODY_DEPTH) throw tooDeep("JSON");
-    } else if (ch === CLOSE_BRACE || ch === CLOSE_BRACKET) depth--;
-  }
+  if (scanJsonText(text, { maxDepth: MAX_BODY_DEPTH }).depth > MAX_BODY_DEPTH) throw tooDeep("JSON");
 }
 
 /**

@@ -6,8 +6,15 @@ import type { ServerReady, ServerRequest } from "./http-server.ts";
 
 const SERVER_FILE = fileURLToPath(new URL("./http-server.ts", import.meta.url));
 
-export function startServerChild(req: ServerRequest): Promise<{ child: ChildProcess; ready: ServerReady }> {
-  const child = fork(SERVER_FILE, [], {
+/**
+ * Starts http-server.ts; `serverFile` runs another checkout's copy instead (a same-run baseline of
+ * an older version of the control plane, e.g. bench/hostile --against).
+ */
+export function startServerChild(
+  req: ServerRequest,
+  serverFile = SERVER_FILE,
+): Promise<{ child: ChildProcess; ready: ServerReady }> {
+  const child = fork(serverFile, [], {
     execArgv: ["--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });

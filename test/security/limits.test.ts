@@ -105,6 +105,57 @@ describe("object size limits", () => {
     );
   });
 
+  test("a namespace with 100,000 labels: the answer shows the size sent and a preview of its first labels", async () => {
+    // The reader cuts the map before parsing it (api/http/json-scan.ts); the client cannot tell.
+    const t = createTestApp();
+    const res = await expectRefused(
+      t,
+      { method: "PUT", path: "/v1/namespaces/big", body: JSON.stringify({ labels: labels(100_000) }) },
+      { status: 422, code: "namespace.invalid", issuePath: "labels", issueRule: "too_many_labels" },
+    );
+    const [issue] = res.body.error.issues;
+    assert.equal(res.body.error.issues.length, 1);
+    assert.match(issue.message, /received an object with 100000 keys/);
+    assert.equal(issue.value.k0, "v");
+    assert.equal(issue.value["..."], "99980 more keys");
+  });
+
+  test(`an object of more than ${objectLimits.members} members in a field with no limit of its own is refused, one at the limit is stored`, async () => {
+    const t = createTestApp();
+    assert.equal((await t.call("PUT", "/v1/namespaces/prod", "{}")).status, 201);
+    const withAnnotations = (n: number) =>
+      JSON.stringify({ metadata: { annotations: labels(n) }, spec: { podSelector: {} } });
+    const res = await expectRefused(
+      t,
+      { method: "PUT", path: PUT_POLICY, body: withAnnotations(objectLimits.members + 1000) },
+      {
+        status: 422,
+        code: "policy.invalid",
+        issuePath: "metadata.annotations",
+        issueRule: "too_many_members",
+      },
+    );
+    const issue = res.body.error.issues.find((i: { rule: string }) => i.rule === "too_many_members");
+    assert.match(issue.message, new RegExp(`received an object with ${objectLimits.members + 1000} keys`));
+    const ok = await t.call("PUT", PUT_POLICY, withAnnotations(objectLimits.members));
+    assert.equal(ok.status, 201, JSON.stringify(ok.body).slice(0, 300));
+    const stored = await t.call("GET", `${PUT_POLICY}?submitted=true`);
+    assert.equal(Object.keys(stored.body.submitted.metadata.annotations).length, objectLimits.members);
+  });
+
+  test("a cut object in an ignored field is refused too: cut data is never stored", async () => {
+    const t = createTestApp();
+    const ns = (n: number) =>
+      JSON.stringify([
+        { apiVersion: "v1", kind: "Namespace", metadata: { name: "wide" }, status: labels(n) },
+      ]);
+    const res = await t.call("POST", "/v1/apply", ns(objectLimits.members + 1));
+    assert.equal(res.status, 422, JSON.stringify(res.body).slice(0, 300));
+    assert.match(JSON.stringify(res.body), /too_many_members/);
+    assert.equal((await t.call("GET", "/v1/namespaces/wide")).status, 404);
+    assert.equal((await t.call("POST", "/v1/apply", ns(10))).status, 200);
+  });
+
   test("an endpoint's labels are bounded too", async () => {
     const t = createTestApp();
     assert.equal((await t.call("PUT", "/v1/namespaces/prod", "{}")).status, 201);

@@ -42,9 +42,15 @@ export function policyEntriesLowerBound(policy: NetworkPolicy, max = Number.POSI
  */
 export function cannotExceed(policy: NetworkPolicy, max: number): boolean {
   const rules = [...policy.spec.ingress, ...policy.spec.egress];
+  let specs = 0;
+  for (const rule of rules) specs = Math.max(specs, numericSpecCount(rule.ports));
+  if (specs > max) return false;
+  // The count stops once the widest rule could pass `max`: a policy of 30,000 prefixes is not
+  // read to its end to learn that it needs the trie bound.
+  const mostOwn = specs === 0 ? Number.POSITIVE_INFINITY : Math.floor(max / specs);
   let own = 0;
-  for (const _ of prefixTexts(rules)) own++;
-  return rules.every((rule) => numericSpecCount(rule.ports) * Math.max(1, own) <= max);
+  for (const _ of prefixTexts(rules)) if (++own > mostOwn) return false;
+  return true;
 }
 
 /** Every distinct cidr and except text of the rules, in order, read only as far as asked. */

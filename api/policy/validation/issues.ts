@@ -1,5 +1,7 @@
 // Owns the validation result types and how an issue's path, value and message are written.
 
+import { memberCount } from "./cut-objects.ts";
+
 export interface ValidationIssue {
   /** JSON path rooted at the validated object, e.g. `spec.ingress[0].from[1].ipBlock.except[0]`. */
   path: string;
@@ -50,11 +52,13 @@ export function previewValue(value: unknown, depth = 0, ownKeys?: string[]): unk
     return items;
   }
   const keys = ownKeys ?? Object.keys(value);
-  if (depth >= MAX_DEPTH) return `{object with ${plural(keys.length, "key")}}`;
+  // A map cut before parsing (cut-objects.ts) is previewed with the size the client sent.
+  const total = memberCount(value, keys);
+  if (depth >= MAX_DEPTH) return `{object with ${plural(total, "key")}}`;
   const entries = keys
     .slice(0, MAX_ENTRIES)
     .map((key) => [truncate(key), previewValue((value as Record<string, unknown>)[key], depth + 1)]);
-  if (keys.length > MAX_ENTRIES) entries.push(["...", `${keys.length - MAX_ENTRIES} more keys`]);
+  if (total > MAX_ENTRIES) entries.push(["...", `${total - MAX_ENTRIES} more keys`]);
   return Object.fromEntries(entries);
 }
 
@@ -67,8 +71,7 @@ export function describeValue(value: unknown, ownKeys?: string[]): string {
   if (value === undefined) return "nothing";
   if (value === null) return "null";
   if (Array.isArray(value)) return `an array of ${plural(value.length, "item")}`;
-  if (typeof value === "object")
-    return `an object with ${plural((ownKeys ?? Object.keys(value)).length, "key")}`;
+  if (typeof value === "object") return `an object with ${plural(memberCount(value, ownKeys), "key")}`;
   if (typeof value === "string") return JSON.stringify(truncate(value));
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   return typeof value;

@@ -2,6 +2,7 @@
 // and the checks that refuse a larger object at validation, before the compiler sees it. The
 // README's "Limits" table documents these numbers and why they were chosen.
 
+import { memberCount } from "./cut-objects.ts";
 import { annotationBytes } from "./formats.ts";
 import { type Ctx, isRecord, report } from "./refinements.ts";
 
@@ -18,6 +19,11 @@ export const objectLimits = {
   ports: 128,
   /** Rules per policy direction (`ingress`, `egress`). */
   rules: 256,
+  /**
+   * Members of any one object of a JSON body: far above every field's own limit (64 labels), and
+   * the reader cuts a wider object before parsing it (api/http/json-scan.ts).
+   */
+  members: 4096,
 } as const;
 
 /** A refinement refusing arrays longer than `max` with `rule` (a stable code, e.g. too_many_peers). */
@@ -31,7 +37,8 @@ export function maxItems(max: number, rule: string, noun: string) {
 /** Refuses a label set with more than objectLimits.labels labels or objectLimits.labelBytes bytes. */
 export function checkLabelLimits(labels: unknown, ctx: Ctx): void {
   if (!isRecord(labels)) return;
-  const count = Object.keys(labels).length;
+  // The size the client sent, also when the reader cut the map before parsing it.
+  const count = memberCount(labels);
   if (count > objectLimits.labels) {
     report(ctx, [], "too_many_labels", `may hold at most ${objectLimits.labels} labels`, labels);
     return;

@@ -1,7 +1,9 @@
 // Owns the translation of zod issues into ValidationIssues (paths, rule codes, messages).
 
 import type { z } from "zod";
+import { cutObjectsIn } from "./cut-objects.ts";
 import { formatPath, makeIssue, type PathSegment, type ValidationIssue } from "./issues.ts";
+import { objectLimits } from "./object-limits.ts";
 import { findProtoKeys } from "./proto-keys.ts";
 
 type ZodIssue = z.core.$ZodIssue;
@@ -80,6 +82,21 @@ function protoKeyIssues(input: unknown, reported: readonly ValidationIssue[]): V
     );
 }
 
+/**
+ * Objects the body reader cut before parsing that no issue reported already (a field with its own
+ * limit, such as labels, reports its count): cut data must never be accepted, wherever it was.
+ */
+function cutObjectIssues(input: unknown, reported: readonly ValidationIssue[]): ValidationIssue[] {
+  const cut = cutObjectsIn(input);
+  if (cut.length === 0) return [];
+  const seen = new Set(reported.map((issue) => issue.path));
+  return cut
+    .filter((c) => !seen.has(formatPath(c.path)))
+    .map((c) =>
+      makeIssue(c.path, "too_many_members", `may hold at most ${objectLimits.members} members`, c.value),
+    );
+}
+
 /** Parses with a zod schema and reports every issue in our format. */
 export function parseWith<S extends z.ZodType>(
   schema: S,
@@ -88,6 +105,7 @@ export function parseWith<S extends z.ZodType>(
   const result = schema.safeParse(input, { reportInput: true });
   const issues = result.success ? [] : translateZodIssues(result.error.issues);
   issues.push(...protoKeyIssues(input, issues));
+  issues.push(...cutObjectIssues(input, issues));
   if (result.success && issues.length === 0) return { value: result.data, issues };
   return { value: undefined, issues };
 }
