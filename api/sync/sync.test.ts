@@ -146,6 +146,32 @@ describe("agent stream", () => {
     talker.close();
   });
 
+  it("sends no heartbeat before hello, and closes a stream that never says hello as late", async () => {
+    // A heartbeat before the welcome reached an agent in the same read as the upgrade answer; the
+    // agent's answer then came before its hello and was refused with 4001 (seen in the 10,000-agent run).
+    const mute = await ScriptedAgent.connect(plane.server.url, await plane.enroll("mute"));
+    const closed = await mute.waitClosed(10_000);
+    assert.equal(closed.code, CLOSE.TIMEOUT);
+    assert.match(closed.reason, /no hello within/);
+    assert.deepEqual(
+      mute.messages.map((m) => m.type),
+      [],
+      "nothing is sent to a stream before its hello",
+    );
+  });
+
+  it("an agent whose hello comes after a heartbeat tick gets welcome first and its heartbeats after", async () => {
+    const late = await ScriptedAgent.connect(plane.server.url, await plane.enroll("late"));
+    const order: string[] = [];
+    late.ws.on("message", (d) => order.push(JSON.parse(d.toString()).type));
+    await new Promise((r) => setTimeout(r, 1_500)); // at least one tick (1 s) before the hello
+    late.hello("late", null);
+    await late.next("heartbeat", 3_000);
+    assert.equal(order[0], "welcome");
+    assert.equal(late.closed, null);
+    late.close();
+  });
+
   it("closes only the stream that sends a malformed or oversized message", async () => {
     const good = await ScriptedAgent.connect(plane.server.url, await plane.enroll("good"));
     good.hello("good", null);
