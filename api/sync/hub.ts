@@ -133,7 +133,9 @@ export class SyncHub {
         };
       },
       onHello: (s, hello) => {
-        nodes.now(s.node, {
+        // Written with the acks' status (one transaction within a second), not one SQLite write
+        // per hello: 10,000 agents reconnecting after a restart spent a third of their hellos here.
+        nodes.later(s.node, {
           agentVersion: hello.agentVersion,
           features: hello.features,
           lastSeenAt: isoTime(clock),

@@ -172,6 +172,25 @@ describe("agent stream", () => {
     late.close();
   });
 
+  it("stores a hello's agent version with the batched node status, and at once when the stream closes", async () => {
+    const a = await ScriptedAgent.connect(plane.server.url, await plane.enroll("versioned"));
+    a.hello("versioned", null);
+    await a.next("snapshot");
+    const deadline = Date.now() + 3_000;
+    while ((await plane.api("GET", "/v1/nodes/versioned")).body.agentVersion !== "test") {
+      assert.ok(Date.now() < deadline, "the hello's status was not written within the flush delay");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const b = await ScriptedAgent.connect(plane.server.url, await plane.enroll("brief"));
+    b.hello("brief", null);
+    await b.next("welcome");
+    b.close();
+    await b.waitClosed();
+    await new Promise((r) => setTimeout(r, 100)); // the server's close event
+    assert.equal((await plane.api("GET", "/v1/nodes/brief")).body.agentVersion, "test");
+    a.close();
+  });
+
   it("closes only the stream that sends a malformed or oversized message", async () => {
     const good = await ScriptedAgent.connect(plane.server.url, await plane.enroll("good"));
     good.hello("good", null);
