@@ -1,5 +1,5 @@
 // Owns the nodes table: enrolled nodes and the status their agents report.
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { nodes } from "../../db/schema.ts";
 
@@ -15,7 +15,16 @@ export interface NodeRecord {
   credentialRotatedAt: string | null;
 }
 
+type StatusColumn = Exclude<keyof typeof nodes.$inferInsert, "name">;
+
 export class NodesRepository {
+  /**
+   * One prepared UPDATE per set of columns written (a handful: ack, hello, status, nack). The
+   * node-status writer writes every connected node's status each second; building and preparing
+   * the query per node cost ~0.25 ms, 2.5 s of CPU a second at 10,000 agents.
+   */
+  private readonly updates = new Map<string, { run(values: Record<string, unknown>): unknown }>();
+
   constructor(private readonly db: Db) {}
 
   list(): NodeRecord[] {
@@ -39,9 +48,26 @@ export class NodesRepository {
     },
   ): void {
     const { features, ...rest } = status;
-    const set = { ...rest, ...(features ? { features: JSON.stringify(features) } : {}) };
-    if (Object.keys(set).length === 0) return;
-    this.db.update(nodes).set(set).where(eq(nodes.name, name)).run();
+    const set: Record<string, unknown> = {
+      ...rest,
+      ...(features ? { features: JSON.stringify(features) } : {}),
+    };
+    const columns = (Object.keys(set) as StatusColumn[]).filter((c) => set[c] !== undefined).sort();
+    if (columns.length === 0) return;
+    const key = columns.join(",");
+    let statement = this.updates.get(key);
+    if (!statement) {
+      const placeholders = Object.fromEntries(columns.map((c) => [c, sql.placeholder(c)]));
+      statement = this.db
+        .update(nodes)
+        .set(placeholders)
+        .where(eq(nodes.name, sql.placeholder("__name")))
+        .prepare();
+      this.updates.set(key, statement);
+    }
+    const values: Record<string, unknown> = { __name: name };
+    for (const c of columns) values[c] = set[c];
+    statement.run(values);
   }
 }
 
