@@ -31,6 +31,13 @@ it("writes the reported fields, keeps the others, and clears with null", () => {
     );
     const b = repo.get("b")!;
     assert.deepEqual([b.agentVersion, b.appliedRevision, b.lastSeenAt], [null, 3, "t3"]);
+    assert.deepEqual(
+      repo.appliedRevisions().sort((x, y) => x.name.localeCompare(y.name)),
+      [
+        { name: "a", appliedRevision: 7 },
+        { name: "b", appliedRevision: 3 },
+      ],
+    );
   } finally {
     close();
   }

@@ -25,7 +25,20 @@ export class NodesRepository {
    */
   private readonly updates = new Map<string, { run(values: Record<string, unknown>): unknown }>();
 
-  constructor(private readonly db: Db) {}
+  /** Prepared once: fleet-wide waits read it on every answer (10,000 rows at 10,000 nodes). */
+  private readonly appliedStatement;
+
+  constructor(private readonly db: Db) {
+    this.appliedStatement = db
+      .select({ name: nodes.name, appliedRevision: nodes.appliedRevision })
+      .from(nodes)
+      .prepare();
+  }
+
+  /** Every enrolled node's name and stored applied revision, in no particular order (no JSON parsed). */
+  appliedRevisions(): { name: string; appliedRevision: number | null }[] {
+    return this.appliedStatement.all();
+  }
 
   list(): NodeRecord[] {
     return this.db.select().from(nodes).orderBy(nodes.name).all().map(toRecord);

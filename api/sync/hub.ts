@@ -286,7 +286,9 @@ export class SyncHub {
    */
   disconnectedBehind(revision: number): { node: string; appliedRevision: number | null }[] {
     const out: { node: string; appliedRevision: number | null }[] = [];
-    for (const n of this.opts.nodes.list()) {
+    // Two columns of every enrolled node, by a prepared statement: the full list (with every
+    // node's features parsed) cost a fleet-wide wait ~20 ms at 10,000 nodes.
+    for (const n of this.opts.nodes.appliedRevisions()) {
       if (this.sessions.has(n.name)) continue;
       const applied = this.lastApplied.get(n.name) ?? n.appliedRevision;
       if (applied !== null && applied >= revision) continue;
@@ -294,7 +296,7 @@ export class SyncHub {
       const changed = (this.lastChanged.get(n.name) ?? NONE) > (applied ?? NONE);
       if (hosts || changed) out.push({ node: n.name, appliedRevision: applied });
     }
-    return out;
+    return out.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
   }
 
   /** Resolves true once every connected node (or `node`) applied `revision`, false on timeout. */
