@@ -250,8 +250,10 @@ export class SyncHub {
   private fanOut(): void {
     const pending = this.pendingFanout.splice(0);
     for (const { result, names } of pending) {
+      const started = performance.now();
       const encoded = new EncodedRevision(result.revision, result.changes, names);
       for (const session of this.sessions.values()) session.onCommit(encoded);
+      this.opts.metrics.sendSeconds.observe((performance.now() - started) / 1000);
     }
   }
 

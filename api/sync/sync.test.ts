@@ -77,6 +77,9 @@ describe("agent stream", () => {
     agent.send({ type: "ack", revision: delta.toRevision });
     const wait = await plane.api("GET", `/v1/sync/wait?revision=${put.body.revision}&timeoutSeconds=5`);
     assert.equal(wait.status, 200);
+    const metrics = (await plane.api("GET", "/metrics")).body as string;
+    const sends = Number(/^palisade_sync_fanout_send_seconds_count (\d+)$/m.exec(metrics)?.[1]);
+    assert.ok(sends >= 1, "the fan-out of the revision was timed");
     const node = await plane.api("GET", "/v1/nodes/n1");
     assert.equal(node.body.connected, true);
     assert.equal(node.body.appliedRevision, put.body.revision);

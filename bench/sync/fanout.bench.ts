@@ -218,6 +218,7 @@ async function run(opts: Options, dir: string): Promise<void> {
       one,
       oneFanout: summarizeFanout(histogramSince(afterOne.fanout, beforeOne.fanout)),
       allFanout: summarizeFanout(histogramSince(afterAll.fanout, afterOne.fanout)),
+      send: summarizeFanout(histogramSince(afterAll.send, afterOne.send)),
       snapshotsDuringWrites: afterAll.snapshots - beforeOne.snapshots,
       before,
       after,
