@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { serve } from "@hono/node-server";
+import { createAdaptorServer } from "@hono/node-server";
 import { type OpenedDatabase, openDatabase } from "../db/client.ts";
 import { jsonLog, type Log } from "../lib/log.ts";
 import { parseListen } from "../wire/listen.ts";
@@ -15,6 +15,9 @@ import type { NodeEventLimits } from "./sync/event-limiter.ts";
 import { parseAllowNetworks } from "./webhooks/outbound/destination.ts";
 import { hasSealedSecrets } from "./webhooks/sealed-secrets.ts";
 import type { WebhookOptions } from "./webhooks/service.ts";
+
+/** Connections the kernel may queue before the server accepts them (capped by net.core.somaxconn). */
+export const LISTEN_BACKLOG = 8192;
 
 export interface ServerOptions {
   /** host:port to listen on; port 0 picks a free one. */
@@ -110,9 +113,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     throw err;
   }
   const app = createApp(deps);
-  const server = await new Promise<ReturnType<typeof serve>>((resolvePromise, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolvePromise(s));
+  const server = await new Promise<ReturnType<typeof createAdaptorServer>>((resolvePromise, reject) => {
+    const s = createAdaptorServer({ fetch: app.fetch, hostname: host });
     s.once("error", reject);
+    // A fleet reconnecting at once (every agent after a restart) overflows Node's default accept
+    // queue of 511: the kernel then drops the agents' SYNs and they wait out its retransmission
+    // timers (1, 3, 7, 15, 31 s...) while the control plane idles. The kernel caps this at somaxconn.
+    s.listen({ port, host, backlog: LISTEN_BACKLOG }, () => resolvePromise(s));
   });
   serveUpgrades(server as unknown as import("node:http").Server, createUpgradeApp(deps));
   const address = server.address();

@@ -22,7 +22,7 @@ import {
   SYNC_STREAM_PATH,
 } from "../../wire/sync.ts";
 import type { ApplyAnswer } from "./applier.ts";
-import { type BackoffOptions, backoffDelay } from "./backoff.ts";
+import { type BackoffOptions, backoffDelay, isRefusal } from "./backoff.ts";
 
 export interface SyncHandler {
   /** The hello fields that change between connections. */
@@ -181,7 +181,12 @@ export class SyncClient {
     this.#rotating = false;
     if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
     if (this.#stopped) return;
-    const retryInMs = backoffDelay(this.#attempt++, this.#o.backoff, this.#o.random ?? Math.random);
+    const retryInMs = backoffDelay(
+      this.#attempt++,
+      this.#o.backoff,
+      this.#o.random ?? Math.random,
+      isRefusal(code),
+    );
     const level = code === CLOSE.REVOKED ? "error" : "warn";
     this.#o.log({ level, msg: "sync stream closed; reconnecting", code, reason, retryInMs });
     this.#o.onEvent?.({ type: "disconnected", code, reason, retryInMs });

@@ -123,6 +123,26 @@ describe("sync stream", () => {
     assert.match(metrics, /^palisade_agent_applied_revision 3$/m);
   });
 
+  it("a lost stream is retried within the short cap; a refusal (4009) backs off to the long one", async () => {
+    const backoff = { initialMs: 20, maxMs: 40, refusedMaxMs: 160, jitter: 0 };
+    agent = await fx.start({ removeOnExit: true, tuning: { backoff } });
+    let s = await cp.nextSession();
+    const closeTimes = async (code: number, times: number) => {
+      for (let i = 0; i < times; i++) {
+        const next = cp.nextSession();
+        s.close(code, "test");
+        s = await next;
+      }
+    };
+    await closeTimes(1001, 3);
+    await closeTimes(4009, 2);
+    const delays = fx.logs
+      .filter((l) => l.msg === "sync stream closed; reconnecting")
+      .map((l) => l.retryInMs);
+    // No ack or heartbeat in between: the attempt count keeps growing, each close picks its cap.
+    assert.deepEqual(delays, [20, 40, 40, 160, 160]);
+  });
+
   it("a refused credential (401) is logged and retried with backoff, and the stream resumes once it is accepted", async () => {
     agent = await fx.start({ removeOnExit: true });
     const s = await cp.nextSession();

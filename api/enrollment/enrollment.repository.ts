@@ -2,7 +2,7 @@
 // trading a token for a credential in one transaction, verification and rotation.
 
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { enrollmentTokens, nodes } from "../../db/schema.ts";
 import { isoTime, realClock, type TimeSource } from "../../lib/clock.ts";
@@ -34,10 +34,22 @@ function hashMatches(storedHex: string, presented: string): boolean {
 }
 
 export class EnrollmentRepository {
+  /**
+   * Prepared once: every agent stream authenticates with it, and building and preparing the
+   * query on each call cost more than the lookup (10,000 agents reconnect at once after a restart).
+   */
+  private readonly credentialLookup;
+
   constructor(
     private readonly db: Db,
     private readonly clock: TimeSource = realClock,
-  ) {}
+  ) {
+    this.credentialLookup = db
+      .select({ name: nodes.name, credentialHash: nodes.credentialHash })
+      .from(nodes)
+      .where(eq(nodes.credentialId, sql.placeholder("id")))
+      .prepare();
+  }
 
   createToken(opts: { ttlSeconds: number; maxUses: number; description: string; allowReenroll: boolean }) {
     const { id, text } = secret("pet", 6);
@@ -138,7 +150,7 @@ export class EnrollmentRepository {
   verifyCredential(credential: string): string | null {
     const match = CREDENTIAL.exec(credential);
     if (!match) return null;
-    const row = this.db.select().from(nodes).where(eq(nodes.credentialId, match[1]!)).get();
+    const row = this.credentialLookup.get({ id: match[1]! });
     if (!row || !hashMatches(row.credentialHash, credential)) return null;
     return row.name;
   }

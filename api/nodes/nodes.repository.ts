@@ -1,5 +1,5 @@
 // Owns the nodes table: enrolled nodes and the status their agents report.
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { nodes } from "../../db/schema.ts";
 
@@ -15,8 +15,30 @@ export interface NodeRecord {
   credentialRotatedAt: string | null;
 }
 
+type StatusColumn = Exclude<keyof typeof nodes.$inferInsert, "name">;
+
 export class NodesRepository {
-  constructor(private readonly db: Db) {}
+  /**
+   * One prepared UPDATE per set of columns written (a handful: ack, hello, status, nack). The
+   * node-status writer writes every connected node's status each second; building and preparing
+   * the query per node cost ~0.25 ms, 2.5 s of CPU a second at 10,000 agents.
+   */
+  private readonly updates = new Map<string, { run(values: Record<string, unknown>): unknown }>();
+
+  /** Prepared once: fleet-wide waits read it on every answer (10,000 rows at 10,000 nodes). */
+  private readonly appliedStatement;
+
+  constructor(private readonly db: Db) {
+    this.appliedStatement = db
+      .select({ name: nodes.name, appliedRevision: nodes.appliedRevision })
+      .from(nodes)
+      .prepare();
+  }
+
+  /** Every enrolled node's name and stored applied revision, in no particular order (no JSON parsed). */
+  appliedRevisions(): { name: string; appliedRevision: number | null }[] {
+    return this.appliedStatement.all();
+  }
 
   list(): NodeRecord[] {
     return this.db.select().from(nodes).orderBy(nodes.name).all().map(toRecord);
@@ -39,9 +61,26 @@ export class NodesRepository {
     },
   ): void {
     const { features, ...rest } = status;
-    const set = { ...rest, ...(features ? { features: JSON.stringify(features) } : {}) };
-    if (Object.keys(set).length === 0) return;
-    this.db.update(nodes).set(set).where(eq(nodes.name, name)).run();
+    const set: Record<string, unknown> = {
+      ...rest,
+      ...(features ? { features: JSON.stringify(features) } : {}),
+    };
+    const columns = (Object.keys(set) as StatusColumn[]).filter((c) => set[c] !== undefined).sort();
+    if (columns.length === 0) return;
+    const key = columns.join(",");
+    let statement = this.updates.get(key);
+    if (!statement) {
+      const placeholders = Object.fromEntries(columns.map((c) => [c, sql.placeholder(c)]));
+      statement = this.db
+        .update(nodes)
+        .set(placeholders)
+        .where(eq(nodes.name, sql.placeholder("__name")))
+        .prepare();
+      this.updates.set(key, statement);
+    }
+    const values: Record<string, unknown> = { __name: name };
+    for (const c of columns) values[c] = set[c];
+    statement.run(values);
   }
 }
 

@@ -133,7 +133,9 @@ export class SyncHub {
         };
       },
       onHello: (s, hello) => {
-        nodes.now(s.node, {
+        // Written with the acks' status (one transaction within a second), not one SQLite write
+        // per hello: 10,000 agents reconnecting after a restart spent a third of their hellos here.
+        nodes.later(s.node, {
           agentVersion: hello.agentVersion,
           features: hello.features,
           lastSeenAt: isoTime(clock),
@@ -248,8 +250,10 @@ export class SyncHub {
   private fanOut(): void {
     const pending = this.pendingFanout.splice(0);
     for (const { result, names } of pending) {
+      const started = performance.now();
       const encoded = new EncodedRevision(result.revision, result.changes, names);
       for (const session of this.sessions.values()) session.onCommit(encoded);
+      this.opts.metrics.sendSeconds.observe((performance.now() - started) / 1000);
     }
   }
 
@@ -284,7 +288,9 @@ export class SyncHub {
    */
   disconnectedBehind(revision: number): { node: string; appliedRevision: number | null }[] {
     const out: { node: string; appliedRevision: number | null }[] = [];
-    for (const n of this.opts.nodes.list()) {
+    // Two columns of every enrolled node, by a prepared statement: the full list (with every
+    // node's features parsed) cost a fleet-wide wait ~20 ms at 10,000 nodes.
+    for (const n of this.opts.nodes.appliedRevisions()) {
       if (this.sessions.has(n.name)) continue;
       const applied = this.lastApplied.get(n.name) ?? n.appliedRevision;
       if (applied !== null && applied >= revision) continue;
@@ -292,7 +298,7 @@ export class SyncHub {
       const changed = (this.lastChanged.get(n.name) ?? NONE) > (applied ?? NONE);
       if (hosts || changed) out.push({ node: n.name, appliedRevision: applied });
     }
-    return out;
+    return out.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
   }
 
   /** Resolves true once every connected node (or `node`) applied `revision`, false on timeout. */

@@ -8,6 +8,8 @@ export interface SyncMetrics {
   acks: Counter;
   nacks: Counter;
   fanoutSeconds: Histogram;
+  /** The hub's own share of a fan-out: one revision handed to every stream (encoding, socket writes). */
+  sendSeconds: Histogram;
   eventsDropped: Counter<"type">;
 }
 
@@ -65,6 +67,12 @@ export function createSyncMetrics(
       name: "palisade_sync_events_dropped_total",
       help: "Node events (and their log lines) dropped by the per-node limit; the next one delivered counts them",
       labelNames: ["type"],
+      registers,
+    }),
+    sendSeconds: new Histogram({
+      name: "palisade_sync_fanout_send_seconds",
+      help: "Time to send one revision to every connected agent (encoding and socket writes), per revision",
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
     fanoutSeconds: new Histogram({

@@ -214,11 +214,18 @@ export class Session {
   /** Called on every heartbeat tick: returns false when the agent stopped answering. */
   tick(maxUnanswered: number): boolean {
     if (this.unanswered >= maxUnanswered) {
-      this.close(CLOSE.TIMEOUT, `no heartbeat answer after ${maxUnanswered} heartbeats`);
+      const why = this.helloed
+        ? `no heartbeat answer after ${maxUnanswered} heartbeats`
+        : `no hello within ${maxUnanswered} heartbeat periods`;
+      this.close(CLOSE.TIMEOUT, why);
       return false;
     }
-    this.heartbeatSeq++;
     this.unanswered++;
+    // A stream that has not said hello gets no heartbeat: the protocol starts with hello ->
+    // welcome, and an agent cannot answer one before its hello (that answer would be refused
+    // with 4001). Its ticks still count, so a stream that never says hello is closed as late.
+    if (!this.helloed) return true;
+    this.heartbeatSeq++;
     this.send({ type: "heartbeat", seq: this.heartbeatSeq, revision: this.host.currentRevision() });
     this.maybeRecover();
     return true;

@@ -77,6 +77,9 @@ describe("agent stream", () => {
     agent.send({ type: "ack", revision: delta.toRevision });
     const wait = await plane.api("GET", `/v1/sync/wait?revision=${put.body.revision}&timeoutSeconds=5`);
     assert.equal(wait.status, 200);
+    const metrics = (await plane.api("GET", "/metrics")).body as string;
+    const sends = Number(/^palisade_sync_fanout_send_seconds_count (\d+)$/m.exec(metrics)?.[1]);
+    assert.ok(sends >= 1, "the fan-out of the revision was timed");
     const node = await plane.api("GET", "/v1/nodes/n1");
     assert.equal(node.body.connected, true);
     assert.equal(node.body.appliedRevision, put.body.revision);
@@ -144,6 +147,51 @@ describe("agent stream", () => {
     assert.equal(closed.code, CLOSE.TIMEOUT);
     assert.equal(talker.closed, null);
     talker.close();
+  });
+
+  it("sends no heartbeat before hello, and closes a stream that never says hello as late", async () => {
+    // A heartbeat before the welcome reached an agent in the same read as the upgrade answer; the
+    // agent's answer then came before its hello and was refused with 4001 (seen in the 10,000-agent run).
+    const mute = await ScriptedAgent.connect(plane.server.url, await plane.enroll("mute"));
+    const closed = await mute.waitClosed(10_000);
+    assert.equal(closed.code, CLOSE.TIMEOUT);
+    assert.match(closed.reason, /no hello within/);
+    assert.deepEqual(
+      mute.messages.map((m) => m.type),
+      [],
+      "nothing is sent to a stream before its hello",
+    );
+  });
+
+  it("an agent whose hello comes after a heartbeat tick gets welcome first and its heartbeats after", async () => {
+    const late = await ScriptedAgent.connect(plane.server.url, await plane.enroll("late"));
+    const order: string[] = [];
+    late.ws.on("message", (d) => order.push(JSON.parse(d.toString()).type));
+    await new Promise((r) => setTimeout(r, 1_500)); // at least one tick (1 s) before the hello
+    late.hello("late", null);
+    await late.next("heartbeat", 3_000);
+    assert.equal(order[0], "welcome");
+    assert.equal(late.closed, null);
+    late.close();
+  });
+
+  it("stores a hello's agent version with the batched node status, and at once when the stream closes", async () => {
+    const a = await ScriptedAgent.connect(plane.server.url, await plane.enroll("versioned"));
+    a.hello("versioned", null);
+    await a.next("snapshot");
+    const deadline = Date.now() + 3_000;
+    while ((await plane.api("GET", "/v1/nodes/versioned")).body.agentVersion !== "test") {
+      assert.ok(Date.now() < deadline, "the hello's status was not written within the flush delay");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const b = await ScriptedAgent.connect(plane.server.url, await plane.enroll("brief"));
+    b.hello("brief", null);
+    await b.next("welcome");
+    b.close();
+    await b.waitClosed();
+    await new Promise((r) => setTimeout(r, 100)); // the server's close event
+    assert.equal((await plane.api("GET", "/v1/nodes/brief")).body.agentVersion, "test");
+    a.close();
   });
 
   it("closes only the stream that sends a malformed or oversized message", async () => {

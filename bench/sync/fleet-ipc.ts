@@ -20,6 +20,11 @@ export interface AgentsStats {
   ready: number;
   /** Snapshots received after a reconnection (protocol agents; a resume should get none). */
   snapshotsAfterReconnect?: number;
+  /**
+   * Protocol agents, after a `reconnect` command: per agent welcomed again since, ms from the
+   * command to its welcome (the parent sends the command just before it kills the control plane).
+   */
+  welcomedAfterMs?: number[];
   rssBytes: number;
   heapUsedBytes: number;
   /** CPU time (user + system) the process used so far, in seconds. */

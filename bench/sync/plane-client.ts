@@ -4,6 +4,7 @@ import { gaugeValue, type HistogramReading, histogramReading } from "./prometheu
 
 const NAMESPACE = "bench";
 const FANOUT = "palisade_sync_fanout_seconds";
+const SEND = "palisade_sync_fanout_send_seconds";
 /** The control plane's RSS and CPU (prom-client default metrics under the "palisade_" prefix). */
 const RSS_NAMES = ["palisade_process_resident_memory_bytes"];
 
@@ -33,6 +34,8 @@ export interface Scrape {
   connected: number;
   snapshots: number;
   fanout: HistogramReading;
+  /** The hub's time to send each revision to every stream. */
+  send: HistogramReading;
   rssBytes: number;
   heapUsedBytes: number;
   /** Memory outside the V8 heap (Buffers, e.g. socket and WebSocket frames). */
@@ -128,6 +131,7 @@ export function planeClient(url: string, adminToken: string): PlaneClient {
         connected: gaugeValue(text, "palisade_agents_connected"),
         snapshots: gaugeValue(text, "palisade_sync_snapshots_sent_total"),
         fanout: histogramReading(text, FANOUT),
+        send: histogramReading(text, SEND),
         rssBytes: firstGauge(text, RSS_NAMES),
         heapUsedBytes: gaugeValue(text, "palisade_nodejs_heap_size_used_bytes"),
         externalBytes: gaugeValue(text, "palisade_nodejs_external_memory_bytes"),

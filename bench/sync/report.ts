@@ -17,6 +17,8 @@ export interface Report {
   one: WriteTiming;
   oneFanout: FanoutSummary;
   allFanout: FanoutSummary;
+  /** palisade_sync_fanout_send_seconds over the measured writes: the hub sending each revision. */
+  send: FanoutSummary;
   snapshotsDuringWrites: number;
   before: MemoryReading;
   after: MemoryReading;
@@ -105,6 +107,10 @@ export function printReport(r: Report): void {
   console.log(
     `\nBucket bounds, not exact values. The one delta measured through HTTP: write ${ms(r.one.writeMs)}, ` +
       `response to every ack ${ms(r.one.ackAllMs)}.`,
+  );
+  console.log(
+    `The control plane's own share (palisade_sync_fanout_send_seconds): sending one revision to every ` +
+      `agent took ${ms(r.send.meanMs)} on average over the ${r.send.observations} revisions (slowest ${bound(r.send.maxLeMs, r.send.largestBoundMs)}).`,
   );
 
   section("CPU during the measured writes");

@@ -1,0 +1,1 @@
+CREATE INDEX `nodes_credential_id` ON `nodes` (`credential_id`);
