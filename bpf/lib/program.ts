@@ -38,7 +38,7 @@ export class Program {
     return new Program(native().objGet(path), true);
   }
 
-  /** In-situ run statistics; they advance only while kernel.bpf_stats_enabled is 1. */
+  /** In-situ run statistics; they advance only while run-time stats are on (run-stats.ts). */
   stats(): { runTimeNs: bigint; runCount: bigint } {
     const { runTimeNs, runCount } = native().progInfo(this.fd);
     return { runTimeNs, runCount };
