@@ -69,7 +69,16 @@ export interface Native {
     dataOutSize: number,
   ): NativeTestRun;
   /** runTimeNs/runCount: in-situ statistics, counted only while run-time stats are on (enableRunStats). */
-  progInfo(fd: number): { id: number; type: number; name: string; runTimeNs: bigint; runCount: bigint };
+  progInfo(fd: number): {
+    id: number;
+    type: number;
+    name: string;
+    runTimeNs: bigint;
+    runCount: bigint;
+    /** Size after the verifier (instructions x 8) and as JIT-compiled code, in bytes. */
+    xlatedBytes: number;
+    jitedBytes: number;
+  };
   /** BPF_ENABLE_STATS(BPF_STATS_RUN_TIME): run-time stats stay on while the returned fd is open. */
   enableRunStats(): number;
   linkCreateTcx(progFd: number, ifindex: number, ingress: boolean): number;

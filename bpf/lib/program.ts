@@ -44,6 +44,12 @@ export class Program {
     return { runTimeNs, runCount };
   }
 
+  /** Size after the verifier (BPF instructions x 8) and as JIT-compiled code, in bytes. */
+  size(): { xlatedBytes: number; jitedBytes: number } {
+    const { xlatedBytes, jitedBytes } = native().progInfo(this.fd);
+    return { xlatedBytes, jitedBytes };
+  }
+
   get fd(): number {
     if (this.#fd < 0) throw bpfError("ERR_BPF_CLOSED", `program ${this.name} is closed`);
     return this.#fd;

@@ -54,6 +54,9 @@ static Napi::Value ProgInfo(const Napi::CallbackInfo &info) {
   // Kernel run statistics (only counted while run-time stats are on: enableRunStats or the sysctl).
   o.Set("runTimeNs", Napi::BigInt::New(info.Env(), (uint64_t)pi.run_time_ns));
   o.Set("runCount", Napi::BigInt::New(info.Env(), (uint64_t)pi.run_cnt));
+  // Program size after the verifier (BPF instructions x 8) and as JIT-compiled machine code.
+  o.Set("xlatedBytes", (double)pi.xlated_prog_len);
+  o.Set("jitedBytes", (double)pi.jited_prog_len);
   return o;
 }
 
