@@ -123,10 +123,10 @@ async function bench(ifindex: number): Promise<void> {
     payload: 64,
   });
   // The bench build adds one to the source address at each repetition: each round starts at a
-  // fresh /16 so that no repetition finds a conntrack entry.
+  // fresh /15 (room for NEW_FLOW_REPEAT addresses) so that no repetition finds a conntrack entry.
   const newFlow = (round: number) =>
     buildPacket({
-      src: `10.${100 + round}.0.1`,
+      src: `10.${100 + 2 * round}.0.1`,
       dst: PEER,
       protocol: PROTO.TCP,
       srcPort: 1024,
@@ -147,6 +147,10 @@ async function bench(ifindex: number): Promise<void> {
     const reval = await loadWith(n, ifindex, POLICY_REVALIDATE_OBJECT);
     const c = dp.collection;
     const fromPod = c.program("from_pod");
+    if (n === SIZES[0]) {
+      const { xlatedBytes, jitedBytes } = fromPod.size();
+      console.log(`(from_pod: ${xlatedBytes / 8} BPF instructions, ${jitedBytes} bytes of machine code)`);
+    }
     fromPod.run(syn, { ctx });
     reval.collection.program("from_pod").run(syn, { ctx });
     const m = measure({

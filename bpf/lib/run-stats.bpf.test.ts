@@ -1,8 +1,10 @@
-// In-situ run statistics: on while the session is held, counted per run, off again after close.
+// In-situ run statistics: on while the session is held, counted per run, off again after close;
+// and the program size the benchmarks report beside them.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { skbContext } from "./codecs/skb.ts";
 import { loadCollection } from "./collection.ts";
+import { BpfDatapath } from "./datapath.ts";
 import { kernelTestSkipReason } from "./features.ts";
 import { EMPTY_OBJECT } from "./native.ts";
 import type { Program } from "./program.ts";
@@ -53,6 +55,25 @@ describe("run-time statistics", { skip: kernelTestSkipReason() }, () => {
       if (offBefore) assert.equal(countedRuns(prog, ctx), 0);
     } finally {
       c.close();
+    }
+  });
+});
+
+describe("program size", { skip: kernelTestSkipReason() }, () => {
+  it("reports the verified and JIT-compiled size, larger for the policy program than for the empty one", async () => {
+    const empty = await loadCollection(loadCollectionSpec(EMPTY_OBJECT));
+    const dp = await BpfDatapath.load({ sizes: { ipcache: 64, policies: 64, endpoints: 8, conntrack: 256 } });
+    try {
+      const e = empty.program("pass_all").size();
+      const p = dp.collection.program("from_pod").size();
+      assert.equal(e.xlatedBytes % 8, 0);
+      assert.ok(e.xlatedBytes >= 16, JSON.stringify(e));
+      assert.ok(p.xlatedBytes > 50 * e.xlatedBytes, JSON.stringify(p));
+      // 0 without a JIT (net.core.bpf_jit_enable=0: the interpreter runs the instructions)
+      if (e.jitedBytes > 0) assert.ok(p.jitedBytes > 50 * e.jitedBytes, JSON.stringify(p));
+    } finally {
+      dp.close();
+      empty.close();
     }
   });
 });
