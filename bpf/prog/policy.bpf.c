@@ -185,9 +185,16 @@ static __noinline int pal_decide(const struct pal_endpoint *ep, const struct pal
 	return 0;
 }
 
-static __always_inline void pal_ct_create(const struct pal_ct_key *k, const struct pal_packet *p,
-					  __u8 dir, const struct pal_verdict *v, __u64 now,
-					  __u32 generation)
+/* The conntrack entry of a flow a decision passed: created, or, when the lookup found one (a
+ * reused tuple: a SYN on a closed or expired entry, a new connection with the same ports), reset
+ * in place. Both leave the same value; the in-place write saves the map update, which hashes the
+ * key again and takes a fresh element from the LRU lists, links it and frees the old one (about
+ * as much as the rest of a new connection's work): with clients reusing ports faster than a
+ * closed entry's 10 s, most new connections under churn find their tuple's entry. In-place writes
+ * are how every tracked packet already updates its entry. */
+static __always_inline void pal_ct_create(const struct pal_ct_key *k, struct pal_ct_value *found,
+					  const struct pal_packet *p, __u8 dir,
+					  const struct pal_verdict *v, __u64 now, __u32 generation)
 {
 	struct pal_ct_value cv = {
 		.policy_id = v->policy_id,
@@ -198,7 +205,10 @@ static __always_inline void pal_ct_create(const struct pal_ct_key *k, const stru
 		.generation = generation,
 	};
 	cv.expires_ns = now + pal_ct_timeout_ns(&cv, p->protocol);
-	bpf_map_update_elem(&pal_conntrack_v2, k, &cv, BPF_ANY);
+	if (found)
+		*found = cv;
+	else
+		bpf_map_update_elem(&pal_conntrack_v2, k, &cv, BPF_ANY);
 }
 
 /* Judges a tracked flow again after a policy change, in its original direction whatever the
@@ -397,7 +407,7 @@ static __always_inline int pal_handle(struct __sk_buff *skb, __u8 dir)
 	pal_decide(ep, &p, dir, &v);
 	pal_audit(ep, &p, dir, &v);
 	if (v.reason > 0) {
-		pal_ct_create(&ck, &p, dir, &v, now, generation);
+		pal_ct_create(&ck, cv, &p, dir, &v, now, generation);
 		/* flow events: the packet that creates the entry reports the new connection (an audit
 		 * pass is reported once, as the drop it would have been: pal_finish) */
 		if (v.reason != PAL_PASS_AUDIT)
