@@ -109,12 +109,12 @@ static __always_inline int pal_tier_decides(const struct pal_endpoint *ep, const
 /* Code layout. Every helper below used to be inlined, and pal_decide was inlined three times (new
  * flow, and the revalidation of tracked flows and of related ICMP errors): each program was 24 KB
  * of machine code, with the few instructions an established packet runs spread through it. In
- * real traffic the kernel evicts that code between two packets, so the spread cost instruction
- * cache misses on every packet (bench/datapath/README.md, in-situ cost). The paths that run once
- * per connection or less (the decision, audit, related ICMP errors, events) are BPF subprograms
- * (__noinline: one copy each, called), so that the per-packet path is short and contiguous; a
- * call costs a few ns on the paths that take it. Subprograms take at most five arguments and
- * return an int. */
+ * real traffic the kernel's own work between two packets evicts much of the program, so a spread
+ * path costs more cache misses than a compact one (bench/datapath/README.md: in situ, and side by
+ * side). The paths that run once per connection or less (the decision, audit, related ICMP
+ * errors, events; the re-parse in parsing.h) are BPF subprograms (__noinline: one copy each,
+ * called), so that the per-packet path is short and contiguous; a call costs a few ns on the
+ * paths that take it. Subprograms take at most five arguments and return an int. */
 
 /* Audit mode: a new flow the deployed policies pass, in a direction a policy in audit mode affects,
  * passes as PAL_PASS_AUDIT (named for the policy that would drop it) when the audit view denies. */
