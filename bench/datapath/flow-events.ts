@@ -21,6 +21,7 @@ import { applyEndpoints, applyIpcache, applyPolicies } from "../../bpf/lib/datap
 import { kernelTestSkipReason } from "../../bpf/lib/features.ts";
 import { EMPTY_OBJECT, native, POLICY_BENCH_OBJECT } from "../../bpf/lib/native.ts";
 import type { Program } from "../../bpf/lib/program.ts";
+import { enableRunStats, type RunStatsSession } from "../../bpf/lib/run-stats.ts";
 import { loadCollectionSpec } from "../../bpf/lib/spec.ts";
 import { readEventStats, subscribeDropEvents } from "../../bpf/lib/stats.ts";
 import { buildPacket, TCP_FLAGS } from "../../bpf/lib/testing/packet.ts";
@@ -206,9 +207,6 @@ async function inPod(pod: Pod, args: string[]): Promise<number> {
 }
 
 async function traffic(): Promise<void> {
-  const statsBefore = spawnSync("sysctl", ["-n", "kernel.bpf_stats_enabled"], {
-    encoding: "utf8",
-  }).stdout.trim();
   const t = await createTopology({ prefix: runPrefix("f"), pods: ["a", "b"], serve: {} });
   const servers = [STREAM_PORT, CONNECT_PORT].map((port) =>
     spawn("ip", ["netns", "exec", t.pods[1]!.netns, process.execPath, LOAD, "serve", String(port)], {
@@ -216,8 +214,9 @@ async function traffic(): Promise<void> {
     }),
   );
   let dp: BpfDatapath | undefined;
+  let stats: RunStatsSession | undefined;
   try {
-    spawnSync("sysctl", ["-w", "kernel.bpf_stats_enabled=1"], { stdio: "ignore" });
+    stats = enableRunStats(); // held until the finally below; nothing host-wide to restore
     const [a, b] = [t.pods[0]!, t.pods[1]!];
     spawnSync("ip", ["netns", "exec", a.netns, "sysctl", "-w", "net.ipv4.ip_local_port_range=1024 65000"], {
       stdio: "ignore",
@@ -324,7 +323,7 @@ async function traffic(): Promise<void> {
     for (const s of servers) s.kill("SIGKILL");
     dp?.close();
     t.teardown();
-    spawnSync("sysctl", ["-w", `kernel.bpf_stats_enabled=${statsBefore || "0"}`], { stdio: "ignore" });
+    stats?.close();
   }
 }
 

@@ -5,15 +5,14 @@
 import { spawnSync } from "node:child_process";
 import { skbContext } from "../../bpf/lib/codecs/skb.ts";
 import { loadCollection } from "../../bpf/lib/collection.ts";
-import { BpfDatapath } from "../../bpf/lib/datapath.ts";
-import { applyEndpoints, applyIpcache, applyPolicies } from "../../bpf/lib/datapath-maps.ts";
+import type { BpfDatapath } from "../../bpf/lib/datapath.ts";
+import { applyIpcache, applyPolicies } from "../../bpf/lib/datapath-maps.ts";
 import { kernelTestSkipReason } from "../../bpf/lib/features.ts";
 import { EMPTY_OBJECT, native, POLICY_BENCH_OBJECT, POLICY_REVALIDATE_OBJECT } from "../../bpf/lib/native.ts";
 import type { Program } from "../../bpf/lib/program.ts";
 import { loadCollectionSpec } from "../../bpf/lib/spec.ts";
-import { buildPacket, TCP_FLAGS } from "../../bpf/lib/testing/packet.ts";
-import { PROTO } from "../../wire/entries.ts";
 import { ipcacheEntries, policyEntries } from "./entries.ts";
+import { loadWith, packets } from "./setup.ts";
 
 const quick = process.argv.includes("--quick");
 const REPEAT = quick ? 200_000 : 1_000_000;
@@ -21,10 +20,6 @@ const REPEAT = quick ? 200_000 : 1_000_000;
 const NEW_FLOW_REPEAT = 100_000;
 const ROUNDS = quick ? 3 : 7;
 const SIZES = quick ? [100, 10_000] : [100, 10_000, 1_000_000];
-const POD = "10.1.0.10";
-const PEER = "10.1.0.20";
-const ID_POD = 300;
-const ID_PEER = 301;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -60,93 +55,28 @@ async function main(): Promise<void> {
   }
 }
 
-/** A datapath with `n` unrelated policy entries plus the measured endpoint, peer and allow entries. */
-async function loadWith(n: number, ifindex: number, objectPath?: string): Promise<BpfDatapath> {
-  const dp = await BpfDatapath.load({
-    objectPath,
-    sizes: { policies: n + 20_000, ipcache: 20_000, conntrack: 1 << 20 },
-    events: { eventRate: 0, eventBurst: 0 },
-  });
-  const c = dp.collection;
-  await applyPolicies(c, { upsert: policyEntries(n) });
-  await applyIpcache(c, {
-    upsert: [
-      { prefix: `${PEER}/32`, identity: ID_PEER, prefixIdentity: 0 },
-      { prefix: `${POD}/32`, identity: ID_POD, prefixIdentity: 0 },
-    ],
-  });
-  const entry = {
-    endpointId: 1,
-    identity: ID_POD,
-    policySetId: 1,
-    ingressIsolated: true,
-    egressIsolated: true,
-    ingressPolicyId: 9,
-    egressPolicyId: 9,
-  };
-  await applyEndpoints(c, { upsert: [{ ifindex, entry }] });
-  // Ports 80 and 443 allowed through the wildcard identity: the worst case, three policy lookups.
-  const allow = (port: number) => ({
-    policySetId: 1,
-    direction: "egress" as const,
-    remoteIdentity: 0,
-    protocol: PROTO.TCP,
-    port,
-    portPrefixLen: 16,
-    verdict: "allow" as const,
-    policyId: 5,
-    ruleIndex: 0,
-  });
-  await applyPolicies(c, { upsert: [allow(80), allow(443)] });
-  return dp;
-}
-
 async function bench(ifindex: number): Promise<void> {
   const ctx = skbContext(ifindex);
   const empty = await loadCollection(loadCollectionSpec(EMPTY_OBJECT));
   const floorProg = empty.program("pass_all");
-  const established = buildPacket({
-    src: POD,
-    dst: PEER,
-    protocol: PROTO.TCP,
-    srcPort: 40000,
-    dstPort: 80,
-    tcpFlags: TCP_FLAGS.ACK,
-    payload: 64,
-  });
-  const denied = buildPacket({
-    src: POD,
-    dst: PEER,
-    protocol: PROTO.TCP,
-    srcPort: 40001,
-    dstPort: 81,
-    payload: 64,
-  });
-  // The bench build adds one to the source address at each repetition: each round starts at a
-  // fresh /16 so that no repetition finds a conntrack entry.
-  const newFlow = (round: number) =>
-    buildPacket({
-      src: `10.${100 + round}.0.1`,
-      dst: PEER,
-      protocol: PROTO.TCP,
-      srcPort: 1024,
-      dstPort: 443,
-      payload: 64,
-    });
+  const { established, denied, newFlow, syn } = packets;
   console.log(
     `repeat ${REPEAT}, ${ROUNDS} interleaved rounds, median; kernel ${spawnSync("uname", ["-r"]).stdout.toString().trim()}`,
   );
   console.log(
-    "entries    floor  established (+floor)  new-allowed (+floor)  new-denied (+floor)  revalidate (+floor)  ratio-vs-100",
+    "entries    floor  established (+floor)  new-allowed (+floor)  new-denied (+floor)  revalidate (+floor)  reused-tuple (+floor)  ratio-vs-100",
   );
   const byEntries: Record<number, Record<string, number>> = {};
-  const syn = buildPacket({ src: POD, dst: PEER, protocol: PROTO.TCP, srcPort: 40000, dstPort: 80 });
   for (const n of SIZES) {
     const dp = await loadWith(n, ifindex);
     const fresh = await loadWith(n, ifindex, POLICY_BENCH_OBJECT);
     const reval = await loadWith(n, ifindex, POLICY_REVALIDATE_OBJECT);
     const c = dp.collection;
     const fromPod = c.program("from_pod");
+    if (n === SIZES[0]) {
+      const { xlatedBytes, jitedBytes } = fromPod.size();
+      console.log(`(from_pod: ${xlatedBytes / 8} BPF instructions, ${jitedBytes} bytes of machine code)`);
+    }
     fromPod.run(syn, { ctx });
     reval.collection.program("from_pod").run(syn, { ctx });
     const m = measure({
@@ -155,6 +85,9 @@ async function bench(ifindex: number): Promise<void> {
       denied: repeatRun(fromPod, denied, ctx),
       newAllowed: repeatRun(fresh.collection.program("from_pod"), newFlow, ctx, NEW_FLOW_REPEAT),
       revalidate: repeatRun(reval.collection.program("from_pod"), established, ctx),
+      // A SYN on the tracked flow's tuple: a new connection on a reused tuple, judged every time
+      // and its entry reset (in place).
+      reused: repeatRun(fromPod, syn, ctx),
     });
     fresh.close();
     reval.close();
@@ -169,6 +102,7 @@ async function bench(ifindex: number): Promise<void> {
         cell("newAllowed", 22) +
         cell("denied", 21) +
         cell("revalidate", 21) +
+        cell("reused", 23) +
         `est ${ratio("established").toFixed(2)}x, new ${ratio("newAllowed").toFixed(2)}x, denied ${ratio("denied").toFixed(2)}x`,
     );
     if (n === SIZES[SIZES.length - 1]) await benchApply(dp);
@@ -199,6 +133,9 @@ function reportGoals(byEntries: Record<number, Record<string, number>>): void {
   const est = small.established! - small.floor!;
   console.log(
     `  revalidate   +${reval.toFixed(0).padStart(4)}  (no goal of its own: paid once per tracked flow per policy change, +${(reval - est).toFixed(0)} over established)`,
+  );
+  console.log(
+    `  reused tuple +${(small.reused! - small.floor!).toFixed(0).padStart(4)}  (no goal of its own: a new connection whose tuple has an entry, e.g. a client port reused within 10 s of a close)`,
   );
   for (const k of Object.keys(GOALS)) {
     const r = (big[k]! - big.floor!) / (small[k]! - small.floor!);

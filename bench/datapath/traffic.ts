@@ -3,15 +3,26 @@
 // iptables rules in the server pod's namespace: iperf3 TCP throughput, and request/response
 // transactions per second on one connection (rr) and with a new connection each (crr, the
 // connections/s goal) from bench/datapath/rr.c; interleaved runs, medians, ratios to no filter.
-// Usage: npm run bench:datapath:traffic [-- --quick]   (root; apt-get install iperf3 iptables; cc)
+// In the same rounds, with the kernel's run-time stats held on (BPF_ENABLE_STATS, only for those
+// runs): the in-situ cost per invocation of the policy programs and of a trivial program attached
+// at the same four hooks (the floor), per traffic kind.
+// With --base-object PATH (another build of policy.bpf.c, e.g. one from main), that build is loaded
+// with the same entries and its in-situ cost measured in the same rounds, for a side-by-side delta.
+// Usage: npm run bench:datapath:traffic [-- --quick] [-- --base-object PATH]
+//   (root; apt-get install iperf3 iptables; cc)
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadCollection } from "../../bpf/lib/collection.ts";
 import { BpfDatapath } from "../../bpf/lib/datapath.ts";
 import { applyEndpoints, applyIpcache, applyPolicies } from "../../bpf/lib/datapath-maps.ts";
 import { kernelTestSkipReason } from "../../bpf/lib/features.ts";
-import { native } from "../../bpf/lib/native.ts";
+import { attachTc, type Link } from "../../bpf/lib/link.ts";
+import { EMPTY_OBJECT, native } from "../../bpf/lib/native.ts";
+import type { Program } from "../../bpf/lib/program.ts";
+import { enableRunStats, nsPerRun, sampleRunStats } from "../../bpf/lib/run-stats.ts";
+import { loadCollectionSpec } from "../../bpf/lib/spec.ts";
 import { endpoint } from "../../bpf/lib/verdict-fixtures.ts";
 import { runPrefix } from "../../lib/netns/names.ts";
 import { createTopology, type Pod, type Topology } from "../../lib/netns/topology.ts";
@@ -19,6 +30,9 @@ import { PROTO } from "../../wire/entries.ts";
 import { policyEntries, prng } from "./entries.ts";
 
 const quick = process.argv.includes("--quick");
+const baseAt = process.argv.indexOf("--base-object");
+const BASE_OBJECT = baseAt >= 0 ? process.argv[baseAt + 1] : undefined;
+if (baseAt >= 0 && !BASE_OBJECT) throw new Error("--base-object needs a path to a policy.bpf.o");
 const ROUNDS = quick ? 3 : 5;
 const SECONDS = quick ? 2 : 4;
 const ENTRIES = 100_000;
@@ -26,6 +40,8 @@ const PORT = 5201;
 const RR_PORT = 5202;
 /** Issue 14's traffic goals: ratios to the plain path measured in the same run. */
 const GOALS = { throughput: 0.97, crr: 0.95 } as const;
+/** Issue 14's in-situ goal: ns per invocation above the trivial program, averaged over the kinds. */
+const IN_SITU_GOAL_NS = 150;
 
 function need(cmd: string, pkg: string): void {
   if (spawnSync("sh", ["-c", `command -v ${cmd}`]).status !== 0)
@@ -44,8 +60,9 @@ function iperf(t: Topology, from: Pod, to: Pod): number {
   return j.end.sum_received.bits_per_second / 1e9;
 }
 
-async function loadBpf(t: Topology, a: Pod, b: Pod): Promise<BpfDatapath> {
+async function loadBpf(t: Topology, a: Pod, b: Pod, objectPath?: string): Promise<BpfDatapath> {
   const dp = await BpfDatapath.load({
+    objectPath,
     sizes: { policies: ENTRIES + 1024 },
     events: { eventRate: 100, eventBurst: 100 },
   });
@@ -157,6 +174,7 @@ async function main(): Promise<void> {
   const rr = buildRr();
   const t = await createTopology({ prefix: runPrefix("b"), pods: ["a", "b"], serve: {} });
   const servers: ChildProcess[] = [];
+  const cleanups: (() => void)[] = [];
   let dp: BpfDatapath | undefined;
   try {
     const [a, b] = [t.pods[0]!, t.pods[1]!];
@@ -168,27 +186,77 @@ async function main(): Promise<void> {
     );
     await new Promise((r) => setTimeout(r, 500));
     dp = await loadBpf(t, a, b);
+    const base = BASE_OBJECT ? await loadBpf(t, a, b, BASE_OBJECT) : undefined;
+    if (base) cleanups.push(() => base.close());
     loadIptables(b, a);
-    const modes = ["none", "bpf", "iptables"] as const;
+    const trivial = await loadCollection(loadCollectionSpec(EMPTY_OBJECT));
+    cleanups.push(() => trivial.close());
+    const floorProg = trivial.program("pass_all");
+    const policyProgs = [dp.collection.program("from_pod"), dp.collection.program("to_pod")];
+    const hostIfs = [a.hostIf, b.hostIf];
+    // none, bpf and iptables run with run-time stats off (they cost every program two clock reads
+    // per run); the two in-situ modes hold them on and read the programs' counters around each run.
+    const allModes = ["none", "bpf", "iptables", "trivial+stats", "bpf+stats", "base+stats"] as const;
+    type Mode = (typeof allModes)[number];
+    type StatsMode = "trivial+stats" | "bpf+stats" | "base+stats";
+    const modes = allModes.filter((m) => m !== "base+stats" || base);
     const metrics = ["gbps", "rr", "crr"] as const;
+    type Metric = (typeof metrics)[number];
     const runs = Object.fromEntries(
       modes.map((m) => [m, Object.fromEntries(metrics.map((k) => [k, [] as number[]]))]),
-    ) as Record<(typeof modes)[number], Record<(typeof metrics)[number], number[]>>;
-    const round = (mode: (typeof modes)[number]) => {
-      runs[mode].gbps.push(iperf(t, a, b));
-      runs[mode].rr.push(transactions(rr, "rr", a, b));
-      runs[mode].crr.push(transactions(rr, "crr", a, b));
+    ) as Record<Mode, Record<Metric, number[]>>;
+    const perMetric = () => Object.fromEntries(metrics.map((k) => [k, [] as number[]]));
+    const inSitu = {
+      "trivial+stats": perMetric(),
+      "bpf+stats": perMetric(),
+      "base+stats": perMetric(),
+    } as Record<StatsMode, Record<Metric, number[]>>;
+    const invocations = { "trivial+stats": 0, "bpf+stats": 0, "base+stats": 0 };
+    const measureOne = (k: Metric): number => (k === "gbps" ? iperf(t, a, b) : transactions(rr, k, a, b));
+    const round = (mode: Mode, progs?: Program[]) => {
+      for (const k of metrics) {
+        if (!progs || mode === "none" || mode === "bpf" || mode === "iptables") {
+          runs[mode][k].push(measureOne(k));
+          continue;
+        }
+        const session = enableRunStats();
+        try {
+          const before = sampleRunStats(progs);
+          runs[mode][k].push(measureOne(k));
+          const r = nsPerRun(before, sampleRunStats(progs));
+          inSitu[mode][k].push(r.ns);
+          invocations[mode] += r.runs;
+        } finally {
+          session.close();
+        }
+      }
     };
+    const attachTrivial = (): Link[] =>
+      hostIfs.flatMap((name) =>
+        (["ingress", "egress"] as const).map((hook) =>
+          attachTc(floorProg, { ifindex: native().ifIndex(name), hook }),
+        ),
+      );
     for (let r = 0; r < ROUNDS; r++) {
       round("none");
-      dp.attach(a.hostIf);
-      dp.attach(b.hostIf);
+      for (const h of hostIfs) dp.attach(h);
       round("bpf");
-      dp.detach(a.hostIf);
-      dp.detach(b.hostIf);
+      round("bpf+stats", policyProgs);
+      for (const h of hostIfs) dp.detach(h);
+      if (base) {
+        for (const h of hostIfs) base.attach(h);
+        round("base+stats", [base.collection.program("from_pod"), base.collection.program("to_pod")]);
+        for (const h of hostIfs) base.detach(h);
+      }
       iptablesJump(b, true);
       round("iptables");
       iptablesJump(b, false);
+      const links = attachTrivial();
+      try {
+        round("trivial+stats", [floorProg]);
+      } finally {
+        for (const l of links) l.detach();
+      }
     }
     console.log(
       `${SECONDS} s x ${ROUNDS} interleaved rounds per metric, ${ENTRIES} entries, medians (ratio to none)`,
@@ -200,7 +268,7 @@ async function main(): Promise<void> {
       for (const mode of modes) {
         const xs = runs[mode][k];
         console.log(
-          `  ${mode.padEnd(9)} ${median(xs)
+          `  ${mode.padEnd(13)} ${median(xs)
             .toFixed(k === "gbps" ? 2 : 0)
             .padStart(
               9,
@@ -208,15 +276,39 @@ async function main(): Promise<void> {
         );
       }
     }
-    const ratio = (k: (typeof metrics)[number]) => median(runs.bpf[k]) / median(runs.none[k]);
-    console.log("\ngoals (BPF / no filter, same run)");
+    const kindName = { gbps: "stream (iperf3)", rr: "request/response", crr: "connect/close" };
+    console.log(
+      `\nin-situ ns per program invocation (bpf_stats run_time_ns / run_cnt; ${invocations["bpf+stats"]} policy and ${invocations["trivial+stats"]} trivial invocations)`,
+    );
+    const above: number[] = [];
+    for (const k of metrics) {
+      const bpf = median(inSitu["bpf+stats"][k]);
+      const floor = median(inSitu["trivial+stats"][k]);
+      above.push(bpf - floor);
+      const list = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(" ");
+      console.log(
+        `  ${kindName[k].padEnd(17)} policy ${bpf.toFixed(1).padStart(6)}  trivial ${floor.toFixed(1).padStart(5)}  above the floor ${(bpf - floor).toFixed(1).padStart(6)}   runs: policy ${list(inSitu["bpf+stats"][k])}; trivial ${list(inSitu["trivial+stats"][k])}`,
+      );
+      if (base) {
+        const b0 = median(inSitu["base+stats"][k]);
+        console.log(
+          `  ${"".padEnd(17)} base   ${b0.toFixed(1).padStart(6)}  this build - base ${(bpf - b0).toFixed(1).padStart(6)}   runs: base ${list(inSitu["base+stats"][k])}`,
+        );
+      }
+    }
+    const ratio = (k: Metric) => median(runs.bpf[k]) / median(runs.none[k]);
+    console.log("\ngoals (same run)");
+    const mean = above.reduce((x, y) => x + y, 0) / above.length;
+    console.log(
+      `  in-situ cost   +${mean.toFixed(1)} ns over the trivial program (mean of the three kinds)  goal <= +${IN_SITU_GOAL_NS}  ${mean <= IN_SITU_GOAL_NS ? "met" : `over by ${(mean - IN_SITU_GOAL_NS).toFixed(1)} ns`}`,
+    );
     for (const [label, k, goal] of [
       ["throughput", "gbps", GOALS.throughput],
       ["connections/s", "crr", GOALS.crr],
     ] as const) {
       const measured = ratio(k);
       console.log(
-        `  ${label.padEnd(14)} ${measured.toFixed(3)}  goal >= ${goal}  ${measured >= goal ? "met" : `short by ${(goal - measured).toFixed(3)}`}`,
+        `  ${label.padEnd(14)} ${measured.toFixed(3)} (BPF / no filter)  goal >= ${goal}  ${measured >= goal ? "met" : `short by ${(goal - measured).toFixed(3)}`}`,
       );
     }
     console.log(
@@ -224,6 +316,7 @@ async function main(): Promise<void> {
     );
   } finally {
     for (const s of servers) s.kill("SIGKILL");
+    for (const f of cleanups) f();
     dp?.close();
     t.teardown();
     rmSync(rr, { force: true });

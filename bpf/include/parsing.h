@@ -195,6 +195,18 @@ static __always_inline int pal_is_truncation(int rc)
 	       rc == PAL_DROP_MALFORMED_IPV6 || rc == PAL_DROP_MALFORMED_L4;
 }
 
+/* The second parse, after headers that ran past the linear part were pulled in: rare, so a BPF
+ * subprogram (one out-of-line copy of the parser) rather than a second inlined copy in the
+ * per-packet path. Returns rc, the first parse's result, when the pull fails. */
+static __noinline int pal_parse_pulled(struct __sk_buff *skb, struct pal_packet *p, int rc)
+{
+	__u32 want = skb->len < PAL_PULL_LEN ? skb->len : PAL_PULL_LEN;
+	if (bpf_skb_pull_data(skb, want) != 0)
+		return rc;
+	__builtin_memset(p, 0, sizeof(*p));
+	return pal_parse_linear(skb, p);
+}
+
 /* Parses the frame at skb->data. Returns 0 for an IP packet to decide on, a PAL_PASS_* reason
  * for traffic passed deliberately, or a PAL_DROP_* reason. Headers are read in place; only when
  * they run past the linear part of a larger skb is it pulled (a pull copies the head of cloned
@@ -204,11 +216,7 @@ static __always_inline int pal_parse(struct __sk_buff *skb, struct pal_packet *p
 	int rc = pal_parse_linear(skb, p);
 	if (!pal_is_truncation(rc) || skb->data_end - skb->data >= skb->len)
 		return rc;
-	__u32 want = skb->len < PAL_PULL_LEN ? skb->len : PAL_PULL_LEN;
-	if (bpf_skb_pull_data(skb, want) != 0)
-		return rc;
-	__builtin_memset(p, 0, sizeof(*p));
-	return pal_parse_linear(skb, p);
+	return pal_parse_pulled(skb, p, rc);
 }
 #endif
 

@@ -64,6 +64,29 @@ describe("conntrack", { skip }, () => {
     assert.equal((await flow(40001))?.value.state, CT_STATE.CLOSE);
   });
 
+  it("a new connection on a closed flow's tuple resets its entry in place: new state, no FIN flags, one entry", async () => {
+    out(tcp(IP.A, IP.B, 40003, 80, SYN));
+    inn(tcp(IP.B, IP.A, 80, 40003, SYN | ACK));
+    out(tcp(IP.A, IP.B, 40003, 80, FIN | ACK));
+    inn(tcp(IP.B, IP.A, 80, 40003, FIN | ACK));
+    const closed = await flow(40003);
+    assert.deepEqual([closed?.value.state, closed?.value.flags], [CT_STATE.CLOSE, 3]);
+    const entries = (await readConntrack(dp.collection)).length;
+    const now = native().monotonicNs();
+    out(tcp(IP.A, IP.B, 40003, 80, SYN)); // the same ports again: judged, and the entry starts over
+    const e = await flow(40003);
+    assert.deepEqual(
+      [e?.value.state, e?.value.flags, e?.value.origin, e?.value.peerIdentity],
+      [CT_STATE.SYN_SENT, 0, 1, 1002],
+    );
+    const left = e!.value.expiresNs - now;
+    assert.ok(
+      left <= BigInt(CT_TIMEOUT.SYN) * SEC && left > BigInt(CT_TIMEOUT.SYN - 5) * SEC,
+      `lifetime ${left}`,
+    );
+    assert.equal((await readConntrack(dp.collection)).length, entries);
+  });
+
   it("garbage collection removes expired entries and keeps live ones", async () => {
     out(udp(IP.A, IP.B, 50000, 53));
     out(tcp(IP.A, IP.B, 50001, 443, SYN));

@@ -38,6 +38,13 @@ export { type Hook, MemoryDatapath, type ModelVerdict } from "./model/memory-dat
 export { Program, type RunOptions, type RunResult } from "./program.ts";
 export { RingBufferReader } from "./ringbuf.ts";
 export {
+  enableRunStats,
+  nsPerRun,
+  type RunStatsSample,
+  type RunStatsSession,
+  sampleRunStats,
+} from "./run-stats.ts";
+export {
   type CollectionSpec,
   loadCollectionSpec,
   type MapSpec,

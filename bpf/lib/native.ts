@@ -68,8 +68,19 @@ export interface Native {
     repeat: number,
     dataOutSize: number,
   ): NativeTestRun;
-  /** runTimeNs/runCount: in-situ statistics, counted only while kernel.bpf_stats_enabled is 1. */
-  progInfo(fd: number): { id: number; type: number; name: string; runTimeNs: bigint; runCount: bigint };
+  /** runTimeNs/runCount: in-situ statistics, counted only while run-time stats are on (enableRunStats). */
+  progInfo(fd: number): {
+    id: number;
+    type: number;
+    name: string;
+    runTimeNs: bigint;
+    runCount: bigint;
+    /** Size after the verifier (instructions x 8) and as JIT-compiled code, in bytes. */
+    xlatedBytes: number;
+    jitedBytes: number;
+  };
+  /** BPF_ENABLE_STATS(BPF_STATS_RUN_TIME): run-time stats stay on while the returned fd is open. */
+  enableRunStats(): number;
   linkCreateTcx(progFd: number, ifindex: number, ingress: boolean): number;
   linkDetach(fd: number): void;
   linkUpdate(linkFd: number, progFd: number): void;

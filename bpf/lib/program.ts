@@ -38,10 +38,16 @@ export class Program {
     return new Program(native().objGet(path), true);
   }
 
-  /** In-situ run statistics; they advance only while kernel.bpf_stats_enabled is 1. */
+  /** In-situ run statistics; they advance only while run-time stats are on (run-stats.ts). */
   stats(): { runTimeNs: bigint; runCount: bigint } {
     const { runTimeNs, runCount } = native().progInfo(this.fd);
     return { runTimeNs, runCount };
+  }
+
+  /** Size after the verifier (BPF instructions x 8) and as JIT-compiled code, in bytes. */
+  size(): { xlatedBytes: number; jitedBytes: number } {
+    const { xlatedBytes, jitedBytes } = native().progInfo(this.fd);
+    return { xlatedBytes, jitedBytes };
   }
 
   get fd(): number {

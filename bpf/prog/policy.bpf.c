@@ -106,14 +106,24 @@ static __always_inline int pal_tier_decides(const struct pal_endpoint *ep, const
 	return 1;
 }
 
+/* Code layout. Every helper below used to be inlined, and pal_decide was inlined three times (new
+ * flow, and the revalidation of tracked flows and of related ICMP errors): each program was 24 KB
+ * of machine code, with the few instructions an established packet runs spread through it. In
+ * real traffic the kernel's own work between two packets evicts much of the program, so a spread
+ * path costs more cache misses than a compact one (bench/datapath/README.md: in situ, and side by
+ * side). The paths that run once per connection or less (the decision, audit, related ICMP
+ * errors, events; the re-parse in parsing.h) are BPF subprograms (__noinline: one copy each,
+ * called), so that the per-packet path is short and contiguous; a call costs a few ns on the
+ * paths that take it. Subprograms take at most five arguments and return an int. */
+
 /* Audit mode: a new flow the deployed policies pass, in a direction a policy in audit mode affects,
  * passes as PAL_PASS_AUDIT (named for the policy that would drop it) when the audit view denies. */
-static __always_inline void pal_audit(const struct pal_endpoint *ep, const struct pal_packet *p,
-				      __u8 dir, struct pal_verdict *v)
+static __noinline int pal_audit(const struct pal_endpoint *ep, const struct pal_packet *p, __u8 dir,
+				struct pal_verdict *v)
 {
 	__u32 audited = dir == PAL_DIR_INGRESS ? PAL_EP_INGRESS_AUDIT : PAL_EP_EGRESS_AUDIT;
 	if (v->reason <= 0 || v->reason == PAL_PASS_HOST || !(ep->flags & audited))
-		return;
+		return 0;
 	struct pal_ipcache_key ik = {.prefixlen = PAL_IPCACHE_PREFIX_BASE + 128, .family = p->family};
 	pal_remote_addr(p, dir, ik.addr);
 	struct pal_ipcache_value *iv = bpf_map_lookup_elem(&pal_ipcache_v1, &ik);
@@ -123,15 +133,16 @@ static __always_inline void pal_audit(const struct pal_endpoint *ep, const struc
 	__u16 rule_index = 0;
 	if (!pal_audit_denies(ep, dir, p->protocol, bpf_htons(icmp ? 0 : p->dst_port), v->identity,
 			      prefix_identity, &policy_id, &rule_index))
-		return;
+		return 0;
 	v->reason = PAL_PASS_AUDIT;
 	v->policy_id = policy_id;
 	v->rule_index = rule_index;
+	return 0;
 }
 
-/* The policy decision for a packet without conntrack state. */
-static __always_inline void pal_decide(const struct pal_endpoint *ep, const struct pal_packet *p,
-				       __u8 dir, struct pal_verdict *v)
+/* The policy decision for a packet without conntrack state (v->reason: > 0 pass, < 0 drop). */
+static __noinline int pal_decide(const struct pal_endpoint *ep, const struct pal_packet *p, __u8 dir,
+				 struct pal_verdict *v)
 {
 	struct pal_ipcache_key ik = {.prefixlen = PAL_IPCACHE_PREFIX_BASE + 128, .family = p->family};
 	pal_remote_addr(p, dir, ik.addr);
@@ -142,18 +153,18 @@ static __always_inline void pal_decide(const struct pal_endpoint *ep, const stru
 
 	if (dir == PAL_DIR_INGRESS && identity == PAL_IDENTITY_HOST) {
 		v->reason = PAL_PASS_HOST;
-		return;
+		return 0;
 	}
 	int icmp = p->protocol == IPPROTO_ICMP || p->protocol == IPPROTO_ICMPV6;
 	__be16 port = bpf_htons(icmp ? 0 : p->dst_port);
 	if (pal_tier_decides(ep, p, dir, PAL_TIER_ADMIN, identity, prefix_identity, port, v))
-		return;
+		return 0;
 	__u32 isolated = dir == PAL_DIR_INGRESS ? PAL_EP_INGRESS_ISOLATED : PAL_EP_EGRESS_ISOLATED;
 	if (!(ep->flags & isolated)) {
 		if (pal_tier_decides(ep, p, dir, PAL_TIER_BASELINE, identity, prefix_identity, port, v))
-			return;
+			return 0;
 		v->reason = PAL_PASS_NOT_ISOLATED;
-		return;
+		return 0;
 	}
 	struct pal_policy_key pk = {
 		.prefixlen = PAL_POLICY_PREFIX_FULL,
@@ -163,19 +174,27 @@ static __always_inline void pal_decide(const struct pal_endpoint *ep, const stru
 		.port = port,
 	};
 	if (pal_policy_lookup(&pk, identity, v))
-		return;
+		return 0;
 	if (prefix_identity != 0 && pal_policy_lookup(&pk, prefix_identity, v))
-		return;
+		return 0;
 	if (pal_policy_lookup(&pk, PAL_IDENTITY_ANY, v))
-		return;
+		return 0;
 	v->reason = PAL_DROP_POLICY_DENIED;
 	v->policy_id = dir == PAL_DIR_INGRESS ? ep->ingress_policy_id : ep->egress_policy_id;
 	v->rule_index = 0;
+	return 0;
 }
 
-static __always_inline void pal_ct_create(const struct pal_ct_key *k, const struct pal_packet *p,
-					  __u8 dir, const struct pal_verdict *v, __u64 now,
-					  __u32 generation)
+/* The conntrack entry of a flow a decision passed: created, or, when the lookup found one (a
+ * reused tuple: a SYN on a closed or expired entry, a new connection with the same ports), reset
+ * in place. Both leave the same value; the in-place write saves the map update, which hashes the
+ * key again and takes a fresh element from the LRU lists, links it and frees the old one (about
+ * as much as the rest of a new connection's work): with clients reusing ports faster than a
+ * closed entry's 10 s, most new connections under churn find their tuple's entry. In-place writes
+ * are how every tracked packet already updates its entry. */
+static __always_inline void pal_ct_create(const struct pal_ct_key *k, struct pal_ct_value *found,
+					  const struct pal_packet *p, __u8 dir,
+					  const struct pal_verdict *v, __u64 now, __u32 generation)
 {
 	struct pal_ct_value cv = {
 		.policy_id = v->policy_id,
@@ -186,7 +205,10 @@ static __always_inline void pal_ct_create(const struct pal_ct_key *k, const stru
 		.generation = generation,
 	};
 	cv.expires_ns = now + pal_ct_timeout_ns(&cv, p->protocol);
-	bpf_map_update_elem(&pal_conntrack_v2, k, &cv, BPF_ANY);
+	if (found)
+		*found = cv;
+	else
+		bpf_map_update_elem(&pal_conntrack_v2, k, &cv, BPF_ANY);
 }
 
 /* Judges a tracked flow again after a policy change, in its original direction whatever the
@@ -209,14 +231,17 @@ static __always_inline int pal_ct_revalidate(const struct pal_endpoint *ep,
 }
 
 /* An ICMP error about a flow this endpoint tracks passes as related (icmp_related.h), after the
- * flow is judged again if the policy generation changed. Returns 1 with v set when it passes. */
-static __always_inline int pal_related(struct __sk_buff *skb, const struct pal_endpoint *ep,
-				       const struct pal_packet *p, __u8 dir, __u32 generation,
-				       __u64 now, struct pal_verdict *v)
+ * flow is judged again if the policy generation changed. Returns 1 with v set when it passes.
+ * Called only for ICMP errors (pal_icmp_is_error), which are rare: it reads the generation and the
+ * clock itself rather than take more arguments. */
+static __noinline int pal_related(struct __sk_buff *skb, const struct pal_endpoint *ep,
+				  const struct pal_packet *p, __u8 dir, struct pal_verdict *v)
 {
 	struct pal_packet q = {};
-	if (!pal_icmp_is_error(p) || !pal_icmp_quoted(skb, p, &q))
+	if (!pal_icmp_quoted(skb, p, &q))
 		return 0;
+	__u32 generation = pal_policy_generation();
+	__u64 now = bpf_ktime_get_coarse_ns();
 	struct pal_ct_key k = {};
 	pal_ct_key_of(&k, ep, &q, dir ^ 1); /* the quoted packet crossed this endpoint the other way */
 	struct pal_ct_value *cv = bpf_map_lookup_elem(&pal_conntrack_v2, &k);
@@ -234,18 +259,28 @@ static __always_inline int pal_related(struct __sk_buff *skb, const struct pal_e
 	return 1;
 }
 
+/* When and what an event reports (one argument: subprograms take at most five). */
+struct pal_event_meta {
+	__u64 now;
+	__u8 dir;
+	__u8 kind;
+};
+
 /* A flow event: a drop (kind PAL_EVENT_DROP) or a new connection (PAL_EVENT_NEW_FLOW). */
-static __always_inline void pal_emit_event(struct __sk_buff *skb, const struct pal_endpoint *ep,
-					   const struct pal_packet *p, __u8 dir,
-					   const struct pal_verdict *v, __u64 now, __u8 kind)
+static __noinline int pal_emit(struct __sk_buff *skb, const struct pal_endpoint *ep,
+			       const struct pal_packet *p, const struct pal_verdict *v,
+			       const struct pal_event_meta *m)
 {
+	__u64 now = m->now;
+	__u8 dir = m->dir;
+	__u8 kind = m->kind;
 	struct pal_event_bucket *b = pal_event_take_token(now, kind == PAL_EVENT_NEW_FLOW);
 	if (!b)
-		return;
+		return 0;
 	struct pal_drop_event *e = bpf_ringbuf_reserve(&pal_events_v1, sizeof(*e), 0);
 	if (!e) {
 		b->lost += 1;
-		return;
+		return 0;
 	}
 	/* every field is written below (no memset): pads explicitly */
 	e->pad2 = 0;
@@ -279,6 +314,15 @@ static __always_inline void pal_emit_event(struct __sk_buff *skb, const struct p
 	}
 	bpf_ringbuf_submit(e, wake);
 	b->emitted += 1;
+	return 0;
+}
+
+static __always_inline void pal_emit_event(struct __sk_buff *skb, const struct pal_endpoint *ep,
+					   const struct pal_packet *p, __u8 dir,
+					   const struct pal_verdict *v, __u64 now, __u8 kind)
+{
+	struct pal_event_meta m = {.now = now, .dir = dir, .kind = kind};
+	pal_emit(skb, ep, p, v, &m);
 }
 
 static __always_inline int pal_finish(struct __sk_buff *skb, const struct pal_endpoint *ep,
@@ -338,9 +382,9 @@ static __always_inline int pal_handle(struct __sk_buff *skb, __u8 dir)
 	}
 	struct pal_ct_key ck = {};
 	pal_ct_key_of(&ck, ep, &p, dir);
-	__u32 generation = pal_policy_generation();
-	if (pal_related(skb, ep, &p, dir, generation, now, &v))
+	if (pal_icmp_is_error(&p) && pal_related(skb, ep, &p, dir, &v))
 		return pal_finish(skb, ep, &p, dir, &v, now);
+	__u32 generation = pal_policy_generation();
 	struct pal_ct_value *cv = bpf_map_lookup_elem(&pal_conntrack_v2, &ck);
 #ifdef PAL_BENCH_REVALIDATE
 	/* Benchmark build only (build/policy_revalidate.bpf.o): every packet re-judges its flow. */
@@ -363,7 +407,7 @@ static __always_inline int pal_handle(struct __sk_buff *skb, __u8 dir)
 	pal_decide(ep, &p, dir, &v);
 	pal_audit(ep, &p, dir, &v);
 	if (v.reason > 0) {
-		pal_ct_create(&ck, &p, dir, &v, now, generation);
+		pal_ct_create(&ck, cv, &p, dir, &v, now, generation);
 		/* flow events: the packet that creates the entry reports the new connection (an audit
 		 * pass is reported once, as the drop it would have been: pal_finish) */
 		if (v.reason != PAL_PASS_AUDIT)

@@ -51,15 +51,29 @@ static Napi::Value ProgInfo(const Napi::CallbackInfo &info) {
   o.Set("id", (double)pi.id);
   o.Set("type", (double)pi.type);
   o.Set("name", pi.name);
-  // Kernel run statistics (only counted while the sysctl kernel.bpf_stats_enabled is 1).
+  // Kernel run statistics (only counted while run-time stats are on: enableRunStats or the sysctl).
   o.Set("runTimeNs", Napi::BigInt::New(info.Env(), (uint64_t)pi.run_time_ns));
   o.Set("runCount", Napi::BigInt::New(info.Env(), (uint64_t)pi.run_cnt));
+  // Program size after the verifier (BPF instructions x 8) and as JIT-compiled machine code.
+  o.Set("xlatedBytes", (double)pi.xlated_prog_len);
+  o.Set("jitedBytes", (double)pi.jited_prog_len);
   return o;
+}
+
+// enableRunStats() -> fd. BPF_ENABLE_STATS(BPF_STATS_RUN_TIME): the kernel counts run_time_ns and
+// run_cnt of every program while this fd (or another holder, or the sysctl
+// kernel.bpf_stats_enabled) is open. Closing the fd, or the process exiting, turns it back off, so
+// a crashed benchmark cannot leave the host-wide accounting on, as a forgotten sysctl would.
+static Napi::Value EnableRunStats(const Napi::CallbackInfo &info) {
+  int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+  if (fd < 0) Throw(info.Env(), "BPF_ENABLE_STATS", errno);
+  return Napi::Number::New(info.Env(), fd);
 }
 
 void InitProg(Napi::Env env, Napi::Object exports) {
   exports.Set("progTestRun", Napi::Function::New(env, ProgTestRun));
   exports.Set("progInfo", Napi::Function::New(env, ProgInfo));
+  exports.Set("enableRunStats", Napi::Function::New(env, EnableRunStats));
 }
 
 }  // namespace pal
