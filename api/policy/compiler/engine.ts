@@ -28,6 +28,8 @@ import {
 import { EngineError } from "./errors.ts";
 import { updateIpcache } from "./ipcache.ts";
 import { Journal, JournaledMap } from "./journal.ts";
+import { addTo } from "./keyed-sets.ts";
+import { NamespacePeers, type NamespaceView } from "./namespace-peers.ts";
 import { type CompiledState, capacityError, NodeTable } from "./nodes.ts";
 import type { Change } from "./object-change.ts";
 import { ObjectIndex } from "./objects.ts";
@@ -81,7 +83,30 @@ export class PolicyEngine implements CompiledState {
     const loaded = { allocations: opts.allocations, highWater: opts.highWater };
     this.assignments = new Assignments({ ...shared, ...loaded, nodes: this.nodes });
     this.sets = this.assignments.sets;
-    this.parts = { ...shared, assignments: this.assignments, maxSetEntries: this.nodes.sizes.policies };
+    const namespacePeers = new NamespacePeers(() => this.namespaceViews());
+    this.parts = {
+      ...shared,
+      namespacePeers,
+      assignments: this.assignments,
+      maxSetEntries: this.nodes.sizes.policies,
+    };
+  }
+
+  private *namespaceViews(): Iterable<[string, NamespaceView]> {
+    for (const [name, ns] of this.objects.namespaces) yield [name, this.namespaceView(name, ns)];
+  }
+
+  private namespaceView(name: string, ns: Namespace): NamespaceView {
+    return { labels: ns.labels, identity: this.assignments.namespaceIdentity(name) };
+  }
+
+  /** Namespace peers follow the namespaces whose labels or identity this batch changed. */
+  private refreshNamespacePeers(w: Work): void {
+    for (const name of w.namespaces) {
+      const ns = this.objects.namespaces.get(name);
+      const view = ns && this.namespaceView(name, ns);
+      this.parts.namespacePeers.refresh(name, view, (token, id) => addTo(w.partialPolicies, token, id));
+    }
   }
 
   /** Releases loaded allocations that nothing uses (call once after the first, full apply). */
@@ -118,9 +143,20 @@ export class PolicyEngine implements CompiledState {
       throw capacityError("ipcache", "every node", this.prefixes.size, this.nodes.sizes.ipcache);
     }
     for (const key of w.touched) this.assignments.reassign(key, w);
+    this.refreshNamespacePeers(w);
     propagateNamedEgress(this.parts, w);
     const setsRecomputed = recomputeSets(this.parts, w);
-    const ipcache = updateIpcache({ ...this.parts, ipcache: this.ipcache }, w);
+    const ipcache = updateIpcache(
+      {
+        ...this.parts,
+        ipcache: this.ipcache,
+        namespaceOf: (identity) => {
+          const info = this.selectors.identities.get(identity);
+          return info && this.assignments.namespaceIdentity(info.namespace);
+        },
+      },
+      w,
+    );
     const changeSet = this.nodes.update(this, w, ipcache);
     return { changes: changeSet, allocations: this.assignments.drainChanges(), setsRecomputed };
   }
@@ -145,6 +181,7 @@ export class PolicyEngine implements CompiledState {
       case "namespace":
         if (c.op === "upsert") this.objects.upsertNamespace(c.value, w);
         else this.objects.deleteNamespace(c.name);
+        w.namespaces.add(c.op === "upsert" ? c.value.name : c.name);
         return;
       case "endpoint":
         if (c.op === "upsert") this.objects.upsertEndpoint(c.id, c.value, w);
@@ -202,6 +239,7 @@ export class PolicyEngine implements CompiledState {
   private policyUses(w: Work): PolicyUses {
     return {
       selectors: this.selectors,
+      namespacePeers: this.parts.namespacePeers,
       prefixes: this.prefixes,
       affected: w.dirtyPolicies,
       maxSetEntries: this.parts.maxSetEntries,

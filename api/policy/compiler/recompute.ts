@@ -5,6 +5,7 @@ import type { Assignments } from "./assignments.ts";
 import { CLUSTER_SCOPE } from "./cluster-policies.ts";
 import { setField } from "./journal.ts";
 import { addTo } from "./keyed-sets.ts";
+import type { NamespacePeers } from "./namespace-peers.ts";
 import { capacityError } from "./nodes.ts";
 import type { ObjectIndex } from "./objects.ts";
 import { policyUsesIdentity } from "./policies.ts";
@@ -21,6 +22,7 @@ export interface RecomputeParts {
   objects: ObjectIndex;
   assignments: Assignments;
   selectors: SelectorCache;
+  namespacePeers: NamespacePeers;
   prefixes: PrefixRegistry;
   /** The policy map's size: the most entries one set may hold. */
   maxSetEntries: number;
@@ -131,7 +133,7 @@ function recomputeFull(parts: RecomputeParts, w: Work, ctx: SetContext, setId: n
 }
 
 function setContext(parts: RecomputeParts): SetContext {
-  const { objects, assignments, selectors, prefixes } = parts;
+  const { objects, assignments, selectors, namespacePeers, prefixes } = parts;
   return {
     policiesSelecting: (identity) => {
       const info = selectors.identities.get(identity);
@@ -156,7 +158,9 @@ function setContext(parts: RecomputeParts): SetContext {
         ? selectors.selected(peer.key)
         : peer.kind === "block"
           ? prefixes.selected(peer.key)
-          : new Set(selectors.identities.keys()),
+          : peer.kind === "namespaces"
+            ? namespacePeers.selected(peer.key)
+            : new Set(selectors.identities.keys()),
     blockIdentities: (owner, blockKeys) => prefixes.selectedByAny(owner, blockKeys),
     allIdentities: () => selectors.identities.keys(),
     members: (identity) => assignments.membersOf(identity),

@@ -18,7 +18,7 @@ export interface SetContext {
   policiesSelecting(identity: number): PolicyRec[];
   /** Cluster policies whose subject selects the identity, by (priority, id). */
   clusterPoliciesSelecting(identity: number): PolicyRec[];
-  /** Label identities and prefix identities a peer selects. */
+  /** Label identities, prefix identities or (a namespaces peer) namespace identities a peer selects. */
   peerIdentities(peer: CompiledRule["peers"][number]): ReadonlySet<number>;
   /**
    * Prefix identities that any of the ipBlocks selects, in one pass over the prefixes (not one per

@@ -19,6 +19,10 @@ export interface Work {
   partialPolicies: Map<string, Set<number>>;
   setChanges: Map<number, SetChange>;
   releasedSets: Map<number, PolicySet>;
+  /** Namespaces whose labels or namespace identity may have changed, or that were deleted. */
+  namespaces: Set<string>;
+  /** Label identities created or released: their namespace-map ipcache entries change. */
+  namespaceMap: Set<number>;
 }
 
 export function newWork(): Work {
@@ -32,5 +36,7 @@ export function newWork(): Work {
     partialPolicies: new Map(),
     setChanges: new Map(),
     releasedSets: new Map(),
+    namespaces: new Set(),
+    namespaceMap: new Set(),
   };
 }
