@@ -35,7 +35,13 @@ import type { Change } from "./object-change.ts";
 import { ObjectIndex } from "./objects.ts";
 import { compilePolicy, type PolicyUses, releasePolicy } from "./policies.ts";
 import { PrefixRegistry } from "./prefixes.ts";
-import { forEachSubjectSet, propagateNamedEgress, type RecomputeParts, recomputeSets } from "./recompute.ts";
+import {
+  forEachSubjectSet,
+  policyRemotes,
+  propagateNamedEgress,
+  type RecomputeParts,
+  recomputeSets,
+} from "./recompute.ts";
 import { SelectorCache } from "./selector-cache.ts";
 import type { EndpointRec, PolicyRec, PolicySet } from "./types.ts";
 import { newWork, type Work } from "./work.ts";
@@ -213,9 +219,16 @@ export class PolicyEngine implements CompiledState {
     w.dirtyPolicies.add(token);
   }
 
-  /** A cluster policy is a policy record in the cluster scope, with its tier info beside it. */
+  /**
+   * A cluster policy is a policy record in the cluster scope, with its tier info beside it. Its
+   * subjects recompute only the remotes it names, before and after (set-views.ts computes every
+   * policy's entries for those remotes, so precedence among the tier entries stays whole); a set
+   * whose flags this moves recomputes in full (recompute.ts).
+   */
   private upsertClusterPolicy(rowId: number, cnp: ClusterNetworkPolicy, w: Work): void {
     const key = clusterPolicyKey(cnp.name);
+    const held = this.objects.policies.get(key);
+    if (held?.cluster?.rowId === rowId && isDeepStrictEqual(held.cluster.object, cnp)) return;
     const token = this.objects.newPolicyToken(key);
     const { policy, info } = clusterAsPolicy(cnp, rowId);
     const id = CLUSTER_POLICY_ID_BASE + rowId;
@@ -223,17 +236,34 @@ export class PolicyEngine implements CompiledState {
       subjectNamespaces: subjectNamespaces(cnp),
       info,
     });
-    this.deletePolicy(key, w);
+    const remotes = this.deletePolicy(key, w) ?? new Set<number>();
     this.objects.addPolicy(rec);
-    w.dirtyPolicies.add(token);
+    for (const id of policyRemotes(this.parts, rec)) remotes.add(id);
+    // Even with no remote, every subject is visited: its tier flags follow the policies selecting it.
+    w.partialPolicies.set(token, remotes);
   }
 
-  private deletePolicy(key: string, w: Work): void {
+  /** Removes a policy; for a cluster policy, returns the remotes it named (its subjects redo them). */
+  private deletePolicy(key: string, w: Work): Set<number> | undefined {
     const rec = this.objects.removePolicy(key);
-    if (!rec) return;
+    if (!rec) return undefined;
+    // Named egress ports may key entries by per-address prefixes its peers do not name: in full.
+    if (rec.cluster && rec.namedEgress === "none" && !w.dirtyPolicies.has(rec.token)) {
+      const remotes = policyRemotes(this.parts, rec);
+      for (const id of w.partialPolicies.get(rec.token) ?? []) remotes.add(id);
+      w.partialPolicies.delete(rec.token);
+      forEachSubjectSet(this.parts, rec, (setId) => {
+        const redo = w.partialSets.get(setId);
+        if (redo) for (const id of remotes) redo.add(id);
+        else w.partialSets.set(setId, new Set(remotes));
+      });
+      releasePolicy(rec, this.policyUses(w));
+      return remotes;
+    }
     // Its subjects lose its rules: recompute them.
     forEachSubjectSet(this.parts, rec, (setId) => w.dirtySets.add(setId));
     releasePolicy(rec, this.policyUses(w));
+    return undefined;
   }
 
   private policyUses(w: Work): PolicyUses {

@@ -1,10 +1,10 @@
 // Owns the dirty-set fix point of one apply: from the policies and sets a batch dirtied, recompute
 // policy sets (fully, or for some remote identities only) until no newly held prefix dirties more.
 import { hostPrefix, mustParseCidr } from "../../../wire/cidr.ts";
+import { IDENTITY_ANY, IDENTITY_ANY_POD } from "../../../wire/entries.ts";
 import type { Assignments } from "./assignments.ts";
 import { CLUSTER_SCOPE } from "./cluster-policies.ts";
 import { setField } from "./journal.ts";
-import { addTo } from "./keyed-sets.ts";
 import type { NamespacePeers } from "./namespace-peers.ts";
 import { capacityError } from "./nodes.ts";
 import type { ObjectIndex } from "./objects.ts";
@@ -39,6 +39,29 @@ export function forEachSubjectSet(
   }
 }
 
+/**
+ * Every remote identity the policy's rules name now: what its entries in a set can be keyed by
+ * (named egress ports aside: a set they concern recomputes in full).
+ */
+export function policyRemotes(parts: RecomputeParts, rec: PolicyRec): Set<number> {
+  const out = new Set<number>();
+  for (const rule of [...rec.ingress, ...rec.egress]) {
+    if (rule.peers.length === 0) out.add(IDENTITY_ANY);
+    for (const peer of rule.peers) {
+      const ids =
+        peer.kind === "selector"
+          ? parts.selectors.selected(peer.key)
+          : peer.kind === "block"
+            ? parts.prefixes.selected(peer.key)
+            : peer.kind === "namespaces"
+              ? parts.namespacePeers.selected(peer.key)
+              : [IDENTITY_ANY_POD];
+      for (const id of ids) out.add(id);
+    }
+  }
+  return out;
+}
+
 /** Policies whose egress named ports resolve against endpoints that changed must recompute. */
 export function propagateNamedEgress(parts: RecomputeParts, w: Work): void {
   if (w.memberChanged.size === 0) return;
@@ -57,7 +80,12 @@ export function propagateNamedEgress(parts: RecomputeParts, w: Work): void {
 export function recomputeSets(parts: RecomputeParts, w: Work): number {
   let count = 0;
   const ctx = setContext(parts);
-  while (w.dirtySets.size > 0 || w.dirtyPolicies.size > 0 || w.partialPolicies.size > 0) {
+  while (
+    w.dirtySets.size > 0 ||
+    w.dirtyPolicies.size > 0 ||
+    w.partialPolicies.size > 0 ||
+    w.partialSets.size > 0
+  ) {
     const partial = expandDirtyPolicies(parts, w);
     count += recomputePartial(parts, w, ctx, partial);
     const batch = [...w.dirtySets];
@@ -74,10 +102,14 @@ function expandDirtyPolicies(parts: RecomputeParts, w: Work): Map<number, Set<nu
     if (rec) forEachSubjectSet(parts, rec, visit);
   };
   for (const token of w.dirtyPolicies) subjectSets(token, (setId) => w.dirtySets.add(setId));
-  const partial = new Map<number, Set<number>>();
+  const partial = w.partialSets;
+  w.partialSets = new Map();
   for (const [token, ids] of w.partialPolicies) {
     subjectSets(token, (setId) => {
-      for (const id of ids) addTo(partial, setId, id);
+      // A set is visited even for no remote: its flags are checked (recomputePartial).
+      let redo = partial.get(setId);
+      if (!redo) partial.set(setId, (redo = new Set()));
+      for (const id of ids) redo.add(id);
     });
   }
   w.dirtyPolicies.clear();
@@ -103,6 +135,16 @@ function recomputePartial(
       continue;
     }
     const result = computeSetEntries(set, ctx, remotes);
+    // What the whole set says (isolation, tiers, audit views) must not have moved: a cluster policy
+    // that starts or stops selecting it, or switches mode, may change that; recompute it in full.
+    if (
+      result.setFlags !== set.setFlags ||
+      result.ingressPolicyId !== set.ingressPolicyId ||
+      result.egressPolicyId !== set.egressPolicyId
+    ) {
+      w.dirtySets.add(setId);
+      continue;
+    }
     replaceRemotes(set, remotes, result.entries, beginChange(w.setChanges, set));
     count++;
   }
@@ -134,6 +176,7 @@ function recomputeFull(parts: RecomputeParts, w: Work, ctx: SetContext, setId: n
 
 function setContext(parts: RecomputeParts): SetContext {
   const { objects, assignments, selectors, namespacePeers, prefixes } = parts;
+  let clusters: PolicyRec[] | undefined;
   return {
     policiesSelecting: (identity) => {
       const info = selectors.identities.get(identity);
@@ -146,12 +189,11 @@ function setContext(parts: RecomputeParts): SetContext {
       return out.sort((a, b) => a.id - b.id);
     },
     clusterPoliciesSelecting: (identity) => {
-      const out: PolicyRec[] = [];
-      for (const key of objects.policyKeysIn(CLUSTER_SCOPE)) {
-        const rec = objects.policies.get(key)!;
-        if (selectors.selected(rec.subjectKey).has(identity)) out.push(rec);
-      }
-      return out.sort((a, b) => a.cluster!.priority - b.cluster!.priority || a.id - b.id);
+      // Sorted once per recompute (policies do not change during one), not once per set.
+      clusters ??= [...objects.policyKeysIn(CLUSTER_SCOPE)]
+        .map((key) => objects.policies.get(key)!)
+        .sort((a, b) => a.cluster!.priority - b.cluster!.priority || a.id - b.id);
+      return clusters.filter((rec) => selectors.selected(rec.subjectKey).has(identity));
     },
     peerIdentities: (peer) =>
       peer.kind === "selector"

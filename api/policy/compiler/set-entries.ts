@@ -84,9 +84,10 @@ interface TierSpec {
 
 export function addIngressRule(job: RuleJob): void {
   const { rule, ctx, only } = job;
+  const remotes = remoteIdentities(rule, ctx, only);
+  if (remotes.size === 0) return;
   // Named ports of an ingress rule name ports of the destination: this set's own endpoints.
   const specs = portSpecs(rule.ports, (p) => resolveNamed(p, job.set.ports));
-  const remotes = remoteIdentities(rule, ctx, only);
   checkRuleSize(job, remotes.size, specs);
   for (const remote of remotes) {
     for (const spec of specs) add(job, "ingress", remote, spec);
@@ -95,9 +96,11 @@ export function addIngressRule(job: RuleJob): void {
 
 export function addEgressRule(job: RuleJob): void {
   const { rule, ctx, only } = job;
+  const remotes = remoteIdentities(rule, ctx, only);
+  // A partial recompute needs no named egress ports (recompute.ts redoes such sets in full).
+  if (remotes.size === 0 && only) return;
   const numeric = portSpecs(rule.ports, () => []);
   const named = rule.ports.filter((p) => typeof p.port === "string");
-  const remotes = remoteIdentities(rule, ctx, only);
   checkRuleSize(job, remotes.size, numeric);
   for (const remote of remotes) {
     for (const spec of numeric) add(job, "egress", remote, spec);
@@ -159,13 +162,13 @@ function remoteIdentities(
   ctx: SetContext,
   only?: ReadonlySet<number>,
 ): ReadonlySet<number> {
-  if (rule.peers.length === 0) return only ? new Set() : new Set([IDENTITY_ANY]);
+  if (rule.peers.length === 0) return only && !only.has(IDENTITY_ANY) ? new Set() : new Set([IDENTITY_ANY]);
   const blockKeys: string[] = [];
   const selectors: ReadonlySet<number>[] = [];
   for (const peer of rule.peers) {
     if (peer.kind === "block") blockKeys.push(peer.key);
     // A tier peer of every pod is one entry (IDENTITY_ANY_POD), whatever pods come and go.
-    else if (peer.kind === "allPods") selectors.push(only ? new Set() : ANY_POD);
+    else if (peer.kind === "allPods") selectors.push(ANY_POD);
     else selectors.push(ctx.peerIdentities(peer));
   }
   // All of a rule's ipBlocks together: many blocks over one cidr must not cost blocks x prefixes.

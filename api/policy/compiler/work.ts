@@ -17,6 +17,8 @@ export interface Work {
   memberChanged: Set<number>;
   /** Policies whose peers gained or lost these identities: their sets recompute just those remotes. */
   partialPolicies: Map<string, Set<number>>;
+  /** Sets that recompute just these remotes (the subjects of a cluster policy that changed or went). */
+  partialSets: Map<number, Set<number>>;
   setChanges: Map<number, SetChange>;
   releasedSets: Map<number, PolicySet>;
   /** Namespaces whose labels or namespace identity may have changed, or that were deleted. */
@@ -34,6 +36,7 @@ export function newWork(): Work {
     dirtySets: new Set(),
     memberChanged: new Set(),
     partialPolicies: new Map(),
+    partialSets: new Map(),
     setChanges: new Map(),
     releasedSets: new Map(),
     namespaces: new Set(),
