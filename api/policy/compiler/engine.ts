@@ -240,7 +240,7 @@ export class PolicyEngine implements CompiledState {
     this.objects.addPolicy(rec);
     for (const id of policyRemotes(this.parts, rec)) remotes.add(id);
     // Even with no remote, every subject is visited: its tier flags follow the policies selecting it.
-    w.partialPolicies.set(token, remotes);
+    w.tierPolicies.set(token, remotes);
   }
 
   /** Removes a policy; for a cluster policy, returns the remotes it named (its subjects redo them). */
@@ -250,13 +250,12 @@ export class PolicyEngine implements CompiledState {
     // Named egress ports may key entries by per-address prefixes its peers do not name: in full.
     if (rec.cluster && rec.namedEgress === "none" && !w.dirtyPolicies.has(rec.token)) {
       const remotes = policyRemotes(this.parts, rec);
+      // With what it was to redo already: identities its peers gained or lost earlier in the batch.
+      for (const id of w.tierPolicies.get(rec.token) ?? []) remotes.add(id);
       for (const id of w.partialPolicies.get(rec.token) ?? []) remotes.add(id);
+      w.tierPolicies.delete(rec.token);
       w.partialPolicies.delete(rec.token);
-      forEachSubjectSet(this.parts, rec, (setId) => {
-        const redo = w.partialSets.get(setId);
-        if (redo) for (const id of remotes) redo.add(id);
-        else w.partialSets.set(setId, new Set(remotes));
-      });
+      forEachSubjectSet(this.parts, rec, (setId) => addAll(w.tierSets, setId, remotes));
       releasePolicy(rec, this.policyUses(w));
       return remotes;
     }
@@ -275,4 +274,11 @@ export class PolicyEngine implements CompiledState {
       maxSetEntries: this.parts.maxSetEntries,
     };
   }
+}
+
+/** Adds `ids` to the set at `key` (made empty when missing: a set visited for no remote still is). */
+function addAll(map: Map<number, Set<number>>, key: number, ids: Iterable<number>): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  for (const id of ids) set.add(id);
 }

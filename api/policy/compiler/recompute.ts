@@ -1,7 +1,7 @@
 // Owns the dirty-set fix point of one apply: from the policies and sets a batch dirtied, recompute
 // policy sets (fully, or for some remote identities only) until no newly held prefix dirties more.
 import { hostPrefix, mustParseCidr } from "../../../wire/cidr.ts";
-import { IDENTITY_ANY, IDENTITY_ANY_POD } from "../../../wire/entries.ts";
+import { IDENTITY_ANY, IDENTITY_ANY_POD, type PolicyEntry } from "../../../wire/entries.ts";
 import type { Assignments } from "./assignments.ts";
 import { CLUSTER_SCOPE } from "./cluster-policies.ts";
 import { setField } from "./journal.ts";
@@ -84,10 +84,11 @@ export function recomputeSets(parts: RecomputeParts, w: Work): number {
     w.dirtySets.size > 0 ||
     w.dirtyPolicies.size > 0 ||
     w.partialPolicies.size > 0 ||
-    w.partialSets.size > 0
+    w.tierPolicies.size > 0 ||
+    w.tierSets.size > 0
   ) {
-    const partial = expandDirtyPolicies(parts, w);
-    count += recomputePartial(parts, w, ctx, partial);
+    ctx.newRound();
+    count += recomputePartial(parts, w, ctx, expandDirtyPolicies(parts, w));
     const batch = [...w.dirtySets];
     w.dirtySets.clear();
     for (const setId of batch) if (recomputeFull(parts, w, ctx, setId)) count++;
@@ -95,26 +96,36 @@ export function recomputeSets(parts: RecomputeParts, w: Work): number {
   return count;
 }
 
-/** Turns dirty policies into dirty sets, and partial policies into set id -> remotes to redo. */
-function expandDirtyPolicies(parts: RecomputeParts, w: Work): Map<number, Set<number>> {
+/** Remotes to redo in one set: in every part of it, or (`tiersOnly`) in its tier entries only. */
+interface Redo {
+  remotes: Set<number>;
+  tiersOnly: boolean;
+}
+
+/** Turns dirty policies into dirty sets, and partial and tier policies into the sets' remotes to redo. */
+function expandDirtyPolicies(parts: RecomputeParts, w: Work): Map<number, Redo> {
   const subjectSets = (token: string, visit: (setId: number) => void) => {
     const rec = parts.objects.policyOf(token);
     if (rec) forEachSubjectSet(parts, rec, visit);
   };
   for (const token of w.dirtyPolicies) subjectSets(token, (setId) => w.dirtySets.add(setId));
-  const partial = w.partialSets;
-  w.partialSets = new Map();
-  for (const [token, ids] of w.partialPolicies) {
-    subjectSets(token, (setId) => {
-      // A set is visited even for no remote: its flags are checked (recomputePartial).
-      let redo = partial.get(setId);
-      if (!redo) partial.set(setId, (redo = new Set()));
-      for (const id of ids) redo.add(id);
-    });
-  }
+  const out = new Map<number, Redo>();
+  // A set is visited even for no remote: its flags are checked (recomputePartial). A set some
+  // NetworkPolicy or label-selector peer needs redone redoes those remotes in every part.
+  const redo = (setId: number, ids: Iterable<number>, tiersOnly: boolean) => {
+    let r = out.get(setId);
+    if (!r) out.set(setId, (r = { remotes: new Set(), tiersOnly }));
+    r.tiersOnly &&= tiersOnly;
+    for (const id of ids) r.remotes.add(id);
+  };
+  for (const [token, ids] of w.partialPolicies) subjectSets(token, (setId) => redo(setId, ids, false));
+  for (const [token, ids] of w.tierPolicies) subjectSets(token, (setId) => redo(setId, ids, true));
+  for (const [setId, ids] of w.tierSets) redo(setId, ids, true);
   w.dirtyPolicies.clear();
   w.partialPolicies.clear();
-  return partial;
+  w.tierPolicies.clear();
+  w.tierSets.clear();
+  return out;
 }
 
 /** Redoes only the entries of the given remotes, unless the set is dirty anyway or cannot be. */
@@ -122,10 +133,10 @@ function recomputePartial(
   parts: RecomputeParts,
   w: Work,
   ctx: SetContext,
-  partial: Map<number, Set<number>>,
+  partial: Map<number, Redo>,
 ): number {
   let count = 0;
-  for (const [setId, remotes] of partial) {
+  for (const [setId, { remotes, tiersOnly }] of partial) {
     const set = parts.assignments.sets.get(setId);
     if (!set || w.dirtySets.has(setId)) continue;
     // Named egress ports resolve per destination endpoint: only a full recompute gets them right.
@@ -134,7 +145,7 @@ function recomputePartial(
       w.dirtySets.add(setId);
       continue;
     }
-    const result = computeSetEntries(set, ctx, remotes);
+    const result = computeSetEntries(set, ctx, remotes, tiersOnly);
     // What the whole set says (isolation, tiers, audit views) must not have moved: a cluster policy
     // that starts or stops selecting it, or switches mode, may change that; recompute it in full.
     if (
@@ -145,7 +156,8 @@ function recomputePartial(
       w.dirtySets.add(setId);
       continue;
     }
-    replaceRemotes(set, remotes, result.entries, beginChange(w.setChanges, set));
+    const inScope = tiersOnly ? (e: PolicyEntry) => e.tier !== undefined : undefined;
+    replaceRemotes(set, remotes, result.entries, beginChange(w.setChanges, set), inScope);
     count++;
   }
   return count;
@@ -174,10 +186,22 @@ function recomputeFull(parts: RecomputeParts, w: Work, ctx: SetContext, setId: n
   return true;
 }
 
-function setContext(parts: RecomputeParts): SetContext {
+function setContext(parts: RecomputeParts): SetContext & { newRound(): void } {
   const { objects, assignments, selectors, namespacePeers, prefixes } = parts;
   let clusters: PolicyRec[] | undefined;
+  // Remotes each policy names, kept for one round of the fix point (a full recompute may take
+  // host prefixes, which can move what an ipBlock selects).
+  let named = new Map<string, Set<number>>();
   return {
+    newRound: () => {
+      named = new Map();
+    },
+    namesAny: (rec, remotes) => {
+      let mine = named.get(rec.token);
+      if (!mine) named.set(rec.token, (mine = policyRemotes(parts, rec)));
+      for (const id of remotes) if (mine.has(id)) return true;
+      return false;
+    },
     policiesSelecting: (identity) => {
       const info = selectors.identities.get(identity);
       if (!info) return [];

@@ -25,6 +25,8 @@ export interface SetContext {
    * block), cached on `owner` while no prefix comes or goes.
    */
   blockIdentities(owner: object, blockKeys: readonly string[]): ReadonlySet<number>;
+  /** True when the policy's rules name any of these remotes (policyRemotes, cached per recompute round). */
+  namesAny(rec: PolicyRec, remotes: ReadonlySet<number>): boolean;
   /** Label identities in the whole store (for wildcard peers with named ports). */
   allIdentities(): Iterable<number>;
   /** Endpoints holding an identity. */
