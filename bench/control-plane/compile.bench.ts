@@ -197,7 +197,7 @@ function printCluster(cluster: Cluster, engine: PolicyEngine, opts: Options, inp
           p.policies,
           engine.selectors.identities.size,
           engine.sets.size,
-          engine.ipcache.size,
+          engine.ipcache.size + engine.namespaceMap.size,
         ].map(count),
       ],
     ),

@@ -74,6 +74,8 @@ export class PolicyEngine implements CompiledState {
   readonly prefixes: PrefixRegistry;
   readonly nodes: NodeTable;
   readonly ipcache = new JournaledMap<string, IpcacheEntry>();
+  /** The ipcache entries of the namespace map (tiers.h), one per label identity. */
+  readonly namespaceMap = new JournaledMap<string, IpcacheEntry>();
   private readonly objects = new ObjectIndex();
   private readonly assignments: Assignments;
   private readonly parts: RecomputeParts;
@@ -156,6 +158,7 @@ export class PolicyEngine implements CompiledState {
       {
         ...this.parts,
         ipcache: this.ipcache,
+        namespaceMap: this.namespaceMap,
         namespaceOf: (identity) => {
           const info = this.selectors.identities.get(identity);
           return info && this.assignments.namespaceIdentity(info.namespace);

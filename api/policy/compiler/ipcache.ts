@@ -37,6 +37,8 @@ export interface IpcacheParts {
   ipcache: Map<string, IpcacheEntry>;
   objects: ObjectIndex;
   prefixes: PrefixRegistry;
+  /** The namespace map's ipcache entries, updated in place (kept apart: listed after the rest). */
+  namespaceMap: Map<string, IpcacheEntry>;
   /** The namespace identity of a live label identity (undefined: the identity is gone). */
   namespaceOf(identity: number): number | undefined;
 }
@@ -64,17 +66,18 @@ export function updateIpcache(parts: IpcacheParts, w: Work): MapDelta<IpcacheEnt
   }
   // The namespace map (bpf/include/tiers.h): one /128 per label identity, holding its namespace's
   // identity; never a prefix identity (it is no address).
+  const { namespaceMap } = parts;
   for (const identity of w.namespaceMap) {
     const key = namespaceMapPrefix(identity);
-    const old = ipcache.get(key);
+    const old = namespaceMap.get(key);
     if (old) before.set(key, old);
     const ns = parts.namespaceOf(identity);
     if (ns !== undefined) {
       const next = { prefix: key, identity: ns, prefixIdentity: 0 };
       after.set(key, next);
-      ipcache.set(key, next);
+      namespaceMap.set(key, next);
     } else {
-      ipcache.delete(key);
+      namespaceMap.delete(key);
     }
   }
   return diffMaps(before, after);
