@@ -189,6 +189,8 @@ function recomputeFull(parts: RecomputeParts, w: Work, ctx: SetContext, setId: n
 function setContext(parts: RecomputeParts): SetContext & { newRound(): void } {
   const { objects, assignments, selectors, namespacePeers, prefixes } = parts;
   let clusters: PolicyRec[] | undefined;
+  const selecting = new Map<number, PolicyRec[]>();
+  const clusterSelecting = new Map<number, PolicyRec[]>();
   // Remotes each policy names, kept for one round of the fix point (a full recompute may take
   // host prefixes, which can move what an ipBlock selects).
   let named = new Map<string, Set<number>>();
@@ -199,26 +201,30 @@ function setContext(parts: RecomputeParts): SetContext & { newRound(): void } {
     namesAny: (rec, remotes) => {
       let mine = named.get(rec.token);
       if (!mine) named.set(rec.token, (mine = policyRemotes(parts, rec)));
-      for (const id of remotes) if (mine.has(id)) return true;
+      const [small, large] = mine.size < remotes.size ? [mine, remotes] : [remotes, mine];
+      for (const id of small) if (large.has(id)) return true;
       return false;
     },
-    policiesSelecting: (identity) => {
-      const info = selectors.identities.get(identity);
-      if (!info) return [];
-      const out: PolicyRec[] = [];
-      for (const key of objects.policyKeysIn(info.namespace)) {
-        const rec = objects.policies.get(key)!;
-        if (selectors.selected(rec.subjectKey).has(identity)) out.push(rec);
-      }
-      return out.sort((a, b) => a.id - b.id);
-    },
-    clusterPoliciesSelecting: (identity) => {
-      // Sorted once per recompute (policies do not change during one), not once per set.
-      clusters ??= [...objects.policyKeysIn(CLUSTER_SCOPE)]
-        .map((key) => objects.policies.get(key)!)
-        .sort((a, b) => a.cluster!.priority - b.cluster!.priority || a.id - b.id);
-      return clusters.filter((rec) => selectors.selected(rec.subjectKey).has(identity));
-    },
+    // Policies and subjects do not change during a recompute: who selects an identity is found
+    // once per recompute, not once per set and view.
+    policiesSelecting: (identity) =>
+      memo(selecting, identity, () => {
+        const info = selectors.identities.get(identity);
+        if (!info) return [];
+        const out: PolicyRec[] = [];
+        for (const key of objects.policyKeysIn(info.namespace)) {
+          const rec = objects.policies.get(key)!;
+          if (selectors.selected(rec.subjectKey).has(identity)) out.push(rec);
+        }
+        return out.sort((a, b) => a.id - b.id);
+      }),
+    clusterPoliciesSelecting: (identity) =>
+      memo(clusterSelecting, identity, () => {
+        clusters ??= [...objects.policyKeysIn(CLUSTER_SCOPE)]
+          .map((key) => objects.policies.get(key)!)
+          .sort((a, b) => a.cluster!.priority - b.cluster!.priority || a.id - b.id);
+        return clusters.filter((rec) => selectors.selected(rec.subjectKey).has(identity));
+      }),
     peerIdentities: (peer) =>
       peer.kind === "selector"
         ? selectors.selected(peer.key)
@@ -253,4 +259,10 @@ function setContext(parts: RecomputeParts): SetContext & { newRound(): void } {
       );
     },
   };
+}
+
+function memo<K, V>(cache: Map<K, V>, key: K, compute: () => V): V {
+  let v = cache.get(key);
+  if (v === undefined) cache.set(key, (v = compute()));
+  return v;
 }
