@@ -19,6 +19,14 @@ import type { Work } from "./work.ts";
 
 export type AllocatorKind = "identity" | "prefix" | "set" | "namespace";
 
+/**
+ * The kinds whose high-water mark the store keeps, so that a released id is never handed out again
+ * (conntrack entries and agents may still name an old identity). Namespace identities are left
+ * out: only entries that go in the same revision as the identity ever name one (the namespace map
+ * and tier entries), so reusing one after a restart is safe.
+ */
+export type HighWaterKind = Exclude<AllocatorKind, "namespace">;
+
 /** An allocation as the store persists it. */
 export interface StoredAllocation {
   kind: string;
@@ -33,7 +41,7 @@ export interface AssignmentsOptions {
   nodes: NodeTable;
   /** Allocations loaded from the store, so ids stay stable across restarts. */
   allocations?: StoredAllocation[];
-  highWater?: Partial<Record<AllocatorKind, number>>;
+  highWater?: Partial<Record<HighWaterKind, number>>;
 }
 
 /** The stored allocations of one kind, as an allocator loads them. */
@@ -77,7 +85,6 @@ export class Assignments {
       first: FIRST_NAMESPACE_IDENTITY,
       last: FIRST_PREFIX_IDENTITY - 1,
       persisted: persisted("namespace"),
-      highWater: opts.highWater?.namespace,
     });
     this.setAlloc = new Allocator({
       kind: "set",
@@ -143,12 +150,11 @@ export class Assignments {
     return this.allocators().flatMap((a) => a.entries().map(([key, id]) => ({ kind: a.kind, key, id })));
   }
 
-  highWater(): Record<AllocatorKind, number> {
+  highWater(): Record<HighWaterKind, number> {
     return {
       identity: this.identityAlloc.highWater,
       prefix: this.prefixes.allocator.highWater,
       set: this.setAlloc.highWater,
-      namespace: this.namespaceAlloc.highWater,
     };
   }
 

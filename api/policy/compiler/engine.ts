@@ -12,9 +12,9 @@ import {
 import type { AllocationChange } from "../allocator.ts";
 import type { ClusterNetworkPolicy, Namespace, NetworkPolicy } from "../model.ts";
 import {
-  type AllocatorKind,
   Assignments,
   type AssignmentsOptions,
+  type HighWaterKind,
   persistedOf,
   type StoredAllocation,
 } from "./assignments.ts";
@@ -127,7 +127,7 @@ export class PolicyEngine implements CompiledState {
     return this.assignments.snapshot();
   }
 
-  highWater(): Record<AllocatorKind, number> {
+  highWater(): Record<HighWaterKind, number> {
     return this.assignments.highWater();
   }
 
