@@ -3,7 +3,7 @@
 // canonical form the datapath stores, and the prefix encoding of port ranges. Byte layouts live in
 // bpf/ (one header per map); this file is the JSON-level contract.
 import { z } from "zod";
-import { canonicalCidr } from "./cidr.ts";
+import { canonicalCidr, formatPrefix } from "./cidr.ts";
 
 /** Wildcard remote identity in a policy entry: matches any peer. */
 export const IDENTITY_ANY = 0;
@@ -19,8 +19,40 @@ export const IDENTITY_WORLD = 2;
 export const IDENTITY_ANY_POD = 3;
 /** First identity given to a distinct label set (endpoint labels + namespace labels + namespace). */
 export const FIRST_LABEL_IDENTITY = 256;
+/**
+ * Namespace identities (one per namespace with endpoints) live in [FIRST_NAMESPACE_IDENTITY,
+ * FIRST_PREFIX_IDENTITY): a ClusterNetworkPolicy peer that selects whole namespaces is one tier
+ * entry per namespace under this identity, not one per label identity of the namespace. No address
+ * has one: the tier lookup reaches it from the peer's label identity through the namespace map
+ * (`namespaceMapPrefix`). Label identities stay below.
+ */
+export const FIRST_NAMESPACE_IDENTITY = 0x00f0_0000;
 /** Identities of CIDR prefixes (from ipBlock and per-IP named-port rules) live above this bit. */
 export const FIRST_PREFIX_IDENTITY = 0x0100_0000;
+
+/**
+ * The namespace map lives in the ipcache, under a reserved IPv6 /96 (`fdff:ffff:ffff:ffff:ffff:ffff::/96`):
+ * the /128 whose low 32 bits are a label identity holds that identity's namespace identity (prefix
+ * identity 0). The datapath trusts a hit there only when it is a namespace identity, so a shorter
+ * prefix (an ipBlock of `::/0`) or a packet really sent from that range never yields one. No pod
+ * may hold an address in it (the compiler gives the keys to the namespace map, bpf/include/tiers.h).
+ */
+export const NAMESPACE_MAP_BYTES: readonly number[] = [
+  0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+];
+
+/** The ipcache prefix (canonical) of a label identity's namespace-map entry. */
+export function namespaceMapPrefix(labelIdentity: number): string {
+  const bytes = new Uint8Array(16);
+  bytes.set(NAMESPACE_MAP_BYTES);
+  new DataView(bytes.buffer).setUint32(12, labelIdentity >>> 0);
+  return formatPrefix({ family: 6, bytes, prefixLen: 128 });
+}
+
+/** True for an identity in the namespace range. */
+export function isNamespaceIdentity(identity: number): boolean {
+  return identity >= FIRST_NAMESPACE_IDENTITY && identity < FIRST_PREFIX_IDENTITY;
+}
 /** Highest identity representable in the 32-bit map fields. */
 export const MAX_IDENTITY = 0xffff_ffff;
 

@@ -12,13 +12,15 @@ import {
   type Direction,
   type EndpointEntry,
   FIRST_LABEL_IDENTITY,
-  FIRST_PREFIX_IDENTITY,
+  FIRST_NAMESPACE_IDENTITY,
   IDENTITY_ANY,
   IDENTITY_ANY_POD,
   IDENTITY_HOST,
   IDENTITY_WORLD,
   type IpcacheEntry,
+  isNamespaceIdentity,
   type NodeState,
+  namespaceMapPrefix,
   type PolicyEntry,
   PROTO,
   portPrefixContains,
@@ -75,11 +77,17 @@ export interface PolicyQuery {
 export class PolicyIndex {
   private readonly ipcache: { prefix: Prefix; entry: IpcacheEntry }[];
   private readonly policies = new Map<string, PolicyEntry[]>();
+  /** The namespace map's entries (namespaceMapPrefix keys), by prefix, for the exact look-up. */
+  private readonly namespaceMap = new Map<string, number>();
 
   constructor(state: Pick<NodeState, "ipcache" | "policies">) {
     this.ipcache = state.ipcache
       .map((entry) => ({ prefix: mustParseCidr(entry.prefix), entry }))
       .sort((a, b) => b.prefix.prefixLen - a.prefix.prefixLen);
+    for (const { prefix, entry } of this.ipcache) {
+      if (prefix.family === 6 && prefix.prefixLen === 128)
+        this.namespaceMap.set(entry.prefix, entry.identity);
+    }
     for (const p of state.policies) {
       const key = bucketKey(p.policySetId, p.direction, p.remoteIdentity, p.tier, p.audit ?? false);
       const list = this.policies.get(key);
@@ -98,6 +106,18 @@ export class PolicyIndex {
         return { identity: entry.identity, prefixIdentity: entry.prefixIdentity };
     }
     return { identity: IDENTITY_WORLD, prefixIdentity: 0 };
+  }
+
+  /**
+   * The namespace identity of a label identity, as the datapath finds it (tiers.h
+   * pal_namespace_identity): the exact /128 of the namespace map, or a covering prefix (whose
+   * identity is never a namespace identity); 0 when there is none.
+   */
+  lookupNamespace(identity: number): number {
+    if (identity < FIRST_LABEL_IDENTITY || identity >= FIRST_NAMESPACE_IDENTITY) return 0;
+    const prefix = namespaceMapPrefix(identity);
+    const found = this.namespaceMap.get(prefix) ?? this.lookupIpcache(prefix.slice(0, -4)).identity;
+    return isNamespaceIdentity(found) ? found : 0;
   }
 
   /** The most specific entry for one identity: longest port prefix first, any-protocol last. */
@@ -189,9 +209,14 @@ export class PolicyIndex {
     const identity = base.remoteIdentity;
     const prefixIdentity = base.remotePrefixIdentity;
     // Tier rules always name peers (upstream requires one), so they have no wildcard entries; a
-    // peer of every pod is one entry under IDENTITY_ANY_POD, which only pod identities match.
+    // peer of every pod is one entry under IDENTITY_ANY_POD, which only pod identities match, and a
+    // peer of whole namespaces one per namespace, under the pod's namespace identity.
     const tierIds = prefixIdentity !== 0 ? [identity, prefixIdentity] : [identity];
-    if (identity >= FIRST_LABEL_IDENTITY && identity < FIRST_PREFIX_IDENTITY) tierIds.push(IDENTITY_ANY_POD);
+    if (identity >= FIRST_LABEL_IDENTITY && identity < FIRST_NAMESPACE_IDENTITY) {
+      tierIds.push(IDENTITY_ANY_POD);
+      const ns = this.lookupNamespace(identity);
+      if (ns !== 0) tierIds.push(ns);
+    }
     // The deployed view looks a tier up only where the endpoint says one applies (as the kernel).
     const ep = q.endpoint;
     const ingress = q.direction === "ingress";

@@ -10,13 +10,12 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { PolicyEngine } from "../../api/policy/compiler/engine.ts";
 import type { Change } from "../../api/policy/compiler/object-change.ts";
-import type { ClusterNetworkPolicy } from "../../api/policy/model.ts";
 import { measureChanges, type ScenarioResult } from "./change-latency.ts";
 import { generateClusterPolicies } from "./cluster-policies.ts";
 import { type Cluster, generateCluster, loadChanges, scaledParams } from "./generate.ts";
 import { createRng } from "./prng.ts";
 import { count, mib, ms, section, table, verdict } from "./report.ts";
-import { changeScenarios, type Scenario } from "./scenarios.ts";
+import { changeScenarios, clusterScenarios } from "./scenarios.ts";
 import { collectGarbage, type MemoryReading, median, memoryNow, peakRssMiB, spread, timed } from "./stats.ts";
 
 /** The figures the control plane is held to (for the full-size cluster). */
@@ -149,36 +148,6 @@ async function main(): Promise<void> {
     console.log("\nTargets are stated for --scale 1; at other scales they are for reference only.");
 }
 
-/** Cluster policy changes: a priority moves, and a policy switches between audit and enforce. */
-function clusterScenarios(cnps: ClusterNetworkPolicy[], count: number, seed: number): Scenario[] {
-  const rng = createRng(seed);
-  const idOf = new Map(cnps.map((c, i) => [c.name, i + 1]));
-  const upsert = (value: ClusterNetworkPolicy): Change => ({
-    kind: "clusterpolicy",
-    op: "upsert",
-    id: idOf.get(value.name)!,
-    value,
-  });
-  const picked = Array.from({ length: count }, () => rng.pick(cnps));
-  return [
-    {
-      name: "cluster policy priority",
-      description: "a ClusterNetworkPolicy moves to another priority",
-      changes: picked.map((c) => upsert({ ...c, spec: { ...c.spec, priority: rng.int(0, 1000) } })),
-    },
-    {
-      name: "cluster policy mode",
-      description: "a ClusterNetworkPolicy switches between audit and enforce",
-      changes: picked.map((c) =>
-        upsert({
-          ...c,
-          annotations: c.annotations["palisade.dev/mode"] ? {} : { "palisade.dev/mode": "audit" },
-        }),
-      ),
-    },
-  ];
-}
-
 function printCluster(cluster: Cluster, engine: PolicyEngine, opts: Options, inputHash: string): void {
   const p = cluster.params;
   console.log(`# Control-plane compile benchmark (scale ${opts.scale}, seed ${opts.seed})`);
@@ -197,7 +166,7 @@ function printCluster(cluster: Cluster, engine: PolicyEngine, opts: Options, inp
           p.policies,
           engine.selectors.identities.size,
           engine.sets.size,
-          engine.ipcache.size,
+          engine.ipcache.size + engine.namespaceMap.size,
         ].map(count),
       ],
     ),

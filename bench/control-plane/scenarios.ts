@@ -2,7 +2,7 @@
 // one at a time to an engine that holds the generated cluster (each kind continues from the last).
 import type { Change } from "../../api/policy/compiler/object-change.ts";
 import { rule, sel } from "../../api/policy/compiler/testing.ts";
-import type { Endpoint, Namespace, NetworkPolicy } from "../../api/policy/model.ts";
+import type { ClusterNetworkPolicy, Endpoint, Namespace, NetworkPolicy } from "../../api/policy/model.ts";
 import { type Cluster, makeEndpoint } from "./generate.ts";
 import { appPolicy, policyContext } from "./policy-mix.ts";
 import { createRng, type Rng } from "./prng.ts";
@@ -127,4 +127,34 @@ function addedEndpoints(rng: Rng, c: Cluster, count: number): { id: number; valu
 
 function renamed(p: NetworkPolicy, prefix: string): NetworkPolicy {
   return { ...p, name: `${prefix}-${p.name}` };
+}
+
+/** Cluster policy changes: a priority moves, and a policy switches between audit and enforce. */
+export function clusterScenarios(cnps: ClusterNetworkPolicy[], count: number, seed: number): Scenario[] {
+  const rng = createRng(seed);
+  const idOf = new Map(cnps.map((c, i) => [c.name, i + 1]));
+  const upsert = (value: ClusterNetworkPolicy): Change => ({
+    kind: "clusterpolicy",
+    op: "upsert",
+    id: idOf.get(value.name)!,
+    value,
+  });
+  const picked = Array.from({ length: count }, () => rng.pick(cnps));
+  return [
+    {
+      name: "cluster policy priority",
+      description: "a ClusterNetworkPolicy moves to another priority",
+      changes: picked.map((c) => upsert({ ...c, spec: { ...c.spec, priority: rng.int(0, 1000) } })),
+    },
+    {
+      name: "cluster policy mode",
+      description: "a ClusterNetworkPolicy switches between audit and enforce",
+      changes: picked.map((c) =>
+        upsert({
+          ...c,
+          annotations: c.annotations["palisade.dev/mode"] ? {} : { "palisade.dev/mode": "audit" },
+        }),
+      ),
+    },
+  ];
 }

@@ -1,7 +1,8 @@
 // Datapath benchmark of the ClusterNetworkPolicy tiers (not a test; root only): the cost of a new
 // flow's decision with the tier lookups, side by side in one run with the program as it was
 // before tiers (built from the commit given by --base-object), interleaved, against an empty
-// program's floor. Usage:
+// program's floor; and the base object loaded with the same tier entries (when the base already has
+// tiers: the cost of what changed since). Usage:
 //   git archive <base> bpf | tar -x -C /tmp/base && make -C /tmp/base/bpf build/policy_bench.bpf.o
 //   node --import tsx bench/datapath/tiers.ts --base-object /tmp/base/bpf/build/policy_bench.bpf.o
 import { spawnSync } from "node:child_process";
@@ -15,7 +16,13 @@ import { EMPTY_OBJECT, native, POLICY_BENCH_OBJECT } from "../../bpf/lib/native.
 import type { Program } from "../../bpf/lib/program.ts";
 import { loadCollectionSpec } from "../../bpf/lib/spec.ts";
 import { buildPacket } from "../../bpf/lib/testing/packet.ts";
-import { IDENTITY_ANY_POD, type PolicyEntry, PROTO } from "../../wire/entries.ts";
+import {
+  FIRST_NAMESPACE_IDENTITY,
+  IDENTITY_ANY_POD,
+  namespaceMapPrefix,
+  type PolicyEntry,
+  PROTO,
+} from "../../wire/entries.ts";
 import { policyEntries } from "./entries.ts";
 
 const { values } = parseArgs({
@@ -24,6 +31,7 @@ const { values } = parseArgs({
 const REPEAT = 100_000;
 const ROUNDS = Number(values.rounds);
 const POD = "10.1.0.10";
+const NAMESPACE = FIRST_NAMESPACE_IDENTITY + 1;
 const PEER = "10.1.0.20";
 
 type Setup = "np" | "tiers";
@@ -44,6 +52,11 @@ async function load(objectPath: string, setup: Setup, ifindex: number): Promise<
       { prefix: "10.0.0.0/8", identity: 2, prefixIdentity: 0x0100_0001 },
       { prefix: `${PEER}/32`, identity: 301, prefixIdentity: 0x0100_0001 },
       { prefix: `${POD}/32`, identity: 300, prefixIdentity: 0x0100_0001 },
+      // The peer's namespace (its namespace-map entry): a program with namespace identities
+      // probes the tiers under it too; one from before ignores the entry.
+      ...(setup === "tiers"
+        ? [{ prefix: namespaceMapPrefix(301), identity: NAMESPACE, prefixIdentity: 0 }]
+        : []),
     ],
   });
   const entry = {
@@ -69,6 +82,7 @@ async function load(objectPath: string, setup: Setup, ifindex: number): Promise<
       ["admin", 301],
       ["admin", 0x0100_0001],
       ["admin", IDENTITY_ANY_POD],
+      ["admin", NAMESPACE],
       ["baseline", 301],
     ] as const) {
       entries.push({
@@ -107,12 +121,16 @@ async function main(): Promise<void> {
       before: await load(baseObject, "np", ifindex),
       tiersEmpty: await load(POLICY_BENCH_OBJECT, "np", ifindex),
       tiersLoaded: await load(POLICY_BENCH_OBJECT, "tiers", ifindex),
+      // The base object with the same tier entries: the cost of what changed since it, when the
+      // base already had tiers (issue 13's namespace identities: --base-object of main before them).
+      baseLoaded: await load(baseObject, "tiers", ifindex),
     };
     const progs: Record<string, Program> = {
       floor: empty.program("pass_all"),
       before: dps.before.collection.program("from_pod"),
       tiersEmpty: dps.tiersEmpty.collection.program("from_pod"),
       tiersLoaded: dps.tiersLoaded.collection.program("from_pod"),
+      baseLoaded: dps.baseLoaded.collection.program("from_pod"),
     };
     const samples: Record<string, number[]> = Object.fromEntries(Object.keys(progs).map((k) => [k, []]));
     let round = 0;
@@ -134,13 +152,16 @@ async function main(): Promise<void> {
     console.log(`new allowed flow, ns/packet, median of ${ROUNDS} interleaved rounds of ${REPEAT}`);
     console.log(`floor (empty program)                          ${m.floor!.toFixed(1)}`);
     console.log(
-      `before tiers (base object)                     ${m.before!.toFixed(1)} (+${(m.before! - m.floor!).toFixed(1)})`,
+      `base object, no tier entries                  ${m.before!.toFixed(1)} (+${(m.before! - m.floor!).toFixed(1)})`,
     );
     console.log(
       `with tiers, no tier entries for the endpoint   ${m.tiersEmpty!.toFixed(1)} (${(m.tiersEmpty! - m.before!).toFixed(1)} vs before)`,
     );
     console.log(
       `with tiers, Admin+Baseline entries (all miss)  ${m.tiersLoaded!.toFixed(1)} (${(m.tiersLoaded! - m.before!).toFixed(1)} vs before)`,
+    );
+    console.log(
+      `base object, the same tier entries             ${m.baseLoaded!.toFixed(1)} (current ${(m.tiersLoaded! - m.baseLoaded!).toFixed(1)} vs it)`,
     );
     for (const dp of Object.values(dps)) dp.close();
     empty.close();

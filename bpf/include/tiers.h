@@ -12,11 +12,21 @@
  * deployed policies pass is decided again in the audit view (every policy enforced; tier codes
  * PAL_TIER_AUDIT_VIEW + tier, NetworkPolicy entries with code PAL_TIER_AUDIT_VIEW, where a DENY
  * entry of any identity and protocol marks isolation). If that view denies, the packet still
- * passes, as PAL_PASS_AUDIT, attributed to the denying policy and rule, and is evented. */
+ * passes, as PAL_PASS_AUDIT, attributed to the denying policy and rule, and is evented.
+ *
+ * Namespace identities: a cluster policy peer that selects whole namespaces is one tier entry per
+ * namespace, under the namespace's identity (PAL_FIRST_NAMESPACE_IDENTITY up to the prefix
+ * identities), instead of one per label identity of every matching namespace. The namespace map
+ * (label identity -> namespace identity) lives in the ipcache under a reserved IPv6 /96
+ * (PAL_NS_MAP_*, wire/entries.ts namespaceMapPrefix): one /128 per label identity. A lookup there
+ * counts only when it returns a namespace identity: a shorter prefix that covers the range (an
+ * ipBlock of ::/0) yields world, and label identities stay below the namespace range. */
 #ifndef PAL_TIERS_H
 #define PAL_TIERS_H
 
 #include <linux/types.h>
+
+#include "ipcache.h"
 
 #define PAL_TIER_ADMIN 1
 #define PAL_TIER_BASELINE 2
@@ -27,10 +37,15 @@
 #define PAL_VERDICT_PASS 4
 
 /* Tier entries for peers that select every pod use this remote identity (wire IDENTITY_ANY_POD);
- * it matches any label identity (PAL_FIRST_LABEL_IDENTITY up to the prefix identities). */
+ * it matches any label identity (PAL_FIRST_LABEL_IDENTITY up to the namespace identities). */
 #define PAL_IDENTITY_ANY_POD 3
 #define PAL_FIRST_LABEL_IDENTITY 256
+#define PAL_FIRST_NAMESPACE_IDENTITY 0x00f00000
 #define PAL_FIRST_PREFIX_IDENTITY 0x01000000
+
+/* The namespace map's reserved /96: fdff:ffff:ffff:ffff:ffff:ffff::/96, label identity in the low 32 bits. */
+#define PAL_NS_MAP_BYTE0 0xfd
+#define PAL_NS_MAP_FILL 0xff
 
 #define PAL_TIER_RULE_BITS 5
 #define PAL_TIER_RULE_MASK ((1u << PAL_TIER_RULE_BITS) - 1)
@@ -69,8 +84,29 @@ static __always_inline void pal_tier_probe(struct pal_policy_key *k, __u32 ident
 	best->flags = pv->flags;
 }
 
-/* Looks the packet up in one tier under the peer's identity and its prefix identity; returns 1 and
- * fills `hit` when a rule of the tier matches (whatever its action). */
+/* The namespace identity of a label identity (0 for any other identity, or when the map has none). */
+static __always_inline __u32 pal_namespace_identity(__u32 identity)
+{
+	if (identity < PAL_FIRST_LABEL_IDENTITY || identity >= PAL_FIRST_NAMESPACE_IDENTITY)
+		return 0;
+	struct pal_ipcache_key k = {.prefixlen = PAL_IPCACHE_PREFIX_BASE + 128, .family = 6};
+	k.addr[0] = PAL_NS_MAP_BYTE0;
+#pragma unroll
+	for (int i = 1; i < 12; i++)
+		k.addr[i] = PAL_NS_MAP_FILL;
+	k.addr[12] = identity >> 24;
+	k.addr[13] = identity >> 16;
+	k.addr[14] = identity >> 8;
+	k.addr[15] = identity;
+	struct pal_ipcache_value *v = bpf_map_lookup_elem(&pal_ipcache_v1, &k);
+	if (!v || v->identity < PAL_FIRST_NAMESPACE_IDENTITY || v->identity >= PAL_FIRST_PREFIX_IDENTITY)
+		return 0;
+	return v->identity;
+}
+
+/* Looks the packet up in one tier under the peer's identity, its prefix identity and, for a pod,
+ * every pod and its namespace; returns 1 and fills `hit` when a rule of the tier matches (whatever
+ * its action). */
 static __always_inline int pal_tier_lookup(__u32 policy_set_id, __u8 dir, __u8 tier, __u8 protocol,
 					   __be16 port, __u32 identity, __u32 prefix_identity,
 					   struct pal_tier_hit *hit)
@@ -85,8 +121,12 @@ static __always_inline int pal_tier_lookup(__u32 policy_set_id, __u8 dir, __u8 t
 	pal_tier_probe(&k, identity, hit);
 	if (prefix_identity != 0)
 		pal_tier_probe(&k, prefix_identity, hit);
-	if (identity >= PAL_FIRST_LABEL_IDENTITY && identity < PAL_FIRST_PREFIX_IDENTITY)
+	if (identity >= PAL_FIRST_LABEL_IDENTITY && identity < PAL_FIRST_NAMESPACE_IDENTITY) {
 		pal_tier_probe(&k, PAL_IDENTITY_ANY_POD, hit);
+		__u32 ns = pal_namespace_identity(identity);
+		if (ns != 0)
+			pal_tier_probe(&k, ns, hit);
+	}
 	return hit->verdict != 0;
 }
 

@@ -6,7 +6,10 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import {
   type Direction,
+  FIRST_NAMESPACE_IDENTITY,
   IDENTITY_ANY_POD,
+  IDENTITY_WORLD,
+  namespaceMapPrefix,
   type PolicyEntry,
   PROTO,
   type TierName,
@@ -179,6 +182,64 @@ export function tierCases(harness: () => VerdictHarness): void {
     assert.equal(world.trace.reason, REASONS.PASS_NOT_ISOLATED);
     await h.setPolicies([tierEntry({ verdict: "accept", direction: "ingress", remote: ID.B, priority: 1 })]);
     assert.equal((await inB(81)).trace.reason, REASONS.PASS_ADMIN, "the better-ranked identity entry wins");
+  });
+
+  it("a namespace entry matches the pods the namespace map puts there, and nothing else", async () => {
+    h = harness();
+    const NS = FIRST_NAMESPACE_IDENTITY + 7;
+    await h.setEndpoint("A", tiered());
+    await h.setIpcache([{ prefix: namespaceMapPrefix(ID.B), identity: NS, prefixIdentity: 0 }]);
+    await h.setPolicies([tierEntry({ verdict: "deny", direction: "ingress", remote: NS, priority: 5 })]);
+    const v = await inB(80);
+    assert.deepEqual([v.trace.reason, v.trace.identity], [REASONS.DROP_ADMIN_DENIED, ID.B]);
+    assert.equal(
+      (await h.run("to_pod", "A", tcp(IP.C, IP.A, 1000, 80))).trace.reason,
+      REASONS.PASS_NOT_ISOLATED,
+      "C's identity has no namespace-map entry",
+    );
+    // Precedence across the namespace entry and the identity's own entries: best rank wins.
+    await h.setPolicies([
+      tierEntry({ verdict: "deny", direction: "ingress", remote: NS, priority: 5 }),
+      tierEntry({
+        verdict: "accept",
+        direction: "ingress",
+        remote: ID.B,
+        protocol: PROTO.TCP,
+        port: 81,
+        priority: 1,
+      }),
+      tierEntry({
+        verdict: "accept",
+        direction: "ingress",
+        remote: ID.B,
+        protocol: PROTO.TCP,
+        port: 82,
+        priority: 9,
+      }),
+    ]);
+    assert.equal((await inB(81)).trace.reason, REASONS.PASS_ADMIN);
+    assert.equal((await inB(82)).trace.reason, REASONS.DROP_ADMIN_DENIED);
+    // Only a namespace identity counts: a covering prefix (::/0 gives world) or an entry holding
+    // a label identity names no namespace.
+    await h.reset();
+    await h.setEndpoint("A", tiered());
+    await h.setIpcache([
+      { prefix: `${IP.B}/32`, identity: ID.B, prefixIdentity: 0 },
+      { prefix: `${IP.C}/32`, identity: ID.C, prefixIdentity: 0 },
+      { prefix: "::/0", identity: IDENTITY_WORLD, prefixIdentity: 0 },
+      { prefix: namespaceMapPrefix(ID.C), identity: ID.B, prefixIdentity: 0 },
+    ]);
+    await h.setPolicies([
+      tierEntry({ verdict: "deny", direction: "ingress", remote: IDENTITY_WORLD, priority: 5 }),
+      tierEntry({ verdict: "deny", direction: "ingress", remote: ID.B, protocol: PROTO.TCP, port: 90 }),
+    ]);
+    assert.equal((await inB(80)).trace.reason, REASONS.PASS_NOT_ISOLATED, "::/0 names no namespace");
+    assert.equal(
+      (await h.run("to_pod", "A", tcp(IP.C, IP.A, 1000, 90))).trace.reason,
+      REASONS.PASS_NOT_ISOLATED,
+      "an entry holding a label identity names no namespace",
+    );
+    assert.equal((await inB(90)).trace.reason, REASONS.DROP_ADMIN_DENIED);
   });
 
   it("a narrower entry of better precedence wins inside a broader one; elsewhere the broader decides", async () => {

@@ -1,6 +1,10 @@
 // Owns identity and policy-set allocation: gives each endpoint the identity of its labels and the
 // policy set of (identity, named ports), keeps who holds each, and the ids the store persists.
-import { FIRST_LABEL_IDENTITY } from "../../../wire/entries.ts";
+import {
+  FIRST_LABEL_IDENTITY,
+  FIRST_NAMESPACE_IDENTITY,
+  FIRST_PREFIX_IDENTITY,
+} from "../../../wire/entries.ts";
 import { type AllocationChange, Allocator } from "../allocator.ts";
 import type { Endpoint } from "../model.ts";
 import { identityKey as identityKeyOf } from "./identity-key.ts";
@@ -13,7 +17,15 @@ import type { SelectorCache } from "./selector-cache.ts";
 import type { EndpointRec, PolicySet } from "./types.ts";
 import type { Work } from "./work.ts";
 
-export type AllocatorKind = "identity" | "prefix" | "set";
+export type AllocatorKind = "identity" | "prefix" | "set" | "namespace";
+
+/**
+ * The kinds whose high-water mark the store keeps, so that a released id is never handed out again
+ * (conntrack entries and agents may still name an old identity). Namespace identities are left
+ * out: only entries that go in the same revision as the identity ever name one (the namespace map
+ * and tier entries), so reusing one after a restart is safe.
+ */
+export type HighWaterKind = Exclude<AllocatorKind, "namespace">;
 
 /** An allocation as the store persists it. */
 export interface StoredAllocation {
@@ -29,7 +41,7 @@ export interface AssignmentsOptions {
   nodes: NodeTable;
   /** Allocations loaded from the store, so ids stay stable across restarts. */
   allocations?: StoredAllocation[];
-  highWater?: Partial<Record<AllocatorKind, number>>;
+  highWater?: Partial<Record<HighWaterKind, number>>;
 }
 
 /** The stored allocations of one kind, as an allocator loads them. */
@@ -43,6 +55,8 @@ export function persistedOf(
 export class Assignments {
   readonly sets = new JournaledMap<number, PolicySet>();
   private readonly identityAlloc: Allocator;
+  /** Namespace identities, keyed by namespace name, held once per label identity of the namespace. */
+  private readonly namespaceAlloc: Allocator;
   private readonly setAlloc: Allocator;
   /** Identity -> keys of the endpoints holding it. */
   private readonly identityMembers = new JournaledMap<number, Set<string>>();
@@ -62,8 +76,15 @@ export class Assignments {
     this.identityAlloc = new Allocator({
       kind: "identity",
       first: FIRST_LABEL_IDENTITY,
+      last: FIRST_NAMESPACE_IDENTITY - 1,
       persisted: persisted("identity"),
       highWater: opts.highWater?.identity,
+    });
+    this.namespaceAlloc = new Allocator({
+      kind: "namespace",
+      first: FIRST_NAMESPACE_IDENTITY,
+      last: FIRST_PREFIX_IDENTITY - 1,
+      persisted: persisted("namespace"),
     });
     this.setAlloc = new Allocator({
       kind: "set",
@@ -76,6 +97,11 @@ export class Assignments {
   /** Ids of the policy sets of an identity. */
   setsOf(identity: number): Iterable<number> {
     return this.identitySets.get(identity) ?? [];
+  }
+
+  /** The namespace identity of a namespace (undefined while it has no label identity). */
+  namespaceIdentity(namespace: string): number | undefined {
+    return this.namespaceAlloc.idOf(namespace);
   }
 
   /** Endpoints holding an identity. */
@@ -104,9 +130,12 @@ export class Assignments {
     if (!live || old.identityKey !== rec.identityKey) removeFrom(this.identityMembers, old.identity, key);
     w.memberChanged.add(old.identity);
     if (this.identityAlloc.release(old.identityKey)) {
+      const namespace = this.selectors.identities.get(old.identity)!.namespace;
       for (const token of this.selectors.removeIdentity(old.identity, this.peerUse))
         addTo(w.partialPolicies, token, old.identity);
       this.identityMembers.delete(old.identity);
+      w.namespaceMap.add(old.identity);
+      if (this.namespaceAlloc.release(namespace)) w.namespaces.add(namespace);
     }
   }
 
@@ -121,7 +150,7 @@ export class Assignments {
     return this.allocators().flatMap((a) => a.entries().map(([key, id]) => ({ kind: a.kind, key, id })));
   }
 
-  highWater(): Record<AllocatorKind, number> {
+  highWater(): Record<HighWaterKind, number> {
     return {
       identity: this.identityAlloc.highWater,
       prefix: this.prefixes.allocator.highWater,
@@ -135,7 +164,7 @@ export class Assignments {
   }
 
   private allocators(): Allocator[] {
-    return [this.identityAlloc, this.setAlloc, this.prefixes.allocator];
+    return [this.identityAlloc, this.setAlloc, this.prefixes.allocator, this.namespaceAlloc];
   }
 
   /**
@@ -157,6 +186,8 @@ export class Assignments {
     const identityKey = identityKeyOf(ep.namespace, ns.labels, ep.labels);
     const { id, created } = this.identityAlloc.acquire(identityKey);
     if (created) {
+      if (this.namespaceAlloc.acquire(ep.namespace).created) w.namespaces.add(ep.namespace);
+      w.namespaceMap.add(id);
       const info = { id, namespace: ep.namespace, namespaceLabels: ns.labels, labels: ep.labels };
       for (const token of this.selectors.addIdentity(info, this.peerUse)) addTo(w.partialPolicies, token, id);
     }

@@ -12,9 +12,9 @@ import {
 import type { AllocationChange } from "../allocator.ts";
 import type { ClusterNetworkPolicy, Namespace, NetworkPolicy } from "../model.ts";
 import {
-  type AllocatorKind,
   Assignments,
   type AssignmentsOptions,
+  type HighWaterKind,
   persistedOf,
   type StoredAllocation,
 } from "./assignments.ts";
@@ -28,12 +28,20 @@ import {
 import { EngineError } from "./errors.ts";
 import { updateIpcache } from "./ipcache.ts";
 import { Journal, JournaledMap } from "./journal.ts";
+import { addTo } from "./keyed-sets.ts";
+import { NamespacePeers, type NamespaceView } from "./namespace-peers.ts";
 import { type CompiledState, capacityError, NodeTable } from "./nodes.ts";
 import type { Change } from "./object-change.ts";
 import { ObjectIndex } from "./objects.ts";
 import { compilePolicy, type PolicyUses, releasePolicy } from "./policies.ts";
 import { PrefixRegistry } from "./prefixes.ts";
-import { forEachSubjectSet, propagateNamedEgress, type RecomputeParts, recomputeSets } from "./recompute.ts";
+import {
+  forEachSubjectSet,
+  policyRemotes,
+  propagateNamedEgress,
+  type RecomputeParts,
+  recomputeSets,
+} from "./recompute.ts";
 import { SelectorCache } from "./selector-cache.ts";
 import type { EndpointRec, PolicyRec, PolicySet } from "./types.ts";
 import { newWork, type Work } from "./work.ts";
@@ -66,6 +74,8 @@ export class PolicyEngine implements CompiledState {
   readonly prefixes: PrefixRegistry;
   readonly nodes: NodeTable;
   readonly ipcache = new JournaledMap<string, IpcacheEntry>();
+  /** The ipcache entries of the namespace map (tiers.h), one per label identity. */
+  readonly namespaceMap = new JournaledMap<string, IpcacheEntry>();
   private readonly objects = new ObjectIndex();
   private readonly assignments: Assignments;
   private readonly parts: RecomputeParts;
@@ -81,7 +91,30 @@ export class PolicyEngine implements CompiledState {
     const loaded = { allocations: opts.allocations, highWater: opts.highWater };
     this.assignments = new Assignments({ ...shared, ...loaded, nodes: this.nodes });
     this.sets = this.assignments.sets;
-    this.parts = { ...shared, assignments: this.assignments, maxSetEntries: this.nodes.sizes.policies };
+    const namespacePeers = new NamespacePeers(() => this.namespaceViews());
+    this.parts = {
+      ...shared,
+      namespacePeers,
+      assignments: this.assignments,
+      maxSetEntries: this.nodes.sizes.policies,
+    };
+  }
+
+  private *namespaceViews(): Iterable<[string, NamespaceView]> {
+    for (const [name, ns] of this.objects.namespaces) yield [name, this.namespaceView(name, ns)];
+  }
+
+  private namespaceView(name: string, ns: Namespace): NamespaceView {
+    return { labels: ns.labels, identity: this.assignments.namespaceIdentity(name) };
+  }
+
+  /** Namespace peers follow the namespaces whose labels or identity this batch changed. */
+  private refreshNamespacePeers(w: Work): void {
+    for (const name of w.namespaces) {
+      const ns = this.objects.namespaces.get(name);
+      const view = ns && this.namespaceView(name, ns);
+      this.parts.namespacePeers.refresh(name, view, (token, id) => addTo(w.partialPolicies, token, id));
+    }
   }
 
   /** Releases loaded allocations that nothing uses (call once after the first, full apply). */
@@ -94,7 +127,7 @@ export class PolicyEngine implements CompiledState {
     return this.assignments.snapshot();
   }
 
-  highWater(): Record<AllocatorKind, number> {
+  highWater(): Record<HighWaterKind, number> {
     return this.assignments.highWater();
   }
 
@@ -118,9 +151,21 @@ export class PolicyEngine implements CompiledState {
       throw capacityError("ipcache", "every node", this.prefixes.size, this.nodes.sizes.ipcache);
     }
     for (const key of w.touched) this.assignments.reassign(key, w);
+    this.refreshNamespacePeers(w);
     propagateNamedEgress(this.parts, w);
     const setsRecomputed = recomputeSets(this.parts, w);
-    const ipcache = updateIpcache({ ...this.parts, ipcache: this.ipcache }, w);
+    const ipcache = updateIpcache(
+      {
+        ...this.parts,
+        ipcache: this.ipcache,
+        namespaceMap: this.namespaceMap,
+        namespaceOf: (identity) => {
+          const info = this.selectors.identities.get(identity);
+          return info && this.assignments.namespaceIdentity(info.namespace);
+        },
+      },
+      w,
+    );
     const changeSet = this.nodes.update(this, w, ipcache);
     return { changes: changeSet, allocations: this.assignments.drainChanges(), setsRecomputed };
   }
@@ -145,6 +190,7 @@ export class PolicyEngine implements CompiledState {
       case "namespace":
         if (c.op === "upsert") this.objects.upsertNamespace(c.value, w);
         else this.objects.deleteNamespace(c.name);
+        w.namespaces.add(c.op === "upsert" ? c.value.name : c.name);
         return;
       case "endpoint":
         if (c.op === "upsert") this.objects.upsertEndpoint(c.id, c.value, w);
@@ -176,9 +222,16 @@ export class PolicyEngine implements CompiledState {
     w.dirtyPolicies.add(token);
   }
 
-  /** A cluster policy is a policy record in the cluster scope, with its tier info beside it. */
+  /**
+   * A cluster policy is a policy record in the cluster scope, with its tier info beside it. Its
+   * subjects recompute only the remotes it names, before and after (set-views.ts computes every
+   * policy's entries for those remotes, so precedence among the tier entries stays whole); a set
+   * whose flags this moves recomputes in full (recompute.ts).
+   */
   private upsertClusterPolicy(rowId: number, cnp: ClusterNetworkPolicy, w: Work): void {
     const key = clusterPolicyKey(cnp.name);
+    const held = this.objects.policies.get(key);
+    if (held?.cluster?.rowId === rowId && isDeepStrictEqual(held.cluster.object, cnp)) return;
     const token = this.objects.newPolicyToken(key);
     const { policy, info } = clusterAsPolicy(cnp, rowId);
     const id = CLUSTER_POLICY_ID_BASE + rowId;
@@ -186,25 +239,49 @@ export class PolicyEngine implements CompiledState {
       subjectNamespaces: subjectNamespaces(cnp),
       info,
     });
-    this.deletePolicy(key, w);
+    const remotes = this.deletePolicy(key, w) ?? new Set<number>();
     this.objects.addPolicy(rec);
-    w.dirtyPolicies.add(token);
+    for (const id of policyRemotes(this.parts, rec)) remotes.add(id);
+    // Even with no remote, every subject is visited: its tier flags follow the policies selecting it.
+    w.tierPolicies.set(token, remotes);
   }
 
-  private deletePolicy(key: string, w: Work): void {
+  /** Removes a policy; for a cluster policy, returns the remotes it named (its subjects redo them). */
+  private deletePolicy(key: string, w: Work): Set<number> | undefined {
     const rec = this.objects.removePolicy(key);
-    if (!rec) return;
+    if (!rec) return undefined;
+    // Named egress ports may key entries by per-address prefixes its peers do not name: in full.
+    if (rec.cluster && rec.namedEgress === "none" && !w.dirtyPolicies.has(rec.token)) {
+      const remotes = policyRemotes(this.parts, rec);
+      // With what it was to redo already: identities its peers gained or lost earlier in the batch.
+      for (const id of w.tierPolicies.get(rec.token) ?? []) remotes.add(id);
+      for (const id of w.partialPolicies.get(rec.token) ?? []) remotes.add(id);
+      w.tierPolicies.delete(rec.token);
+      w.partialPolicies.delete(rec.token);
+      forEachSubjectSet(this.parts, rec, (setId) => addAll(w.tierSets, setId, remotes));
+      releasePolicy(rec, this.policyUses(w));
+      return remotes;
+    }
     // Its subjects lose its rules: recompute them.
     forEachSubjectSet(this.parts, rec, (setId) => w.dirtySets.add(setId));
     releasePolicy(rec, this.policyUses(w));
+    return undefined;
   }
 
   private policyUses(w: Work): PolicyUses {
     return {
       selectors: this.selectors,
+      namespacePeers: this.parts.namespacePeers,
       prefixes: this.prefixes,
       affected: w.dirtyPolicies,
       maxSetEntries: this.parts.maxSetEntries,
     };
   }
+}
+
+/** Adds `ids` to the set at `key` (made empty when missing: a set visited for no remote still is). */
+function addAll(map: Map<number, Set<number>>, key: number, ids: Iterable<number>): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  for (const id of ids) set.add(id);
 }

@@ -1,7 +1,13 @@
 // Owns the ipcache: what each key should hold (an endpoint address, a policy prefix, or nothing),
 // and bringing the keys a batch may have changed up to date.
-import { hostPrefix, mustParseCidr } from "../../../wire/cidr.ts";
-import { IDENTITY_WORLD, type IpcacheEntry, type MapDelta } from "../../../wire/entries.ts";
+import { hostPrefix, mustParseCidr, prefixContains } from "../../../wire/cidr.ts";
+import {
+  IDENTITY_WORLD,
+  type IpcacheEntry,
+  type MapDelta,
+  NAMESPACE_MAP_BYTES,
+  namespaceMapPrefix,
+} from "../../../wire/entries.ts";
 import { diffMaps } from "../../../wire/map-delta.ts";
 import type { ObjectIndex } from "./objects.ts";
 import { PrefixIndex } from "./prefix-index.ts";
@@ -31,6 +37,10 @@ export interface IpcacheParts {
   ipcache: Map<string, IpcacheEntry>;
   objects: ObjectIndex;
   prefixes: PrefixRegistry;
+  /** The namespace map's ipcache entries, updated in place (kept apart: listed after the rest). */
+  namespaceMap: Map<string, IpcacheEntry>;
+  /** The namespace identity of a live label identity (undefined: the identity is gone). */
+  namespaceOf(identity: number): number | undefined;
 }
 
 /**
@@ -42,6 +52,8 @@ export function updateIpcache(parts: IpcacheParts, w: Work): MapDelta<IpcacheEnt
   const before = new Map<string, IpcacheEntry>();
   const after = new Map<string, IpcacheEntry>();
   for (const key of changedKeys(parts, w)) {
+    // The namespace map owns its /128s (below): an ipBlock of exactly one of them gets no entry.
+    if (inNamespaceMap(key)) continue;
     const old = ipcache.get(key);
     if (old) before.set(key, old);
     const next = computeIpcacheEntry(key, objects.ownerOf(key), prefixes);
@@ -50,6 +62,22 @@ export function updateIpcache(parts: IpcacheParts, w: Work): MapDelta<IpcacheEnt
       ipcache.set(key, next);
     } else {
       ipcache.delete(key);
+    }
+  }
+  // The namespace map (bpf/include/tiers.h): one /128 per label identity, holding its namespace's
+  // identity; never a prefix identity (it is no address).
+  const { namespaceMap } = parts;
+  for (const identity of w.namespaceMap) {
+    const key = namespaceMapPrefix(identity);
+    const old = namespaceMap.get(key);
+    if (old) before.set(key, old);
+    const ns = parts.namespaceOf(identity);
+    if (ns !== undefined) {
+      const next = { prefix: key, identity: ns, prefixIdentity: 0 };
+      after.set(key, next);
+      namespaceMap.set(key, next);
+    } else {
+      namespaceMap.delete(key);
     }
   }
   return diffMaps(before, after);
@@ -72,4 +100,18 @@ function changedKeys({ objects, prefixes }: IpcacheParts, w: Work): Set<string> 
     }
   }
   return keys;
+}
+
+/** The ipcache range the namespace map holds (wire/entries.ts NAMESPACE_MAP_BYTES): no pod address. */
+export const NAMESPACE_MAP_RANGE = "fdff:ffff:ffff:ffff:ffff:ffff::/96";
+const namespaceMapRange = mustParseCidr(NAMESPACE_MAP_RANGE);
+if (!NAMESPACE_MAP_BYTES.every((b, i) => namespaceMapRange.bytes[i] === b)) {
+  throw new Error("NAMESPACE_MAP_RANGE disagrees with NAMESPACE_MAP_BYTES");
+}
+
+/** True for a /128 key of the namespace map's range (canonical prefix text). */
+export function inNamespaceMap(cidr: string): boolean {
+  if (!cidr.startsWith("fdff:")) return false;
+  const p = mustParseCidr(cidr);
+  return p.prefixLen === 128 && prefixContains(namespaceMapRange, p);
 }

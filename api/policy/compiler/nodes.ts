@@ -22,6 +22,8 @@ import type { Work } from "./work.ts";
 /** What the node tables read of the rest of the compiled state. */
 export interface CompiledState {
   readonly ipcache: ReadonlyMap<string, IpcacheEntry>;
+  /** More ipcache entries, listed after `ipcache`: the namespace map (tiers.h). */
+  readonly namespaceMap: ReadonlyMap<string, IpcacheEntry>;
   readonly sets: ReadonlyMap<number, PolicySet>;
   readonly endpoints: ReadonlyMap<string, EndpointRec>;
   /** The endpoint that owns an interface on a node. */
@@ -75,8 +77,9 @@ export class NodeTable {
 
   /** Brings every affected node up to date; returns the change set; throws when a map would overflow. */
   update(state: CompiledState, w: BatchChanges, ipcache: MapDelta<IpcacheEntry>): ChangeSet {
-    if (state.ipcache.size > this.sizes.ipcache) {
-      throw capacityError("ipcache", "every node", state.ipcache.size, this.sizes.ipcache);
+    const ipcacheSize = state.ipcache.size + state.namespaceMap.size;
+    if (ipcacheSize > this.sizes.ipcache) {
+      throw capacityError("ipcache", "every node", ipcacheSize, this.sizes.ipcache);
     }
     const cs: ChangeSet = { ...emptyChangeSet(), ipcache };
     const affected = new Set(this.setsBefore.keys());
@@ -134,7 +137,7 @@ export class NodeTable {
   snapshot(node: string, state: CompiledState): NodeState {
     const rec = this.nodes.get(node);
     return {
-      ipcache: [...state.ipcache.values()],
+      ipcache: [...state.ipcache.values(), ...state.namespaceMap.values()],
       endpoints: rec ? [...rec.endpoints.values()] : [],
       policies: rec ? [...rec.sets.keys()].flatMap((id) => [...state.sets.get(id)!.entries.values()]) : [],
     };

@@ -4,6 +4,7 @@ import { hostPrefix } from "../../../wire/cidr.ts";
 import type { Endpoint, Namespace } from "../model.ts";
 import { labelsKey } from "../selectors.ts";
 import { EngineError } from "./errors.ts";
+import { inNamespaceMap, NAMESPACE_MAP_RANGE } from "./ipcache.ts";
 import { JournaledMap, setField } from "./journal.ts";
 import { addTo, removeFrom } from "./keyed-sets.ts";
 import type { EndpointRec, PolicyRec } from "./types.ts";
@@ -144,6 +145,12 @@ export class ObjectIndex {
 
   private conflictOf(ep: Endpoint): EngineError | undefined {
     for (const ip of ep.ips) {
+      if (inNamespaceMap(hostPrefix(ip)!)) {
+        return new EngineError("endpoint.ip_conflict", `address ${ip} is reserved for the namespace map`, {
+          ip,
+          owner: NAMESPACE_MAP_RANGE,
+        });
+      }
       const owner = this.ipOwners.get(hostPrefix(ip)!);
       if (owner !== undefined) {
         return new EngineError("endpoint.ip_conflict", `address ${ip} is already used by endpoint ${owner}`, {

@@ -1,6 +1,7 @@
 // Owns a policy's compiled form: the cached selectors and ipBlocks its subject and peers use.
 import { type IPBlock, isAudit, type LabelSelector, type NetworkPolicy, type PolicyRule } from "../model.ts";
 import type { ClusterInfo } from "./cluster-policies.ts";
+import type { NamespacePeers } from "./namespace-peers.ts";
 import { capacityError } from "./nodes.ts";
 import type { PrefixRegistry } from "./prefixes.ts";
 import { cannotExceed, policyEntriesLowerBound } from "./rule-bound.ts";
@@ -10,6 +11,7 @@ import type { CompiledRule, PeerRef, PolicyRec } from "./types.ts";
 /** The caches a compiled policy holds uses in. */
 export interface PolicyUses {
   selectors: SelectorCache;
+  namespacePeers: NamespacePeers;
   prefixes: PrefixRegistry;
   /** Receives the users (policy tokens) of ipBlocks that a prefix taken or given back changes. */
   affected: Set<string>;
@@ -26,7 +28,7 @@ export interface ClusterPart {
 /** Builds a policy record, taking uses of its selectors, ipBlocks and prefixes. */
 export function compilePolicy(
   { key, token, id, policy }: Pick<PolicyRec, "key" | "token" | "id" | "policy">,
-  { selectors, prefixes, affected, maxSetEntries }: PolicyUses,
+  { selectors, namespacePeers, prefixes, affected, maxSetEntries }: PolicyUses,
   cluster?: ClusterPart,
 ): PolicyRec {
   const subjectNs = cluster?.subjectNamespaces;
@@ -39,11 +41,16 @@ export function compilePolicy(
       if (peer.ipBlock) for (const cidr of blockPrefixes(peer.ipBlock)) prefixes.acquire(cidr, affected);
     }
   }
-  const compileRule = (rule: PolicyRule): CompiledRule => ({
+  // A cluster peer of whole namespaces is one entry per namespace, except in an egress rule with
+  // named ports: those resolve per destination endpoint, so its peers expand per identity.
+  const compileRule = (rule: PolicyRule, perIdentity: boolean): CompiledRule => ({
     peers: rule.peers.map((peer): PeerRef => {
       if (peer.ipBlock) return { kind: "block", key: prefixes.useBlock(peer.ipBlock, token) };
       if (cluster && selectsEverything(peer.namespaceSelector) && selectsEverything(peer.podSelector)) {
         return { kind: "allPods", key: "" };
+      }
+      if (cluster && !perIdentity && peer.namespaceSelector && selectsEverything(peer.podSelector)) {
+        return { kind: "namespaces", key: namespacePeers.use(peer.namespaceSelector, token) };
       }
       return {
         kind: "selector",
@@ -52,7 +59,12 @@ export function compilePolicy(
     }),
     ports: rule.ports,
   });
-  const egress = policy.spec.egress.map(compileRule);
+  const egress = policy.spec.egress.map((r) =>
+    compileRule(
+      r,
+      r.ports.some((p) => typeof p.port === "string"),
+    ),
+  );
   const named = egress.filter((r) => r.ports.some((p) => typeof p.port === "string"));
   const namedEgress =
     named.length === 0
@@ -66,7 +78,7 @@ export function compilePolicy(
     id,
     policy,
     subjectKey,
-    ingress: policy.spec.ingress.map(compileRule),
+    ingress: policy.spec.ingress.map((r) => compileRule(r, false)),
     egress,
     namedEgress,
     audit: isAudit(policy.annotations),
@@ -76,13 +88,17 @@ export function compilePolicy(
 }
 
 /** Gives back everything compilePolicy took. */
-export function releasePolicy(rec: PolicyRec, { selectors, prefixes, affected }: PolicyUses): void {
+export function releasePolicy(
+  rec: PolicyRec,
+  { selectors, namespacePeers, prefixes, affected }: PolicyUses,
+): void {
   selectors.unuse(rec.subjectKey, rec.token);
   const rules = [...rec.ingress, ...rec.egress];
   for (const rule of rules) {
     for (const peer of rule.peers) {
       if (peer.kind === "selector") selectors.unuse(peer.key, rec.token);
       else if (peer.kind === "block") prefixes.unuseBlock(peer.key, rec.token);
+      else if (peer.kind === "namespaces") namespacePeers.unuse(peer.key, rec.token);
     }
   }
   for (const rule of [...rec.policy.spec.ingress, ...rec.policy.spec.egress]) {

@@ -1,10 +1,11 @@
 // Owns the dirty-set fix point of one apply: from the policies and sets a batch dirtied, recompute
 // policy sets (fully, or for some remote identities only) until no newly held prefix dirties more.
 import { hostPrefix, mustParseCidr } from "../../../wire/cidr.ts";
+import { IDENTITY_ANY, IDENTITY_ANY_POD, type PolicyEntry } from "../../../wire/entries.ts";
 import type { Assignments } from "./assignments.ts";
 import { CLUSTER_SCOPE } from "./cluster-policies.ts";
 import { setField } from "./journal.ts";
-import { addTo } from "./keyed-sets.ts";
+import type { NamespacePeers } from "./namespace-peers.ts";
 import { capacityError } from "./nodes.ts";
 import type { ObjectIndex } from "./objects.ts";
 import { policyUsesIdentity } from "./policies.ts";
@@ -21,6 +22,7 @@ export interface RecomputeParts {
   objects: ObjectIndex;
   assignments: Assignments;
   selectors: SelectorCache;
+  namespacePeers: NamespacePeers;
   prefixes: PrefixRegistry;
   /** The policy map's size: the most entries one set may hold. */
   maxSetEntries: number;
@@ -35,6 +37,29 @@ export function forEachSubjectSet(
   for (const identity of parts.selectors.selected(rec.subjectKey)) {
     for (const setId of parts.assignments.setsOf(identity)) visit(setId);
   }
+}
+
+/**
+ * Every remote identity the policy's rules name now: what its entries in a set can be keyed by
+ * (named egress ports aside: a set they concern recomputes in full).
+ */
+export function policyRemotes(parts: RecomputeParts, rec: PolicyRec): Set<number> {
+  const out = new Set<number>();
+  for (const rule of [...rec.ingress, ...rec.egress]) {
+    if (rule.peers.length === 0) out.add(IDENTITY_ANY);
+    for (const peer of rule.peers) {
+      const ids =
+        peer.kind === "selector"
+          ? parts.selectors.selected(peer.key)
+          : peer.kind === "block"
+            ? parts.prefixes.selected(peer.key)
+            : peer.kind === "namespaces"
+              ? parts.namespacePeers.selected(peer.key)
+              : [IDENTITY_ANY_POD];
+      for (const id of ids) out.add(id);
+    }
+  }
+  return out;
 }
 
 /** Policies whose egress named ports resolve against endpoints that changed must recompute. */
@@ -55,9 +80,15 @@ export function propagateNamedEgress(parts: RecomputeParts, w: Work): void {
 export function recomputeSets(parts: RecomputeParts, w: Work): number {
   let count = 0;
   const ctx = setContext(parts);
-  while (w.dirtySets.size > 0 || w.dirtyPolicies.size > 0 || w.partialPolicies.size > 0) {
-    const partial = expandDirtyPolicies(parts, w);
-    count += recomputePartial(parts, w, ctx, partial);
+  while (
+    w.dirtySets.size > 0 ||
+    w.dirtyPolicies.size > 0 ||
+    w.partialPolicies.size > 0 ||
+    w.tierPolicies.size > 0 ||
+    w.tierSets.size > 0
+  ) {
+    ctx.newRound();
+    count += recomputePartial(parts, w, ctx, expandDirtyPolicies(parts, w));
     const batch = [...w.dirtySets];
     w.dirtySets.clear();
     for (const setId of batch) if (recomputeFull(parts, w, ctx, setId)) count++;
@@ -65,22 +96,36 @@ export function recomputeSets(parts: RecomputeParts, w: Work): number {
   return count;
 }
 
-/** Turns dirty policies into dirty sets, and partial policies into set id -> remotes to redo. */
-function expandDirtyPolicies(parts: RecomputeParts, w: Work): Map<number, Set<number>> {
+/** Remotes to redo in one set: in every part of it, or (`tiersOnly`) in its tier entries only. */
+interface Redo {
+  remotes: Set<number>;
+  tiersOnly: boolean;
+}
+
+/** Turns dirty policies into dirty sets, and partial and tier policies into the sets' remotes to redo. */
+function expandDirtyPolicies(parts: RecomputeParts, w: Work): Map<number, Redo> {
   const subjectSets = (token: string, visit: (setId: number) => void) => {
     const rec = parts.objects.policyOf(token);
     if (rec) forEachSubjectSet(parts, rec, visit);
   };
   for (const token of w.dirtyPolicies) subjectSets(token, (setId) => w.dirtySets.add(setId));
-  const partial = new Map<number, Set<number>>();
-  for (const [token, ids] of w.partialPolicies) {
-    subjectSets(token, (setId) => {
-      for (const id of ids) addTo(partial, setId, id);
-    });
-  }
+  const out = new Map<number, Redo>();
+  // A set is visited even for no remote: its flags are checked (recomputePartial). A set some
+  // NetworkPolicy or label-selector peer needs redone redoes those remotes in every part.
+  const redo = (setId: number, ids: Iterable<number>, tiersOnly: boolean) => {
+    let r = out.get(setId);
+    if (!r) out.set(setId, (r = { remotes: new Set(), tiersOnly }));
+    r.tiersOnly &&= tiersOnly;
+    for (const id of ids) r.remotes.add(id);
+  };
+  for (const [token, ids] of w.partialPolicies) subjectSets(token, (setId) => redo(setId, ids, false));
+  for (const [token, ids] of w.tierPolicies) subjectSets(token, (setId) => redo(setId, ids, true));
+  for (const [setId, ids] of w.tierSets) redo(setId, ids, true);
   w.dirtyPolicies.clear();
   w.partialPolicies.clear();
-  return partial;
+  w.tierPolicies.clear();
+  w.tierSets.clear();
+  return out;
 }
 
 /** Redoes only the entries of the given remotes, unless the set is dirty anyway or cannot be. */
@@ -88,10 +133,10 @@ function recomputePartial(
   parts: RecomputeParts,
   w: Work,
   ctx: SetContext,
-  partial: Map<number, Set<number>>,
+  partial: Map<number, Redo>,
 ): number {
   let count = 0;
-  for (const [setId, remotes] of partial) {
+  for (const [setId, { remotes, tiersOnly }] of partial) {
     const set = parts.assignments.sets.get(setId);
     if (!set || w.dirtySets.has(setId)) continue;
     // Named egress ports resolve per destination endpoint: only a full recompute gets them right.
@@ -100,8 +145,19 @@ function recomputePartial(
       w.dirtySets.add(setId);
       continue;
     }
-    const result = computeSetEntries(set, ctx, remotes);
-    replaceRemotes(set, remotes, result.entries, beginChange(w.setChanges, set));
+    const result = computeSetEntries(set, ctx, remotes, tiersOnly);
+    // What the whole set says (isolation, tiers, audit views) must not have moved: a cluster policy
+    // that starts or stops selecting it, or switches mode, may change that; recompute it in full.
+    if (
+      result.setFlags !== set.setFlags ||
+      result.ingressPolicyId !== set.ingressPolicyId ||
+      result.egressPolicyId !== set.egressPolicyId
+    ) {
+      w.dirtySets.add(setId);
+      continue;
+    }
+    const inScope = tiersOnly ? (e: PolicyEntry) => e.tier !== undefined : undefined;
+    replaceRemotes(set, remotes, result.entries, beginChange(w.setChanges, set), inScope);
     count++;
   }
   return count;
@@ -130,33 +186,53 @@ function recomputeFull(parts: RecomputeParts, w: Work, ctx: SetContext, setId: n
   return true;
 }
 
-function setContext(parts: RecomputeParts): SetContext {
-  const { objects, assignments, selectors, prefixes } = parts;
+function setContext(parts: RecomputeParts): SetContext & { newRound(): void } {
+  const { objects, assignments, selectors, namespacePeers, prefixes } = parts;
+  let clusters: PolicyRec[] | undefined;
+  const selecting = new Map<number, PolicyRec[]>();
+  const clusterSelecting = new Map<number, PolicyRec[]>();
+  // Remotes each policy names, kept for one round of the fix point (a full recompute may take
+  // host prefixes, which can move what an ipBlock selects).
+  let named = new Map<string, Set<number>>();
   return {
-    policiesSelecting: (identity) => {
-      const info = selectors.identities.get(identity);
-      if (!info) return [];
-      const out: PolicyRec[] = [];
-      for (const key of objects.policyKeysIn(info.namespace)) {
-        const rec = objects.policies.get(key)!;
-        if (selectors.selected(rec.subjectKey).has(identity)) out.push(rec);
-      }
-      return out.sort((a, b) => a.id - b.id);
+    newRound: () => {
+      named = new Map();
     },
-    clusterPoliciesSelecting: (identity) => {
-      const out: PolicyRec[] = [];
-      for (const key of objects.policyKeysIn(CLUSTER_SCOPE)) {
-        const rec = objects.policies.get(key)!;
-        if (selectors.selected(rec.subjectKey).has(identity)) out.push(rec);
-      }
-      return out.sort((a, b) => a.cluster!.priority - b.cluster!.priority || a.id - b.id);
+    namesAny: (rec, remotes) => {
+      let mine = named.get(rec.token);
+      if (!mine) named.set(rec.token, (mine = policyRemotes(parts, rec)));
+      const [small, large] = mine.size < remotes.size ? [mine, remotes] : [remotes, mine];
+      for (const id of small) if (large.has(id)) return true;
+      return false;
     },
+    // Policies and subjects do not change during a recompute: who selects an identity is found
+    // once per recompute, not once per set and view.
+    policiesSelecting: (identity) =>
+      memo(selecting, identity, () => {
+        const info = selectors.identities.get(identity);
+        if (!info) return [];
+        const out: PolicyRec[] = [];
+        for (const key of objects.policyKeysIn(info.namespace)) {
+          const rec = objects.policies.get(key)!;
+          if (selectors.selected(rec.subjectKey).has(identity)) out.push(rec);
+        }
+        return out.sort((a, b) => a.id - b.id);
+      }),
+    clusterPoliciesSelecting: (identity) =>
+      memo(clusterSelecting, identity, () => {
+        clusters ??= [...objects.policyKeysIn(CLUSTER_SCOPE)]
+          .map((key) => objects.policies.get(key)!)
+          .sort((a, b) => a.cluster!.priority - b.cluster!.priority || a.id - b.id);
+        return clusters.filter((rec) => selectors.selected(rec.subjectKey).has(identity));
+      }),
     peerIdentities: (peer) =>
       peer.kind === "selector"
         ? selectors.selected(peer.key)
         : peer.kind === "block"
           ? prefixes.selected(peer.key)
-          : new Set(selectors.identities.keys()),
+          : peer.kind === "namespaces"
+            ? namespacePeers.selected(peer.key)
+            : new Set(selectors.identities.keys()),
     blockIdentities: (owner, blockKeys) => prefixes.selectedByAny(owner, blockKeys),
     allIdentities: () => selectors.identities.keys(),
     members: (identity) => assignments.membersOf(identity),
@@ -183,4 +259,10 @@ function setContext(parts: RecomputeParts): SetContext {
       );
     },
   };
+}
+
+function memo<K, V>(cache: Map<K, V>, key: K, compute: () => V): V {
+  let v = cache.get(key);
+  if (v === undefined) cache.set(key, (v = compute()));
+  return v;
 }

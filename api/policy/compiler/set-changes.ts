@@ -51,16 +51,21 @@ export function replaceAll(set: PolicySet, next: Map<string, PolicyEntry>, chang
   setField(set, "byRemote", byRemote);
 }
 
-/** Replaces only the entries whose remote identity is in `remotes` (a partial recompute). */
+/**
+ * Replaces only the entries whose remote identity is in `remotes` (a partial recompute), and of
+ * those only the ones `inScope` accepts when given (the part of the set that was computed).
+ */
 export function replaceRemotes(
   set: PolicySet,
   remotes: ReadonlySet<number>,
   computed: Map<string, PolicyEntry>,
   change: SetChange,
+  inScope?: (e: PolicyEntry) => boolean,
 ): void {
   for (const remote of remotes) {
     for (const key of [...(set.byRemote.get(remote) ?? [])]) {
       if (computed.has(key)) continue;
+      if (inScope && !inScope(set.entries.get(key)!)) continue;
       remember(change, key, set.entries.get(key));
       set.entries.delete(key);
       removeFrom(set.byRemote, remote, key);

@@ -18,13 +18,15 @@ export interface SetContext {
   policiesSelecting(identity: number): PolicyRec[];
   /** Cluster policies whose subject selects the identity, by (priority, id). */
   clusterPoliciesSelecting(identity: number): PolicyRec[];
-  /** Label identities and prefix identities a peer selects. */
+  /** Label identities, prefix identities or (a namespaces peer) namespace identities a peer selects. */
   peerIdentities(peer: CompiledRule["peers"][number]): ReadonlySet<number>;
   /**
    * Prefix identities that any of the ipBlocks selects, in one pass over the prefixes (not one per
    * block), cached on `owner` while no prefix comes or goes.
    */
   blockIdentities(owner: object, blockKeys: readonly string[]): ReadonlySet<number>;
+  /** True when the policy's rules name any of these remotes (policyRemotes, cached per recompute round). */
+  namesAny(rec: PolicyRec, remotes: ReadonlySet<number>): boolean;
   /** Label identities in the whole store (for wildcard peers with named ports). */
   allIdentities(): Iterable<number>;
   /** Endpoints holding an identity. */
@@ -84,9 +86,10 @@ interface TierSpec {
 
 export function addIngressRule(job: RuleJob): void {
   const { rule, ctx, only } = job;
+  const remotes = remoteIdentities(rule, ctx, only);
+  if (remotes.size === 0) return;
   // Named ports of an ingress rule name ports of the destination: this set's own endpoints.
   const specs = portSpecs(rule.ports, (p) => resolveNamed(p, job.set.ports));
-  const remotes = remoteIdentities(rule, ctx, only);
   checkRuleSize(job, remotes.size, specs);
   for (const remote of remotes) {
     for (const spec of specs) add(job, "ingress", remote, spec);
@@ -95,9 +98,11 @@ export function addIngressRule(job: RuleJob): void {
 
 export function addEgressRule(job: RuleJob): void {
   const { rule, ctx, only } = job;
+  const remotes = remoteIdentities(rule, ctx, only);
+  // A partial recompute needs no named egress ports (recompute.ts redoes such sets in full).
+  if (remotes.size === 0 && only) return;
   const numeric = portSpecs(rule.ports, () => []);
   const named = rule.ports.filter((p) => typeof p.port === "string");
-  const remotes = remoteIdentities(rule, ctx, only);
   checkRuleSize(job, remotes.size, numeric);
   for (const remote of remotes) {
     for (const spec of numeric) add(job, "egress", remote, spec);
@@ -159,13 +164,13 @@ function remoteIdentities(
   ctx: SetContext,
   only?: ReadonlySet<number>,
 ): ReadonlySet<number> {
-  if (rule.peers.length === 0) return only ? new Set() : new Set([IDENTITY_ANY]);
+  if (rule.peers.length === 0) return only && !only.has(IDENTITY_ANY) ? new Set() : new Set([IDENTITY_ANY]);
   const blockKeys: string[] = [];
   const selectors: ReadonlySet<number>[] = [];
   for (const peer of rule.peers) {
     if (peer.kind === "block") blockKeys.push(peer.key);
     // A tier peer of every pod is one entry (IDENTITY_ANY_POD), whatever pods come and go.
-    else if (peer.kind === "allPods") selectors.push(only ? new Set() : ANY_POD);
+    else if (peer.kind === "allPods") selectors.push(ANY_POD);
     else selectors.push(ctx.peerIdentities(peer));
   }
   // All of a rule's ipBlocks together: many blocks over one cidr must not cost blocks x prefixes.

@@ -30,13 +30,14 @@ export function computeSetEntries(
   set: Pick<PolicySet, "id" | "identity" | "ports">,
   ctx: SetContext,
   only?: ReadonlySet<number>,
+  tiersOnly = false,
 ): SetResult {
   const out: SetResult = { entries: new Map(), ingressPolicyId: 0, egressPolicyId: 0, setFlags: 0 };
   const policies = ctx.policiesSelecting(set.identity);
   const clusters = ctx.clusterPoliciesSelecting(set.identity);
   const enforced = (p: PolicyRec) => !(p.cluster?.audit ?? p.audit);
   const deployed = addView(
-    { out, set, ctx, only, audit: false },
+    { out, set, ctx, only, audit: false, tiersOnly },
     policies.filter(enforced),
     clusters.filter(enforced),
     {
@@ -63,7 +64,7 @@ export function computeSetEntries(
       p.cluster ? p.egress.length > 0 : p.policy.spec.policyTypes.includes("Egress"),
     ),
   };
-  const all = addView({ out, set, ctx, only, audit: true }, policies, clusters, dirs);
+  const all = addView({ out, set, ctx, only, audit: true, tiersOnly }, policies, clusters, dirs);
   out.setFlags |=
     (dirs.ingress ? AUDIT_INGRESS : 0) |
     (dirs.egress ? AUDIT_EGRESS : 0) |
@@ -99,6 +100,8 @@ interface ViewJob {
   ctx: SetContext;
   only: ReadonlySet<number> | undefined;
   audit: boolean;
+  /** Only tier entries (a cluster policy's remotes): NetworkPolicies count for isolation alone. */
+  tiersOnly: boolean;
 }
 
 /** Adds one view's entries (the given directions only); returns the first isolating policy per direction. */
@@ -108,20 +111,24 @@ function addView(
   clusters: PolicyRec[],
   dirs: { ingress: boolean; egress: boolean },
 ): { ingress: number; egress: number } {
-  const { out, set, ctx, only, audit } = view;
+  const { out, set, ctx, only, audit, tiersOnly } = view;
   const isolating = { ingress: 0, egress: 0 };
   for (const rec of policies) {
     const types = rec.policy.spec.policyTypes;
     if (dirs.ingress && types.includes("Ingress")) {
       if (isolating.ingress === 0) isolating.ingress = rec.id;
-      for (const [ruleIndex, rule] of rec.ingress.entries()) {
-        addIngressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, audit });
+      if (!tiersOnly) {
+        for (const [ruleIndex, rule] of rec.ingress.entries()) {
+          addIngressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, audit });
+        }
       }
     }
     if (dirs.egress && types.includes("Egress")) {
       if (isolating.egress === 0) isolating.egress = rec.id;
-      for (const [ruleIndex, rule] of rec.egress.entries()) {
-        addEgressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, audit });
+      if (!tiersOnly) {
+        for (const [ruleIndex, rule] of rec.egress.entries()) {
+          addEgressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, audit });
+        }
       }
     }
   }
@@ -129,6 +136,8 @@ function addView(
   // every entry a containing entry of better precedence shadows is dropped (see tier-entries.ts).
   const tierStart = out.entries.size;
   for (const rec of clusters) {
+    // A partial recompute skips a policy that names none of the remotes being redone.
+    if (only && !ctx.namesAny(rec, only)) continue;
     const info = rec.cluster!;
     const tier = { tier: info.tier, priority: info.priority };
     if (dirs.ingress) {

@@ -6,12 +6,14 @@ import type { ClusterInfo } from "./cluster-policies.ts";
 /**
  * A peer of a compiled rule: a cached label selector, a cached ipBlock, or (cluster policies only)
  * every pod, which holds no selector use: no identity coming or going concerns it, and its tier
- * entries are one IDENTITY_ANY_POD entry.
+ * entries are one IDENTITY_ANY_POD entry; or (cluster policies only) every pod of the namespaces a
+ * cached namespace selector selects (namespace-peers.ts): one tier entry per namespace identity.
  */
 export type PeerRef =
   | { kind: "selector"; key: string }
   | { kind: "block"; key: string }
-  | { kind: "allPods"; key: "" };
+  | { kind: "allPods"; key: "" }
+  | { kind: "namespaces"; key: string };
 
 export interface CompiledRule {
   /** Empty = every peer. */

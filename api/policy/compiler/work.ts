@@ -17,8 +17,18 @@ export interface Work {
   memberChanged: Set<number>;
   /** Policies whose peers gained or lost these identities: their sets recompute just those remotes. */
   partialPolicies: Map<string, Set<number>>;
+  /**
+   * Cluster policies that changed, and the sets of ones that changed or went: those sets recompute
+   * only their tier entries, and only for these remotes (no NetworkPolicy entry depends on them).
+   */
+  tierPolicies: Map<string, Set<number>>;
+  tierSets: Map<number, Set<number>>;
   setChanges: Map<number, SetChange>;
   releasedSets: Map<number, PolicySet>;
+  /** Namespaces whose labels or namespace identity may have changed, or that were deleted. */
+  namespaces: Set<string>;
+  /** Label identities created or released: their namespace-map ipcache entries change. */
+  namespaceMap: Set<number>;
 }
 
 export function newWork(): Work {
@@ -30,7 +40,11 @@ export function newWork(): Work {
     dirtySets: new Set(),
     memberChanged: new Set(),
     partialPolicies: new Map(),
+    tierPolicies: new Map(),
+    tierSets: new Map(),
     setChanges: new Map(),
     releasedSets: new Map(),
+    namespaces: new Set(),
+    namespaceMap: new Set(),
   };
 }

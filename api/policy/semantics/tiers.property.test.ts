@@ -156,6 +156,13 @@ const changeArb: fc.Arbitrary<Change> = fc.oneof(
     .chain((i) =>
       endpointArb(i).map((value): Change => ({ kind: "endpoint", op: "upsert", id: 100 + i, value })),
     ),
+  // A namespace relabel changes every identity in it and which namespace peers select it.
+  fc
+    .record({ n: fc.constantFrom(...NAMESPACES), team: value })
+    .map(({ n, team }): Change => ({ kind: "namespace", op: "upsert", value: ns(n, { team }) })),
+  fc
+    .record({ n: fc.constantFrom(...NAMESPACES), i: fc.integer({ min: 0, max: 4 }) })
+    .map(({ n, i }): Change => ({ kind: "endpoint", op: "delete", namespace: n, name: `ep${i}` })),
 );
 
 function normalize(state: NodeState) {
