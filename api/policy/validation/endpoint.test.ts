@@ -111,6 +111,16 @@ const cases: Case<[string, string, unknown]>[] = [
     expect: ["ips[0]", "ipv4_mapped_ipv6"],
   },
   {
+    name: "an address in the namespace map's reserved range is refused",
+    input: ["prod", "web-1", body({ ips: ["10.0.0.7", "FDFF:ffff:ffff:ffff:ffff:ffff:0:100"] })],
+    expect: ["ips[1]", "reserved"],
+  },
+  {
+    name: "an address just below the reserved range is accepted",
+    input: ["prod", "web-1", body({ ips: ["fdff:ffff:ffff:ffff:ffff:fffe:ffff:ffff"] })],
+    expect: "ok",
+  },
+  {
     name: "named and unnamed ports are accepted",
     input: [
       "prod",

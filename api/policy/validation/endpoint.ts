@@ -2,6 +2,7 @@
 
 import { z } from "zod";
 import { formatIp, parseIp } from "../../../wire/cidr.ts";
+import { NAMESPACE_MAP_BYTES } from "../../../wire/entries.ts";
 import type { Endpoint, EndpointPort } from "../model.ts";
 import {
   checkDns1123Label,
@@ -33,6 +34,9 @@ function ipProblem(text: string, seen: Set<string>, families: Set<number>): [str
   if (!ip) return ["ip", "must be a valid IPv4 or IPv6 address"];
   if (isIpv4MappedIpv6(ip.bytes)) {
     return ["ipv4_mapped_ipv6", "must not be an IPv4-mapped IPv6 address; write the IPv4 address"];
+  }
+  if (ip.family === 6 && NAMESPACE_MAP_BYTES.every((b, i) => ip.bytes[i] === b)) {
+    return ["reserved", "must not be in fdff:ffff:ffff:ffff:ffff:ffff::/96, which Palisade reserves"];
   }
   const canonical = formatIp(ip.family, ip.bytes);
   if (seen.has(canonical)) return ["duplicate", "must not repeat an address"];
