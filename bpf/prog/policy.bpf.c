@@ -237,13 +237,18 @@ static __always_inline int pal_ct_revalidate(const struct pal_endpoint *ep,
 static __noinline int pal_related(struct __sk_buff *skb, const struct pal_endpoint *ep,
 				  const struct pal_packet *p, __u8 dir, struct pal_verdict *v)
 {
-	struct pal_packet q = {};
-	if (!pal_icmp_quoted(skb, p, &q))
-		return 0;
+	struct pal_ct_key k = {};
+	{
+		/* Scoped, so that its stack slot is free again for the revalidation's packet below:
+		 * this frame sits between the program's and pal_decide's, within 512 bytes in all. */
+		struct pal_packet q = {};
+		if (!pal_icmp_quoted(skb, p, &q))
+			return 0;
+		/* the quoted packet crossed this endpoint the other way */
+		pal_ct_key_of(&k, ep, &q, dir ^ 1);
+	}
 	__u32 generation = pal_policy_generation();
 	__u64 now = bpf_ktime_get_coarse_ns();
-	struct pal_ct_key k = {};
-	pal_ct_key_of(&k, ep, &q, dir ^ 1); /* the quoted packet crossed this endpoint the other way */
 	struct pal_ct_value *cv = bpf_map_lookup_elem(&pal_conntrack_v2, &k);
 	if (!cv || now >= cv->expires_ns)
 		return 0;
