@@ -149,6 +149,16 @@ describe("REST API", () => {
       type: "application/yaml",
     });
     assert.equal(badYaml.body.error.code, "request.invalid_yaml");
+    const twice = "metadata:\n  name: p\n  labels:\n    a: x\n    b: y\n    a: z\n";
+    const dup = await call("PUT", "/v1/namespaces/x/networkpolicies/p", twice, { type: "application/yaml" });
+    assert.equal(dup.status, 400);
+    assert.equal(dup.body.error.code, "request.invalid_yaml");
+    assert.match(dup.body.error.message, /document 0: map keys must be unique; "a" is repeated/);
+    const nested = "spec:\n  podSelector:\n    matchLabels: {app: web, app: db}\n";
+    const dupFlow = await call("PUT", "/v1/namespaces/x/networkpolicies/p", nested, {
+      type: "application/yaml",
+    });
+    assert.match(dupFlow.body.error.message, /"app" is repeated/);
     assert.equal((await call("PUT", "/v1/namespaces/nope/networkpolicies/deny", denyAll)).status, 404);
     assert.equal((await call("DELETE", "/v1/namespaces/nope")).status, 404);
     assert.equal((await call("GET", "/v1/whatever")).status, 404);

@@ -1,7 +1,7 @@
 // Owns reading request bodies: JSON, or YAML where a route accepts it, with clear 400s, and the
 // one place a body that cannot be read (aborted, malformed chunked encoding) becomes a 400.
 import type { Context, MiddlewareHandler } from "hono";
-import { parseAllDocuments } from "yaml";
+import { isScalar, parseAllDocuments, visit } from "yaml";
 import { ApiError } from "./errors.ts";
 import { parseCut, scanJsonText } from "./json-scan.ts";
 import { checkJsonDepth, checkYamlDepth, MAX_BODY_DEPTH, tooDeep } from "./nesting.ts";
@@ -82,13 +82,17 @@ export async function readDocuments(c: Context, opts: { yaml?: boolean } = {}): 
   if (text.trim() === "") throw new ApiError("request.empty_body", "the request body is empty");
   if (opts.yaml && isYaml(c)) {
     checkYamlDepth(text);
-    const docs = parseAllDocuments(text);
+    // The parser's own duplicate-key check compares each key with every earlier one of its map:
+    // a 1.9 MB map of 100,000 keys took 72 s on the event loop. Keys are checked here instead,
+    // once each (checkUniqueKeys), with the same rule.
+    const docs = parseAllDocuments(text, { uniqueKeys: false });
     const list = Array.isArray(docs) ? docs : [docs];
     const out: unknown[] = [];
     for (const [i, doc] of list.entries()) {
       if (doc.errors.length > 0) {
         throw new ApiError("request.invalid_yaml", `document ${i}: ${doc.errors[0]!.message}`);
       }
+      checkUniqueKeys(doc, i);
       const value = toJs(doc, i);
       checkJsonDepth(value); // aliases can nest deeper than the text does
       if (value !== null && value !== undefined) out.push(value);
@@ -97,6 +101,30 @@ export async function readDocuments(c: Context, opts: { yaml?: boolean } = {}): 
   }
   const value = parseJson(text);
   return Array.isArray(value) ? value : [value];
+}
+
+/**
+ * Refuses a map that repeats a key, in one pass over each map: two keys are the same when both are
+ * scalars of equal value (the parser's default rule; a complex key equals only itself).
+ */
+function checkUniqueKeys(doc: ReturnType<typeof parseAllDocuments>[number], index: number): void {
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = pair.key.value;
+        if (seen.has(key)) {
+          const shown = JSON.stringify(String(key).slice(0, 64));
+          throw new ApiError(
+            "request.invalid_yaml",
+            `document ${index}: map keys must be unique; ${shown} is repeated`,
+          );
+        }
+        seen.add(key);
+      }
+    },
+  });
 }
 
 /** A parsed document as plain values; an alias bomb (more than 100 alias expansions) is the caller's error. */

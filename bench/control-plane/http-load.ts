@@ -9,6 +9,8 @@ export interface HttpCall {
   body?: string;
   /** Counted separately in the results (e.g. "create", "update"). */
   tag?: string;
+  /** The body's content type (default application/json). */
+  type?: string;
 }
 
 export interface HttpAnswer {
@@ -49,7 +51,7 @@ export function createClient(
     new Promise<HttpAnswer>((resolve, reject) => {
       const headers: Record<string, string | number> = { authorization: `Bearer ${opts.adminToken}` };
       if (c.body !== undefined) {
-        headers["content-type"] = "application/json";
+        headers["content-type"] = c.type ?? "application/json";
         headers["content-length"] = Buffer.byteLength(c.body);
       }
       const started = performance.now();

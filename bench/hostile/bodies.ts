@@ -58,6 +58,21 @@ export function hostileWrites(ns: string): HostileWrite[] {
       call: { method: "PUT", path: "/v1/namespaces/hostile-labels", body: JSON.stringify({ labels }) },
     },
     {
+      // The same namespace as a YAML bundle: the YAML parser's own duplicate-key check was
+      // quadratic (72 s for this map); keys are now checked once each (api/http/body.ts).
+      name: "namespace with 100,000 labels, YAML bundle",
+      call: {
+        method: "POST",
+        path: "/v1/apply",
+        type: "application/yaml",
+        body: `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: hostile-yaml\n  labels:\n${Object.keys(
+          labels,
+        )
+          .map((k) => `    ${k}: v\n`)
+          .join("")}`,
+      },
+    },
+    {
       // The previous helper's worst body within the limits (19.6 s before its fixes).
       name: "within limits: 127 x 256 excepts + 0.0.0.0/0, 128 ports (538 KiB)",
       call: policy(

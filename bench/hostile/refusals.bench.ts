@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       const order = i % 2 === 0 ? apps.keys() : [...apps.keys()].reverse();
       for (const a of order) {
         const started = performance.now();
-        const res = await apps[a]![1].call(w.call.method, w.call.path, w.call.body);
+        const res = await apps[a]![1].call(w.call.method, w.call.path, w.call.body, { type: w.call.type });
         times[a]!.push(performance.now() - started);
         answers[a] = `${res.status} ${res.body?.error?.code ?? ""}`.trim();
       }
