@@ -2,12 +2,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { endpointKey, ipcacheKey, type NodeState, policyKey } from "../../../wire/entries.ts";
-import { applyMapDeltaTo } from "../../../wire/map-delta.ts";
 import type { Endpoint, LabelSelector, NetworkPolicy, PolicyPeer, PolicyPort } from "../model.ts";
-import { nodeDelta } from "./change-set.ts";
 import { PolicyEngine } from "./engine.ts";
 import type { Change } from "./object-change.ts";
-import { ns } from "./testing.ts";
+import { applyToMirror, ns, recompiled } from "./testing.ts";
 
 const NAMESPACES = ["a", "b", "c"];
 const label = fc.constantFrom("x", "y", "z");
@@ -210,29 +208,9 @@ describe("compiler invariants", () => {
             const c = resolve(engine, raw);
             if (!c) continue;
             const result = engine.apply([c]);
-            for (const node of ["n1", "n2"]) {
-              const m = mirror(node);
-              applyMapDeltaTo(m.ipcache, result.changes.ipcache, ipcacheKey);
-              const d = nodeDelta(result.changes, node);
-              applyMapDeltaTo(m.endpoints, d.endpoints, endpointKey);
-              applyMapDeltaTo(m.policies, d.policies, policyKey);
-            }
+            for (const node of ["n1", "n2"]) applyToMirror(mirror(node), result.changes, node);
           }
-          const full = new PolicyEngine({
-            allocations: engine.allocationsSnapshot(),
-            highWater: engine.highWater(),
-          });
-          full.apply([
-            ...[...engine.namespaces.values()].map(
-              (value): Change => ({ kind: "namespace", op: "upsert", value }),
-            ),
-            ...[...engine.endpoints.values()].map(
-              (r): Change => ({ kind: "endpoint", op: "upsert", id: r.id, value: r.endpoint }),
-            ),
-            ...[...engine.policies.values()].map(
-              (r): Change => ({ kind: "policy", op: "upsert", id: r.id, value: r.policy }),
-            ),
-          ]);
+          const full = recompiled(engine);
           for (const node of ["n1", "n2"]) {
             const want = normalize(engine.nodeState(node));
             const got = mirrors.get(node)!;

@@ -1,6 +1,15 @@
 // Test helpers for the compiler: terse builders for namespaces, endpoints and policies, and a
 // verdict query that runs the same policy lookup the datapath runs.
-import { PROTO } from "../../../wire/entries.ts";
+import {
+  type EndpointEntry,
+  endpointKey,
+  type IpcacheEntry,
+  ipcacheKey,
+  type PolicyEntry,
+  PROTO,
+  policyKey,
+} from "../../../wire/entries.ts";
+import { applyMapDeltaTo } from "../../../wire/map-delta.ts";
 import { PolicyIndex } from "../../../wire/policy-lookup.ts";
 import type {
   ClusterNetworkPolicy,
@@ -13,6 +22,7 @@ import type {
   NetworkPolicySpec,
   PolicyRule,
 } from "../model.ts";
+import { type ChangeSet, nodeDelta } from "./change-set.ts";
 import { PolicyEngine } from "./engine.ts";
 import type { Change } from "./object-change.ts";
 
@@ -141,4 +151,41 @@ export function allowed(
     );
   };
   return check(src, "egress", dstIp) && check(dst, "ingress", srcIp);
+}
+
+/** One node's maps, kept from deltas alone, as its agent keeps them (keyed like the datapath). */
+export interface NodeMirror {
+  ipcache: Map<string, IpcacheEntry>;
+  endpoints: Map<string, EndpointEntry>;
+  policies: Map<string, PolicyEntry>;
+}
+
+export function emptyMirror(): NodeMirror {
+  return { ipcache: new Map(), endpoints: new Map(), policies: new Map() };
+}
+
+/** Applies what one apply changed for `node` to its mirror. */
+export function applyToMirror(m: NodeMirror, changes: ChangeSet, node: string): void {
+  applyMapDeltaTo(m.ipcache, changes.ipcache, ipcacheKey);
+  const d = nodeDelta(changes, node);
+  applyMapDeltaTo(m.endpoints, d.endpoints, endpointKey);
+  applyMapDeltaTo(m.policies, d.policies, policyKey);
+}
+
+/** A fresh compile of every object the engine holds, with the same ids (as the store reloads it). */
+export function recompiled(engine: PolicyEngine): PolicyEngine {
+  const full = new PolicyEngine({ allocations: engine.allocationsSnapshot(), highWater: engine.highWater() });
+  full.apply([
+    ...[...engine.namespaces.values()].map((value): Change => ({ kind: "namespace", op: "upsert", value })),
+    ...[...engine.endpoints.values()].map(
+      (r): Change => ({ kind: "endpoint", op: "upsert", id: r.id, value: r.endpoint }),
+    ),
+    ...[...engine.policies.values()].map(
+      (r): Change =>
+        r.cluster
+          ? { kind: "clusterpolicy", op: "upsert", id: r.cluster.rowId, value: r.cluster.object }
+          : { kind: "policy", op: "upsert", id: r.id, value: r.policy },
+    ),
+  ]);
+  return full;
 }

@@ -6,11 +6,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { endpointKey, ipcacheKey, type NodeState, policyKey } from "../../../wire/entries.ts";
-import { applyMapDeltaTo } from "../../../wire/map-delta.ts";
-import { nodeDelta } from "../compiler/change-set.ts";
 import { PolicyEngine } from "../compiler/engine.ts";
 import type { Change } from "../compiler/object-change.ts";
-import { ns } from "../compiler/testing.ts";
+import { applyToMirror, emptyMirror, ns, recompiled } from "../compiler/testing.ts";
 import type {
   ClusterNetworkPolicy,
   ClusterPeer,
@@ -230,38 +228,13 @@ describe("ClusterNetworkPolicy compiler properties", () => {
             }),
           ),
         );
-        const mirrors = new Map(
-          NODES.map((n) => [n, { ipcache: new Map(), endpoints: new Map(), policies: new Map() }]),
-        );
+        const mirrors = new Map(NODES.map((n) => [n, emptyMirror()]));
         for (const c of changes) {
           const result = applyIfValid(engine, c);
           if (!result) continue;
-          for (const node of NODES) {
-            const m = mirrors.get(node)!;
-            applyMapDeltaTo(m.ipcache, result.changes.ipcache, ipcacheKey);
-            const d = nodeDelta(result.changes, node);
-            applyMapDeltaTo(m.endpoints, d.endpoints, endpointKey);
-            applyMapDeltaTo(m.policies, d.policies, policyKey);
-          }
+          for (const node of NODES) applyToMirror(mirrors.get(node)!, result.changes, node);
         }
-        const full = new PolicyEngine({
-          allocations: engine.allocationsSnapshot(),
-          highWater: engine.highWater(),
-        });
-        full.apply([
-          ...[...engine.namespaces.values()].map(
-            (value): Change => ({ kind: "namespace", op: "upsert", value }),
-          ),
-          ...[...engine.endpoints.values()].map(
-            (r): Change => ({ kind: "endpoint", op: "upsert", id: r.id, value: r.endpoint }),
-          ),
-          ...[...engine.policies.values()].map(
-            (r): Change =>
-              r.cluster
-                ? { kind: "clusterpolicy", op: "upsert", id: r.cluster.rowId, value: r.cluster.object }
-                : { kind: "policy", op: "upsert", id: r.id, value: r.policy },
-          ),
-        ]);
+        const full = recompiled(engine);
         for (const node of NODES) {
           const want = normalize(engine.nodeState(node));
           const m = mirrors.get(node)!;
