@@ -50,6 +50,8 @@ export interface RunningServer {
   adminTokenFile?: string;
   /** The key file sealing webhook secrets (absent when the key came from PALISADE_SECRET_KEY). */
   secretKeyFile?: string;
+  /** The running control plane's parts (for tests and embedding). */
+  deps: Deps;
   close(): Promise<void>;
 }
 
@@ -140,6 +142,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     url,
     adminTokenFile,
     secretKeyFile: keys.file,
+    deps,
     close: () =>
       new Promise<void>((resolveClose) => {
         deps.hub.close();

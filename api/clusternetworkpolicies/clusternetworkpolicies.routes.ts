@@ -18,7 +18,7 @@ export function clusterNetworkPolicyRoutes({ store }: Deps) {
     const body = await readBody(c, { yaml: true });
     const result = validateClusterNetworkPolicy(body, { name, requireTypeMeta: false });
     if (!result.ok) throw ApiError.invalid("clusternetworkpolicy", result.issues);
-    const { revision, written } = store.commit(
+    const { revision, written } = await store.submit(
       [{ kind: "clusterpolicy", op: "upsert", value: result.value, submitted: body }],
       { origin: { kind: "object" } },
     );
@@ -39,9 +39,9 @@ export function clusterNetworkPolicyRoutes({ store }: Deps) {
     const view = clusterPolicyView(found.value, found.revision);
     return c.json(c.req.query("submitted") === "true" ? { ...view, submitted: found.submitted } : view);
   });
-  app.delete("/:name", (c) => {
+  app.delete("/:name", async (c) => {
     const name = c.req.param("name");
-    const { revision } = store.commit([{ kind: "clusterpolicy", op: "delete", name }], {
+    const { revision } = await store.submit([{ kind: "clusterpolicy", op: "delete", name }], {
       origin: { kind: "object" },
     });
     return c.json({ kind: "ClusterNetworkPolicy", name, deleted: true, revision });

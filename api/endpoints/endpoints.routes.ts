@@ -49,8 +49,6 @@ export function endpointRoutes({ store }: Deps) {
           `node ${c.get("node")} may only write endpoints on its own node, not on ${value.node}`,
         );
       }
-      // A pod's namespace may not be known to the control plane yet: its node creates it, empty.
-      if (!store.engine.namespaces.has(ns)) writes.push(newNamespace(ns));
     }
     // ?replaces=NS/NAME moves an endpoint (a podman container whose namespace label became known)
     // in the same revision, so its interface is never without policy in between.
@@ -65,11 +63,12 @@ export function endpointRoutes({ store }: Deps) {
       writes.push({ kind: "endpoint", op: "delete", namespace: fromNs, name: fromName, writer, force });
     }
     writes.push({ kind: "endpoint", op: "upsert", value, force });
-    // A namespace created for a node's pod was checked absent above: that check and the commit
-    // must not be split by other writes (a grouped commit waits a turn), so it commits at once.
-    const origin = { origin: { kind: "object" } as const };
-    const creates = writes.some((w) => w.kind === "namespace");
-    const { revision, written } = creates ? store.commit(writes, origin) : await store.submit(writes, origin);
+    // A pod's namespace may not be known to the control plane yet: its node creates it, empty.
+    // Checked at the write's turn, after every write before it, so that it never overwrites a
+    // namespace created meanwhile.
+    const atItsTurn = () =>
+      writer && !store.engine.namespaces.has(ns) ? [newNamespace(ns), ...writes] : writes;
+    const { revision, written } = await store.submit(atItsTurn, { origin: { kind: "object" } });
     const op = written.find((w) => w.kind === "endpoint")?.op;
     return c.json(endpointView(value, revision), op === "created" ? 201 : 200);
   });
@@ -79,8 +78,10 @@ export function endpointRoutes({ store }: Deps) {
       revision: store.revision(),
     }),
   );
-  app.get("/:ns/endpoints/:name", (c) => {
+  app.get("/:ns/endpoints/:name", async (c) => {
     const { ns, name } = c.req.param();
+    // The row and the engine's status must describe the same revision.
+    await store.gate.settled();
     const found = getEndpoint(store.db, ns, name);
     if (!found) throw new ApiError("endpoint.not_found", `endpoint ${ns}/${name} does not exist`);
     // A node reads only its own node's endpoints, as it writes only those.

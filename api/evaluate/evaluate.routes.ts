@@ -11,6 +11,8 @@ export function evaluateRoutes({ store }: Deps) {
   const evaluator = new Evaluator();
   app.post("/", async (c) => {
     const request = parseRequest("evaluate", evaluateRequestSchema, await readBody(c));
+    // Never a half-applied write: a sliced one finishes (or is undone) first.
+    await store.gate.settled();
     const result = evaluator.evaluate(store.engine, store.revision(), request);
     if (!result.ok) throw new ApiError(result.code, result.message);
     const { ok: _, ...answer } = result;

@@ -17,17 +17,23 @@ export function nodeRoutes({ nodes, hub, store }: Deps) {
       endpointCount: store.engine.nodes.has(n.name) ? store.engine.nodeState(n.name).endpoints.length : 0,
     };
   };
-  app.get("/", (c) => c.json({ items: nodes.list().map(view), revision: store.revision() }));
+  // Each route that reads the engine waits for a sliced write to settle (store/write-gate.ts).
+  app.get("/", async (c) => {
+    await store.gate.settled();
+    return c.json({ items: nodes.list().map(view), revision: store.revision() });
+  });
   // Every endpoint placed on the node, in all namespaces: what its agent re-adopts and collects.
-  app.get("/:name/endpoints", (c) => {
+  app.get("/:name/endpoints", async (c) => {
     const name = c.req.param("name");
+    await store.gate.settled();
     const items = [...store.engine.endpoints.values()]
       .filter((r) => r.endpoint.node === name)
       .map((r) => ({ ...r.endpoint, status: { identity: r.identity, endpointId: r.id } }))
       .sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
     return c.json({ items, revision: store.revision() });
   });
-  app.get("/:name", (c) => {
+  app.get("/:name", async (c) => {
+    await store.gate.settled();
     const n = nodes.get(c.req.param("name"));
     if (!n) throw new ApiError("node.not_found", `node ${c.req.param("name")} is not enrolled`);
     return c.json({ ...view(n), revision: store.revision() });
@@ -47,11 +53,12 @@ const waitQuery = z.strictObject({
   node: z.string().min(1).max(253).optional(),
 });
 
-export function syncWaitRoutes({ hub }: Deps) {
+export function syncWaitRoutes({ hub, store }: Deps) {
   const app = new Hono();
   app.get("/", async (c) => {
     const q = parseRequest("sync_wait", waitQuery, c.req.query());
     const ok = await hub.waitFor(q.revision, q.timeoutSeconds * 1000, q.node);
+    await store.gate.settled();
     // A fleet-wide wait counts connected nodes; it names the disconnected ones whose enforcement
     // the revision may change, so that an answer never hides them (wait on each with `?node=`).
     const disconnected = q.node === undefined ? { disconnected: hub.disconnectedBehind(q.revision) } : {};

@@ -13,10 +13,10 @@ const byRoute: { origin: CommitOrigin } = { origin: { kind: "object" } };
 /** Counts the transactions the store opens for grouped writes. */
 function counted(store: Store): { batches: number[] } {
   const seen = { batches: [] as number[] };
-  const commitMany = store.commitMany.bind(store);
-  store.commitMany = (items) => {
+  const commitWithin = store.commitWithin.bind(store);
+  store.commitWithin = (items, deadline) => {
     seen.batches.push(items.length);
-    return commitMany(items);
+    return commitWithin(items, deadline);
   };
   return seen;
 }

@@ -143,7 +143,8 @@ export class RowWriter {
     }
   }
 
-  revision(revision: number, at: string, summary: string, changes: string): void {
+  /** A revision's log row; `changes` as change-log.ts encodes it (JSON text, or a deflated blob). */
+  revision(revision: number, at: string, summary: string, changes: string | Buffer): void {
     this.s.revisionInsert.run(revision, at, summary, changes);
   }
 

@@ -1,5 +1,7 @@
-// Owns every write: one synchronous SQLite transaction stores the objects, runs the compiler, bumps
-// the revision and records the compiled change set, or nothing happens at all.
+// Owns every write: one SQLite transaction stores the objects, bumps the revision and records the
+// compiled change set, with the compiler's changes to the engine, or nothing happens at all. Most
+// writes commit at once, grouped (group-commit.ts); one whose compile outlasts its time budget is
+// compiled in slices first (commitSliced), with readers of the engine held at the gate meanwhile.
 
 import { eq, gt, lte } from "drizzle-orm";
 import type { OpenedDatabase } from "../../db/client.ts";
@@ -15,29 +17,18 @@ import {
   type PolicyEngine,
 } from "../policy/compiler/engine.ts";
 import type { Change, ObjectWrite } from "../policy/compiler/object-change.ts";
-import type { Endpoint, NetworkPolicy } from "../policy/model.ts";
+import type { Steps } from "../policy/compiler/steps.ts";
+import { decodeChanges, encodeLarge, encodeSmall, encodeSync, isLarge } from "./change-log.ts";
 import { StoreError } from "./errors.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { highWaterKey, loadEngine, REVISION_KEY } from "./load.ts";
+import { ObjectRows, type WriteSummary, type WrittenRows } from "./object-rows.ts";
 import type { CommitOrigin } from "./origin.ts";
-import { type NamespacedRowWrite, RowWriter } from "./rows.ts";
+import { Pace } from "./pace.ts";
+import { RowWriter } from "./rows.ts";
+import { WriteGate } from "./write-gate.ts";
 
-export interface WriteSummary {
-  kind: ObjectWrite["kind"];
-  op: "created" | "updated" | "deleted";
-  namespace?: string;
-  name: string;
-}
-
-/** One commit in progress: its revision and time, and what its writes produced so far. */
-interface Batch {
-  revision: number;
-  at: string;
-  /** For the compiler. */
-  changes: Change[];
-  /** For the revision log and the caller. */
-  written: WriteSummary[];
-}
+export type { WriteSummary };
 
 export interface CommitResult {
   revision: number;
@@ -46,13 +37,27 @@ export interface CommitResult {
   compileMs: number;
 }
 
-/** One write of a group: its objects and the route that made it. */
+/**
+ * One write of a group: its objects and the route that made it. `writes` may be a function, called
+ * at the write's turn (after every write submitted before it), for a write that depends on what is
+ * stored then; it may be called more than once, must only read, and may throw to refuse the write.
+ */
 export interface CommitItem {
-  writes: ObjectWrite[];
+  writes: ObjectWrite[] | (() => ObjectWrite[]);
   origin: CommitOrigin;
 }
 
 export type CommitOutcome = { ok: true; result: CommitResult } | { ok: false; error: unknown };
+
+/** What commitWithin did: the outcomes of the first items, and whether the next one overran. */
+export interface GroupOutcome {
+  outcomes: CommitOutcome[];
+  /**
+   * The item after the last outcome started but did not finish within the deadline: it was undone
+   * (rows and engine) and must be committed in slices (commitSliced).
+   */
+  overran: boolean;
+}
 
 /** An unexpected (non-refusal) compiler error: the engine's state can no longer be trusted. */
 class EngineBroken extends Error {
@@ -60,6 +65,14 @@ class EngineBroken extends Error {
     super("compiler error", { cause });
   }
 }
+
+/** Thrown inside a write's savepoint when it ran past its deadline: the savepoint rolls back. */
+const OVERRUN = new Error("write overran its time budget");
+/** Thrown inside a dry run's transaction, to roll it back. */
+const DRY_RUN = new Error("dry run");
+
+/** Time slices of a sliced write (commitSliced), in ms. */
+export const SLICE_MS = 20;
 
 export interface StoreOptions {
   mapSizes?: MapSizes;
@@ -77,14 +90,24 @@ export interface StoreOptions {
    * before group commit (the benchmarks' same-run baseline).
    */
   maxGroup?: number;
+  /**
+   * How long one group of writes may hold the event loop (default GROUP_BUDGET_MS), and the slices
+   * of a write compiled in slices (default SLICE_MS); 0 and 0 slice every write at every step
+   * (tests).
+   */
+  groupBudgetMs?: number;
+  sliceMs?: number;
   /** Called after each commit (outside the transaction), e.g. to notify the sync hub. */
   onCommit?: (result: CommitResult) => void;
 }
 
 export class Store {
   engine: PolicyEngine;
+  /** Readers of the engine wait on it while a sliced write is paused half applied. */
+  readonly gate = new WriteGate();
   private readonly clock: TimeSource;
   private readonly rows: RowWriter;
+  private readonly objectRows: ObjectRows;
   private cachedRevision: number | undefined;
   private readonly group: GroupCommit;
 
@@ -94,7 +117,8 @@ export class Store {
   ) {
     this.clock = opts.clock ?? realClock;
     this.rows = new RowWriter(database.sqlite);
-    this.group = new GroupCommit(this, opts.maxGroup);
+    this.objectRows = new ObjectRows(this.rows, () => this.engine);
+    this.group = new GroupCommit(this, opts.maxGroup, opts.groupBudgetMs);
     this.engine = this.load();
   }
 
@@ -102,15 +126,16 @@ export class Store {
     return this.database.db;
   }
 
-  /** The current revision (kept in memory: only commit() changes it, after its transaction). */
+  /** The current revision (kept in memory: only commits change it, after their transaction). */
   revision(): number {
     this.cachedRevision ??= this.db.select().from(meta).where(eq(meta.key, REVISION_KEY)).get()?.value ?? 0;
     return this.cachedRevision;
   }
 
   /**
-   * Applies the writes as one revision; `origin` says which route made it (for the inTransaction
-   * hook). Throws StoreError (4xx) for anything the caller can fix.
+   * Applies the writes as one revision at once, holding the event loop for the whole compile;
+   * `origin` says which route made it (for the inTransaction hook). Throws StoreError (4xx) for
+   * anything the caller can fix. Routes use submit(), which never holds the loop for long.
    */
   commit(writes: ObjectWrite[], { origin }: { origin: CommitOrigin }): CommitResult {
     const [outcome] = this.commitMany([{ writes, origin }]);
@@ -121,30 +146,44 @@ export class Store {
   /**
    * The same as commit(), batched with the writes submitted alongside it into one SQLite
    * transaction (one fsync); answered once that transaction is durable. A refused write fails alone.
+   * A write whose compile outlasts the group's time budget is committed alone, in slices that let
+   * the event loop run between them (commitSliced): still one transaction and one revision.
    */
-  submit(writes: ObjectWrite[], { origin }: { origin: CommitOrigin }): Promise<CommitResult> {
+  submit(
+    writes: ObjectWrite[] | (() => ObjectWrite[]),
+    { origin }: { origin: CommitOrigin },
+  ): Promise<CommitResult> {
     return this.group.submit({ writes, origin });
   }
 
-  /**
-   * Commits each item as its own revision, in order, inside one SQLite transaction: each item runs
-   * in a savepoint, so one the store or compiler refuses is rolled back (rows and engine) and fails
-   * alone while the others commit. Outcomes are in the order of the items.
-   */
+  /** commitWithin with no deadline: every item, at once. */
   commitMany(items: CommitItem[]): CommitOutcome[] {
+    return this.commitWithin(items, Number.POSITIVE_INFINITY).outcomes;
+  }
+
+  /**
+   * Commits items, in order, each as its own revision, inside one SQLite transaction: each runs in
+   * a savepoint, so one the store or compiler refuses is rolled back (rows and engine) and fails
+   * alone while the others commit. Stops before an item once `deadline` (performance.now() time)
+   * has passed; an item still compiling at the deadline is undone and reported as overran.
+   */
+  commitWithin(items: CommitItem[], deadline: number): GroupOutcome {
+    if (this.gate.busy) throw new Error("store: a sliced write is in progress (use submit)");
     // Undo records of each committed item's engine changes, kept until the transaction commits.
     const journals: Journal[] = [];
     const outcomes: CommitOutcome[] = [];
     let revision = this.revision();
     let engineBroken = false;
+    let overran = false;
     try {
       this.database.sqlite.transaction(() => {
         for (const item of items) {
+          if (outcomes.length > 0 && performance.now() > deadline) return;
           const journal = new Journal();
           try {
             // A nested better-sqlite3 transaction is a savepoint: it rolls back alone.
             const result = this.database.sqlite.transaction(() =>
-              this.commitOne(item, revision + 1, journal),
+              this.commitOne(item, revision + 1, journal, deadline),
             )();
             revision = result.revision;
             journals.push(journal);
@@ -157,6 +196,10 @@ export class Store {
             // A refusal (or a failure after the compile, e.g. in the hook): undone from the
             // journal in O(change), the items before it kept.
             journal.rollback();
+            if (err === OVERRUN) {
+              overran = true;
+              return;
+            }
             outcomes.push({
               ok: false,
               error: err instanceof EngineError ? StoreError.fromEngine(err) : err,
@@ -171,46 +214,157 @@ export class Store {
       // written and the engine is undone, newest first.
       if (engineBroken) {
         this.engine = this.load();
-        if (items.length === 1) return [{ ok: false, error: err }];
-        return items.map((item) => this.commitMany([item])[0]!);
+        if (items.length === 1) return { outcomes: [{ ok: false, error: err }], overran: false };
+        return { outcomes: items.map((item) => this.commitMany([item])[0]!), overran: false };
       }
       for (const j of journals.reverse()) j.rollback();
-      return items.map(() => ({ ok: false, error: err }));
+      return { outcomes: items.map(() => ({ ok: false, error: err })), overran: false };
     }
     for (const j of journals) j.discard();
     this.cachedRevision = revision;
-    for (const o of outcomes) {
-      if (!o.ok) continue;
-      const retention = this.opts.logRetention ?? 10_000;
-      if (o.result.revision > retention && o.result.revision % 64 === 0)
-        this.compact(o.result.revision - retention);
-      this.opts.onCommit?.(o.result);
+    this.committed(outcomes.flatMap((o) => (o.ok ? [o.result] : [])));
+    return { outcomes, overran };
+  }
+
+  /**
+   * Commits one item in slices of the event loop: its rows are planned (written and rolled back, for
+   * their ids), the compiler runs in steps with the loop free between slices while every reader of
+   * the engine waits (the gate), a large change set is serialized in steps and deflated off the
+   * thread, and one last transaction writes the rows, the revision and the hook's records. A
+   * refusal rolls the engine back from its journal; nothing is ever stored half.
+   */
+  async commitSliced(
+    item: CommitItem,
+    pace = new Pace(this.opts.sliceMs ?? SLICE_MS),
+  ): Promise<CommitResult> {
+    if (this.gate.busy) throw new Error("store: a sliced write is in progress");
+    this.gate.pause();
+    try {
+      const writes = resolveWrites(item);
+      const planned = this.dryRun(writes, this.revision() + 1, isoTime(this.clock));
+      const journal = new Journal();
+      let applied: ApplyResult;
+      let compileMs = 0;
+      let changes: string | Buffer;
+      try {
+        const steps = this.engine.applySteps(planned.changes);
+        for (;;) {
+          const started = performance.now();
+          const r = this.runSteps(steps, journal, pace.deadline);
+          compileMs += performance.now() - started;
+          if (r.done) {
+            applied = r.value;
+            break;
+          }
+          await pace.pause();
+        }
+        changes = isLarge(applied.changes)
+          ? await encodeLarge(applied.changes, () => pace.pause())
+          : encodeSmall(applied.changes);
+      } catch (err) {
+        if (err instanceof EngineBroken) {
+          this.engine = this.load();
+          throw err.cause;
+        }
+        journal.rollback();
+        throw err instanceof EngineError ? StoreError.fromEngine(err) : err;
+      }
+      let result: CommitResult;
+      try {
+        result = this.database.sqlite.transaction(() => {
+          const b = this.objectRows.write(writes, planned.revision, planned.at, { ownersChecked: true });
+          if (!sameRows(b.changes, planned.changes)) {
+            throw new Error("store: the rows of a sliced write changed while it compiled");
+          }
+          return this.finish(b, applied, changes, compileMs, item.origin);
+        })();
+      } catch (err) {
+        journal.rollback();
+        throw err;
+      }
+      journal.discard();
+      this.cachedRevision = result.revision;
+      this.committed([result]);
+      return result;
+    } finally {
+      this.gate.resume();
     }
-    return outcomes;
   }
 
   /** One item's revision, inside the transaction (and its savepoint). */
-  private commitOne({ writes, origin }: CommitItem, revision: number, journal: Journal): CommitResult {
-    const at = isoTime(this.clock);
-    const changes: Change[] = [];
-    const written: WriteSummary[] = [];
-    const batch: Batch = { revision, at, changes, written };
-    for (const w of writes) this.writeOne(w, batch);
+  private commitOne(item: CommitItem, revision: number, journal: Journal, deadline: number): CommitResult {
+    const b = this.objectRows.write(resolveWrites(item), revision, isoTime(this.clock));
     const started = performance.now();
-    let applied: ApplyResult;
-    try {
-      applied = this.engine.apply(changes, { journal });
-    } catch (err) {
-      if (err instanceof EngineError) throw err;
-      throw new EngineBroken(err);
-    }
+    const r = this.runSteps(this.engine.applySteps(b.changes), journal, deadline);
+    if (!r.done) throw OVERRUN;
+    const applied = r.value;
     const compileMs = performance.now() - started;
+    // A large change set is serialized in steps: a write that makes one is committed in slices.
+    if (Number.isFinite(deadline) && isLarge(applied.changes)) throw OVERRUN;
+    return this.finish(b, applied, encodeSync(applied.changes), compileMs, item.origin);
+  }
+
+  /**
+   * Runs compiler steps with the journal recording until they are done or `deadline` has passed
+   * (checked between steps). A refusal (EngineError) is thrown as is; anything else is a bug.
+   */
+  private runSteps(
+    steps: Steps<ApplyResult>,
+    journal: Journal,
+    deadline: number,
+  ): IteratorResult<void, ApplyResult> {
+    return journal.record(() => {
+      for (;;) {
+        let r: IteratorResult<void, ApplyResult>;
+        try {
+          r = steps.next();
+        } catch (err) {
+          if (err instanceof EngineError) throw err;
+          throw new EngineBroken(err);
+        }
+        if (r.done || performance.now() > deadline) return r;
+      }
+    });
+  }
+
+  /** The rows a write will make and the compiler's changes (with row ids), without keeping them. */
+  private dryRun(writes: ObjectWrite[], revision: number, at: string): WrittenRows {
+    let planned: WrittenRows | undefined;
+    try {
+      this.database.sqlite.transaction(() => {
+        planned = this.objectRows.write(writes, revision, at);
+        throw DRY_RUN;
+      })();
+    } catch (err) {
+      if (err !== DRY_RUN) throw err;
+    }
+    return planned!;
+  }
+
+  /** The rest of a revision, after its rows and compile: allocations, the log row, the hook. */
+  private finish(
+    b: WrittenRows,
+    applied: ApplyResult,
+    changes: string | Buffer,
+    compileMs: number,
+    origin: CommitOrigin,
+  ): CommitResult {
     this.persistAllocations(applied.allocations, this.engine);
-    this.rows.revision(revision, at, JSON.stringify(written), JSON.stringify(applied.changes));
-    this.rows.meta(REVISION_KEY, revision);
-    const committed = { revision, written, changes: applied.changes, compileMs };
+    this.rows.revision(b.revision, b.at, JSON.stringify(b.written), changes);
+    this.rows.meta(REVISION_KEY, b.revision);
+    const committed = { revision: b.revision, written: b.written, changes: applied.changes, compileMs };
     this.opts.inTransaction?.(committed, origin);
     return committed;
+  }
+
+  /** After a transaction committed: log compaction, then each revision's onCommit, in order. */
+  private committed(results: CommitResult[]): void {
+    const retention = this.opts.logRetention ?? 10_000;
+    for (const result of results) {
+      if (result.revision > retention && result.revision % 64 === 0)
+        this.compact(result.revision - retention);
+      this.opts.onCommit?.(result);
+    }
   }
 
   /** Change sets after `revision` up to now, or null when the log no longer holds them all. */
@@ -224,111 +378,12 @@ export class Store {
       .orderBy(revisions.revision)
       .all();
     if (rows.length !== current - revision) return null;
-    return rows.map((r) => ({ revision: r.revision, changes: JSON.parse(r.changes) as ChangeSet }));
+    return rows.map((r) => ({ revision: r.revision, changes: decodeChanges(r.changes) }));
   }
 
   /** Drops log rows at or below `revision`; nodes behind it get a snapshot instead of deltas. */
   compact(revision: number): number {
     return this.db.delete(revisions).where(lte(revisions.revision, revision)).run().changes;
-  }
-
-  private writeOne(w: ObjectWrite, b: Batch): void {
-    if (w.kind === "endpoint") this.checkEndpointOwner(w);
-    if (w.op === "delete") {
-      if (w.kind === "namespace") this.deleteNamespace(w.name, b);
-      else if (w.kind === "clusterpolicy") this.deleteClusterPolicy(w.name, b);
-      else this.deleteOne(w.kind, w.namespace, w.name, b);
-      return;
-    }
-    if (
-      w.kind !== "namespace" &&
-      w.kind !== "clusterpolicy" &&
-      !this.rows.namespaceExists(w.value.namespace)
-    ) {
-      throw StoreError.notFound("namespace", w.value.namespace);
-    }
-    const { change, created } = this.upsertRow(w, b);
-    record(b, change, created ? "created" : "updated");
-  }
-
-  /** Writes an upserted object's row; returns the change for the compiler (with the row's id). */
-  private upsertRow(w: ObjectWrite & { op: "upsert" }, b: Batch): { change: Change; created: boolean } {
-    switch (w.kind) {
-      case "namespace": {
-        const row = { name: w.value.name, spec: JSON.stringify(w.value), revision: b.revision, at: b.at };
-        return { change: w, created: this.rows.upsertNamespace(row) };
-      }
-      case "endpoint": {
-        const { id, created } = this.rows.upsertEndpoint(rowOf(w.value, b));
-        return { change: { kind: "endpoint", op: "upsert", id, value: w.value }, created };
-      }
-      case "policy": {
-        const row = { ...rowOf(w.value, b), submitted: JSON.stringify(w.submitted) };
-        const { id, created } = this.rows.upsertPolicy(row);
-        return { change: { kind: "policy", op: "upsert", id, value: w.value }, created };
-      }
-      case "clusterpolicy": {
-        const { id, created } = this.rows.upsertClusterPolicy({
-          name: w.value.name,
-          spec: JSON.stringify(w.value),
-          submitted: JSON.stringify(w.submitted),
-          revision: b.revision,
-          at: b.at,
-        });
-        return { change: { kind: "clusterpolicy", op: "upsert", id, value: w.value }, created };
-      }
-    }
-  }
-
-  /** An endpoint another writer manages is refused unless the write says `force`. */
-  private checkEndpointOwner(w: ObjectWrite & { kind: "endpoint" }): void {
-    const [namespace, name, writer] =
-      w.op === "upsert"
-        ? [w.value.namespace, w.value.name, w.value.managedBy]
-        : [w.namespace, w.name, w.writer];
-    const existing = this.engine.endpoints.get(`${namespace}/${name}`)?.endpoint;
-    const key = `${namespace}/${name}`;
-    // A delete for one container must not remove the endpoint a newer container of the same name
-    // now holds: that would leave the new pod's interface without its programs.
-    if (existing && w.op === "delete" && w.containerId !== undefined) {
-      const holder = existing.workload?.containerId;
-      if (holder !== w.containerId) {
-        throw new StoreError(
-          "endpoint.container_changed",
-          `endpoint ${key} belongs to container ${holder ?? "(none)"}, not ${w.containerId}; left in place`,
-          { details: { namespace, name, containerId: holder ?? null } },
-        );
-      }
-    }
-    if (!existing || w.force || existing.managedBy === writer) return;
-    throw new StoreError(
-      "endpoint.managed",
-      existing.managedBy
-        ? `endpoint ${key} is managed by ${existing.managedBy} (created through CNI); add ?force=true to write it anyway`
-        : `endpoint ${key} exists and is not managed by ${writer}; it was written through the API`,
-      { details: { namespace, name, managedBy: existing.managedBy ?? null, writer: writer ?? null } },
-    );
-  }
-
-  private deleteNamespace(name: string, b: Batch): void {
-    if (!this.rows.namespaceExists(name)) throw StoreError.notFound("namespace", name);
-    // As in Kubernetes, deleting a namespace deletes what it holds.
-    for (const p of this.rows.namesIn("policy", name)) this.deleteOne("policy", name, p, b);
-    for (const e of this.rows.namesIn("endpoint", name)) this.deleteOne("endpoint", name, e, b);
-    this.rows.deleteNamespace(name);
-    record(b, { kind: "namespace", op: "delete", name }, "deleted");
-  }
-
-  private deleteOne(kind: "endpoint" | "policy", namespace: string, name: string, b: Batch): void {
-    if (!this.rows.delete(kind, namespace, name)) {
-      throw StoreError.notFound(kind === "policy" ? "networkpolicy" : "endpoint", `${namespace}/${name}`);
-    }
-    record(b, { kind, op: "delete", namespace, name }, "deleted");
-  }
-
-  private deleteClusterPolicy(name: string, b: Batch): void {
-    if (!this.rows.deleteClusterPolicy(name)) throw StoreError.notFound("clusternetworkpolicy", name);
-    record(b, { kind: "clusterpolicy", op: "delete", name }, "deleted");
   }
 
   private persistAllocations(changes: AllocationChange[], engine: PolicyEngine): void {
@@ -344,19 +399,17 @@ export class Store {
   }
 }
 
-function rowOf(value: Endpoint | NetworkPolicy, b: Batch): NamespacedRowWrite {
-  const { namespace, name } = value;
-  return { namespace, name, spec: JSON.stringify(value), revision: b.revision, at: b.at };
+function resolveWrites(item: CommitItem): ObjectWrite[] {
+  return typeof item.writes === "function" ? item.writes() : item.writes;
 }
 
-/** Adds a change for the compiler and its summary for the revision log. */
-function record(b: Batch, change: Change, op: WriteSummary["op"]): void {
-  b.changes.push(change);
-  if (change.kind === "namespace" || change.kind === "clusterpolicy") {
-    const name = change.op === "upsert" ? change.value.name : change.name;
-    b.written.push({ kind: change.kind, op, name });
-    return;
-  }
-  const { namespace, name } = change.op === "upsert" ? change.value : change;
-  b.written.push({ kind: change.kind, op, namespace, name });
+/** True when two plans of the same writes name the same rows (the compiler's ids). */
+function sameRows(a: readonly Change[], b: readonly Change[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((c, i) => {
+      const d = b[i]!;
+      return c.kind === d.kind && c.op === d.op && ("id" in c ? "id" in d && c.id === d.id : !("id" in d));
+    })
+  );
 }

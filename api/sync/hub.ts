@@ -195,7 +195,12 @@ export class SyncHub {
     this.opts.metrics.connected.set(this.sessions.size);
     ws.on("message", (data, isBinary) => {
       if (isBinary) return session.close(CLOSE.PROTOCOL, "binary frames are not part of the protocol");
-      session.handle(data.toString());
+      const text = data.toString();
+      // A hello or a nack reads the engine (a snapshot, a catch-up): while a sliced write is paused
+      // half applied, the stream's messages wait for it, in order (store/write-gate.ts).
+      this.opts.store.gate.whenSettled(() => {
+        if (ws.readyState === ws.OPEN) session.handle(text);
+      });
     });
     ws.on("error", (err) =>
       this.opts.log({ level: "warn", msg: "agent stream error", node, error: String(err) }),
@@ -248,6 +253,11 @@ export class SyncHub {
 
   /** Sends every queued revision, in order, each distinct delta encoded once. */
   private fanOut(): void {
+    // A stream out of step gets a snapshot of the engine: never of a half-applied write.
+    if (this.opts.store.gate.busy) {
+      this.opts.store.gate.whenSettled(() => this.fanOut());
+      return;
+    }
     const pending = this.pendingFanout.splice(0);
     for (const { result, names } of pending) {
       const started = performance.now();

@@ -43,6 +43,7 @@ import {
   recomputeSets,
 } from "./recompute.ts";
 import { SelectorCache } from "./selector-cache.ts";
+import { drain, type Steps, ticker } from "./steps.ts";
 import type { EndpointRec, PolicyRec, PolicySet } from "./types.ts";
 import { newWork, type Work } from "./work.ts";
 
@@ -132,29 +133,41 @@ export class PolicyEngine implements CompiledState {
   }
 
   apply(changes: Change[], { journal }: ApplyOptions = {}): ApplyResult {
-    if (journal === null) return this.applyBatch(changes);
-    if (journal) return journal.record(() => this.applyBatch(changes));
+    if (journal === null) return drain(this.applySteps(changes));
+    if (journal) return journal.record(() => drain(this.applySteps(changes)));
     const own = new Journal();
     try {
-      return own.record(() => this.applyBatch(changes));
+      return own.record(() => drain(this.applySteps(changes)));
     } catch (err) {
       if (err instanceof EngineError) own.rollback();
       throw err;
     }
   }
 
-  private applyBatch(changes: Change[]): ApplyResult {
+  /**
+   * apply() in steps (steps.ts), for a caller that lets the event loop run between them: run each
+   * next() with the batch's journal recording (`journal.record(() => steps.next())`), and let
+   * nothing else read or change the engine until the steps are done, or rolled back after a throw.
+   */
+  *applySteps(changes: Change[]): Steps<ApplyResult> {
     const w = newWork();
-    for (const c of changes) this.applyOne(c, w);
+    for (const c of changes) {
+      yield* this.applyOne(c, w);
+      yield;
+    }
     // Every registered prefix is an ipcache entry on every node: refuse before building sets.
     if (this.prefixes.size > this.nodes.sizes.ipcache) {
       throw capacityError("ipcache", "every node", this.prefixes.size, this.nodes.sizes.ipcache);
     }
-    for (const key of w.touched) this.assignments.reassign(key, w);
+    const step = ticker(64);
+    for (const key of w.touched) {
+      this.assignments.reassign(key, w);
+      if (step()) yield;
+    }
     this.refreshNamespacePeers(w);
     propagateNamedEgress(this.parts, w);
-    const setsRecomputed = recomputeSets(this.parts, w);
-    const ipcache = updateIpcache(
+    const setsRecomputed = yield* recomputeSets(this.parts, w);
+    const ipcache = yield* updateIpcache(
       {
         ...this.parts,
         ipcache: this.ipcache,
@@ -166,6 +179,7 @@ export class PolicyEngine implements CompiledState {
       },
       w,
     );
+    yield;
     const changeSet = this.nodes.update(this, w, ipcache);
     return { changes: changeSet, allocations: this.assignments.drainChanges(), setsRecomputed };
   }
@@ -185,7 +199,7 @@ export class PolicyEngine implements CompiledState {
     return this.nodes.snapshot(node, this);
   }
 
-  private applyOne(c: Change, w: Work): void {
+  private *applyOne(c: Change, w: Work): Steps<void> {
     switch (c.kind) {
       case "namespace":
         if (c.op === "upsert") this.objects.upsertNamespace(c.value, w);
@@ -197,17 +211,17 @@ export class PolicyEngine implements CompiledState {
         else this.objects.deleteEndpoint(`${c.namespace}/${c.name}`, w);
         return;
       case "policy":
-        if (c.op === "upsert") this.upsertPolicy(c.id, c.value, w);
-        else this.deletePolicy(`${c.namespace}/${c.name}`, w);
+        if (c.op === "upsert") yield* this.upsertPolicy(c.id, c.value, w);
+        else yield* this.deletePolicy(`${c.namespace}/${c.name}`, w);
         return;
       case "clusterpolicy":
-        if (c.op === "upsert") this.upsertClusterPolicy(c.id, c.value, w);
-        else this.deletePolicy(clusterPolicyKey(c.name), w);
+        if (c.op === "upsert") yield* this.upsertClusterPolicy(c.id, c.value, w);
+        else yield* this.deletePolicy(clusterPolicyKey(c.name), w);
         return;
     }
   }
 
-  private upsertPolicy(id: number, policy: NetworkPolicy, w: Work): void {
+  private *upsertPolicy(id: number, policy: NetworkPolicy, w: Work): Steps<void> {
     this.objects.requireNamespace(policy.namespace);
     const key = `${policy.namespace}/${policy.name}`;
     // A rewrite of the very same object (a GitOps tool re-applying what it applied) changes no
@@ -216,8 +230,8 @@ export class PolicyEngine implements CompiledState {
     if (held && held.id === id && isDeepStrictEqual(held.policy, policy)) return;
     const token = this.objects.newPolicyToken(key);
     // Compiled before the old record goes, so selectors and prefixes both use are kept, not rebuilt.
-    const rec = compilePolicy({ key, token, id, policy }, this.policyUses(w));
-    this.deletePolicy(key, w);
+    const rec = yield* compilePolicy({ key, token, id, policy }, this.policyUses(w));
+    yield* this.deletePolicy(key, w);
     this.objects.addPolicy(rec);
     w.dirtyPolicies.add(token);
   }
@@ -228,18 +242,18 @@ export class PolicyEngine implements CompiledState {
    * policy's entries for those remotes, so precedence among the tier entries stays whole); a set
    * whose flags this moves recomputes in full (recompute.ts).
    */
-  private upsertClusterPolicy(rowId: number, cnp: ClusterNetworkPolicy, w: Work): void {
+  private *upsertClusterPolicy(rowId: number, cnp: ClusterNetworkPolicy, w: Work): Steps<void> {
     const key = clusterPolicyKey(cnp.name);
     const held = this.objects.policies.get(key);
     if (held?.cluster?.rowId === rowId && isDeepStrictEqual(held.cluster.object, cnp)) return;
     const token = this.objects.newPolicyToken(key);
     const { policy, info } = clusterAsPolicy(cnp, rowId);
     const id = CLUSTER_POLICY_ID_BASE + rowId;
-    const rec = compilePolicy({ key, token, id, policy }, this.policyUses(w), {
+    const rec = yield* compilePolicy({ key, token, id, policy }, this.policyUses(w), {
       subjectNamespaces: subjectNamespaces(cnp),
       info,
     });
-    const remotes = this.deletePolicy(key, w) ?? new Set<number>();
+    const remotes = (yield* this.deletePolicy(key, w)) ?? new Set<number>();
     this.objects.addPolicy(rec);
     for (const id of policyRemotes(this.parts, rec)) remotes.add(id);
     // Even with no remote, every subject is visited: its tier flags follow the policies selecting it.
@@ -247,7 +261,7 @@ export class PolicyEngine implements CompiledState {
   }
 
   /** Removes a policy; for a cluster policy, returns the remotes it named (its subjects redo them). */
-  private deletePolicy(key: string, w: Work): Set<number> | undefined {
+  private *deletePolicy(key: string, w: Work): Steps<Set<number> | undefined> {
     const rec = this.objects.removePolicy(key);
     if (!rec) return undefined;
     // Named egress ports may key entries by per-address prefixes its peers do not name: in full.
@@ -259,12 +273,12 @@ export class PolicyEngine implements CompiledState {
       w.tierPolicies.delete(rec.token);
       w.partialPolicies.delete(rec.token);
       forEachSubjectSet(this.parts, rec, (setId) => addAll(w.tierSets, setId, remotes));
-      releasePolicy(rec, this.policyUses(w));
+      yield* releasePolicy(rec, this.policyUses(w));
       return remotes;
     }
     // Its subjects lose its rules: recompute them.
     forEachSubjectSet(this.parts, rec, (setId) => w.dirtySets.add(setId));
-    releasePolicy(rec, this.policyUses(w));
+    yield* releasePolicy(rec, this.policyUses(w));
     return undefined;
   }
 

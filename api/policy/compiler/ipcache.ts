@@ -12,6 +12,7 @@ import { diffMaps } from "../../../wire/map-delta.ts";
 import type { ObjectIndex } from "./objects.ts";
 import { PrefixIndex } from "./prefix-index.ts";
 import type { PrefixRegistry } from "./prefixes.ts";
+import { type Steps, ticker } from "./steps.ts";
 import type { EndpointRec } from "./types.ts";
 import type { Work } from "./work.ts";
 
@@ -47,11 +48,13 @@ export interface IpcacheParts {
  * Recomputes the keys the batch may have changed: addresses of touched endpoints (before and
  * after), prefixes registered or released, and addresses inside those prefixes. Returns the delta.
  */
-export function updateIpcache(parts: IpcacheParts, w: Work): MapDelta<IpcacheEntry> {
+export function* updateIpcache(parts: IpcacheParts, w: Work): Steps<MapDelta<IpcacheEntry>> {
   const { ipcache, objects, prefixes } = parts;
   const before = new Map<string, IpcacheEntry>();
   const after = new Map<string, IpcacheEntry>();
-  for (const key of changedKeys(parts, w)) {
+  const step = ticker(KEYS_PER_STEP);
+  for (const key of yield* changedKeys(parts, w)) {
+    if (step()) yield;
     // The namespace map owns its /128s (below): an ipBlock of exactly one of them gets no entry.
     if (inNamespaceMap(key)) continue;
     const old = ipcache.get(key);
@@ -80,10 +83,14 @@ export function updateIpcache(parts: IpcacheParts, w: Work): MapDelta<IpcacheEnt
       namespaceMap.delete(key);
     }
   }
+  yield;
   return diffMaps(before, after);
 }
 
-function changedKeys({ objects, prefixes }: IpcacheParts, w: Work): Set<string> {
+/** ipcache keys computed (or addresses checked against the changed prefixes) per step. */
+const KEYS_PER_STEP = 512;
+
+function* changedKeys({ objects, prefixes }: IpcacheParts, w: Work): Steps<Set<string>> {
   const keys = new Set<string>();
   for (const key of w.touched) {
     for (const ip of w.oldEndpoints.get(key)?.ips ?? []) keys.add(hostPrefix(ip)!);
@@ -94,9 +101,14 @@ function changedKeys({ objects, prefixes }: IpcacheParts, w: Work): Set<string> 
   if (changedPrefixes.size > 0) {
     // One lookup per prefix length in use, not one comparison per changed prefix, per address.
     const changed = new PrefixIndex<true>();
-    for (const cidr of changedPrefixes) changed.set(mustParseCidr(cidr), true);
+    const step = ticker(KEYS_PER_STEP);
+    for (const cidr of changedPrefixes) {
+      changed.set(mustParseCidr(cidr), true);
+      if (step()) yield;
+    }
     for (const cidr of objects.addressOwners.keys()) {
       if (changed.containsAny(mustParseCidr(cidr))) keys.add(cidr);
+      if (step()) yield;
     }
   }
   return keys;

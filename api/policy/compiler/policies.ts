@@ -6,7 +6,13 @@ import { capacityError } from "./nodes.ts";
 import type { PrefixRegistry } from "./prefixes.ts";
 import { cannotExceed, policyEntriesLowerBound } from "./rule-bound.ts";
 import type { SelectorCache } from "./selector-cache.ts";
+import { type Steps, ticker } from "./steps.ts";
 import type { CompiledRule, PeerRef, PolicyRec } from "./types.ts";
+
+/** Prefixes taken or given back between two checkpoints (steps.ts). */
+const PREFIXES_PER_STEP = 256;
+/** ipBlocks cached between two checkpoints (each indexes its excepts). */
+const BLOCKS_PER_STEP = 8;
 
 /** The caches a compiled policy holds uses in. */
 export interface PolicyUses {
@@ -25,46 +31,59 @@ export interface ClusterPart {
   info: ClusterInfo;
 }
 
-/** Builds a policy record, taking uses of its selectors, ipBlocks and prefixes. */
-export function compilePolicy(
+/** Builds a policy record, taking uses of its selectors, ipBlocks and prefixes; in steps. */
+export function* compilePolicy(
   { key, token, id, policy }: Pick<PolicyRec, "key" | "token" | "id" | "policy">,
   { selectors, namespacePeers, prefixes, affected, maxSetEntries }: PolicyUses,
   cluster?: ClusterPart,
-): PolicyRec {
+): Steps<PolicyRec> {
   const subjectNs = cluster?.subjectNamespaces;
   refuseIfTooLarge(policy, token, selectors, maxSetEntries, subjectNs);
   const subjectKey = selectors.use(policy.namespace, subjectNs, policy.spec.podSelector, token);
   // Every prefix first, then the blocks: a new prefix then only visits the blocks of other
   // policies (whose users it affects), never this policy's own, which may be many.
+  const prefixStep = ticker(PREFIXES_PER_STEP);
   for (const rule of [...policy.spec.ingress, ...policy.spec.egress]) {
     for (const peer of rule.peers) {
-      if (peer.ipBlock) for (const cidr of blockPrefixes(peer.ipBlock)) prefixes.acquire(cidr, affected);
+      if (!peer.ipBlock) continue;
+      for (const cidr of blockPrefixes(peer.ipBlock)) {
+        prefixes.acquire(cidr, affected);
+        if (prefixStep()) yield;
+      }
     }
   }
+  const blockStep = ticker(BLOCKS_PER_STEP);
   // A cluster peer of whole namespaces is one entry per namespace, except in an egress rule with
   // named ports: those resolve per destination endpoint, so its peers expand per identity.
-  const compileRule = (rule: PolicyRule, perIdentity: boolean): CompiledRule => ({
-    peers: rule.peers.map((peer): PeerRef => {
-      if (peer.ipBlock) return { kind: "block", key: prefixes.useBlock(peer.ipBlock, token) };
-      if (cluster && selectsEverything(peer.namespaceSelector) && selectsEverything(peer.podSelector)) {
-        return { kind: "allPods", key: "" };
+  const compilePeer = (peer: PolicyRule["peers"][number], perIdentity: boolean): PeerRef => {
+    if (peer.ipBlock) return { kind: "block", key: prefixes.useBlock(peer.ipBlock, token) };
+    if (cluster && selectsEverything(peer.namespaceSelector) && selectsEverything(peer.podSelector)) {
+      return { kind: "allPods", key: "" };
+    }
+    if (cluster && !perIdentity && peer.namespaceSelector && selectsEverything(peer.podSelector)) {
+      return { kind: "namespaces", key: namespacePeers.use(peer.namespaceSelector, token) };
+    }
+    return {
+      kind: "selector",
+      key: selectors.use(policy.namespace, peer.namespaceSelector, peer.podSelector, token),
+    };
+  };
+  function* compileRules(rules: PolicyRule[], egress: boolean): Steps<CompiledRule[]> {
+    const out: CompiledRule[] = [];
+    for (const rule of rules) {
+      const perIdentity = egress && rule.ports.some((p) => typeof p.port === "string");
+      const peers: PeerRef[] = [];
+      for (const peer of rule.peers) {
+        peers.push(compilePeer(peer, perIdentity));
+        if (peer.ipBlock && blockStep()) yield;
       }
-      if (cluster && !perIdentity && peer.namespaceSelector && selectsEverything(peer.podSelector)) {
-        return { kind: "namespaces", key: namespacePeers.use(peer.namespaceSelector, token) };
-      }
-      return {
-        kind: "selector",
-        key: selectors.use(policy.namespace, peer.namespaceSelector, peer.podSelector, token),
-      };
-    }),
-    ports: rule.ports,
-  });
-  const egress = policy.spec.egress.map((r) =>
-    compileRule(
-      r,
-      r.ports.some((p) => typeof p.port === "string"),
-    ),
-  );
+      out.push({ peers, ports: rule.ports });
+    }
+    return out;
+  }
+  // Egress first, as always: the order in which selectors and blocks are first used.
+  const egress = yield* compileRules(policy.spec.egress, true);
+  const ingress = yield* compileRules(policy.spec.ingress, false);
   const named = egress.filter((r) => r.ports.some((p) => typeof p.port === "string"));
   const namedEgress =
     named.length === 0
@@ -78,7 +97,7 @@ export function compilePolicy(
     id,
     policy,
     subjectKey,
-    ingress: policy.spec.ingress.map((r) => compileRule(r, false)),
+    ingress,
     egress,
     namedEgress,
     audit: isAudit(policy.annotations),
@@ -87,11 +106,11 @@ export function compilePolicy(
   return rec;
 }
 
-/** Gives back everything compilePolicy took. */
-export function releasePolicy(
+/** Gives back everything compilePolicy took; in steps. */
+export function* releasePolicy(
   rec: PolicyRec,
   { selectors, namespacePeers, prefixes, affected }: PolicyUses,
-): void {
+): Steps<void> {
   selectors.unuse(rec.subjectKey, rec.token);
   const rules = [...rec.ingress, ...rec.egress];
   for (const rule of rules) {
@@ -101,9 +120,14 @@ export function releasePolicy(
       else if (peer.kind === "namespaces") namespacePeers.unuse(peer.key, rec.token);
     }
   }
+  const step = ticker(PREFIXES_PER_STEP);
   for (const rule of [...rec.policy.spec.ingress, ...rec.policy.spec.egress]) {
     for (const peer of rule.peers) {
-      if (peer.ipBlock) for (const cidr of blockPrefixes(peer.ipBlock)) prefixes.release(cidr, affected);
+      if (!peer.ipBlock) continue;
+      for (const cidr of blockPrefixes(peer.ipBlock)) {
+        prefixes.release(cidr, affected);
+        if (step()) yield;
+      }
     }
   }
 }

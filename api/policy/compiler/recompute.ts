@@ -14,6 +14,7 @@ import type { SelectorCache } from "./selector-cache.ts";
 import { beginChange, replaceAll, replaceRemotes } from "./set-changes.ts";
 import type { SetContext } from "./set-entries.ts";
 import { computeSetEntries } from "./set-views.ts";
+import type { Steps } from "./steps.ts";
 import type { EndpointRec, PolicyRec } from "./types.ts";
 import type { Work } from "./work.ts";
 
@@ -76,8 +77,8 @@ export function propagateNamedEgress(parts: RecomputeParts, w: Work): void {
   }
 }
 
-/** Recomputes dirty sets until nothing is dirty; returns how many set recomputes ran. */
-export function recomputeSets(parts: RecomputeParts, w: Work): number {
+/** Recomputes dirty sets until nothing is dirty, a set per step; returns how many recomputes ran. */
+export function* recomputeSets(parts: RecomputeParts, w: Work): Steps<number> {
   let count = 0;
   const ctx = setContext(parts);
   while (
@@ -88,12 +89,34 @@ export function recomputeSets(parts: RecomputeParts, w: Work): number {
     w.tierSets.size > 0
   ) {
     ctx.newRound();
-    count += recomputePartial(parts, w, ctx, expandDirtyPolicies(parts, w));
+    yield* selectBlocks(parts, ctx, w.dirtyPolicies);
+    count += yield* recomputePartial(parts, w, ctx, expandDirtyPolicies(parts, w));
     const batch = [...w.dirtySets];
     w.dirtySets.clear();
-    for (const setId of batch) if (recomputeFull(parts, w, ctx, setId)) count++;
+    for (const setId of batch) {
+      if (yield* recomputeFull(parts, w, ctx, setId)) count++;
+      yield;
+    }
   }
   return count;
+}
+
+/**
+ * What each ipBlock rule of the dirty policies selects, a rule per step, before any set needs it:
+ * one trie walk per rule (cached), which for a rule of many excepts is the longest single piece of
+ * a recompute, and would otherwise run inside the first set's.
+ */
+function* selectBlocks(parts: RecomputeParts, ctx: SetContext, tokens: Iterable<string>): Steps<void> {
+  for (const token of tokens) {
+    const rec = parts.objects.policyOf(token);
+    if (!rec) continue;
+    for (const rule of [...rec.ingress, ...rec.egress]) {
+      const blockKeys = rule.peers.flatMap((p) => (p.kind === "block" ? [p.key] : []));
+      if (blockKeys.length === 0) continue;
+      ctx.blockIdentities(rule.peers, blockKeys);
+      yield;
+    }
+  }
 }
 
 /** Remotes to redo in one set: in every part of it, or (`tiersOnly`) in its tier entries only. */
@@ -129,14 +152,15 @@ function expandDirtyPolicies(parts: RecomputeParts, w: Work): Map<number, Redo> 
 }
 
 /** Redoes only the entries of the given remotes, unless the set is dirty anyway or cannot be. */
-function recomputePartial(
+function* recomputePartial(
   parts: RecomputeParts,
   w: Work,
   ctx: SetContext,
   partial: Map<number, Redo>,
-): number {
+): Steps<number> {
   let count = 0;
   for (const [setId, { remotes, tiersOnly }] of partial) {
+    yield;
     const set = parts.assignments.sets.get(setId);
     if (!set || w.dirtySets.has(setId)) continue;
     // Named egress ports resolve per destination endpoint: only a full recompute gets them right.
@@ -164,7 +188,7 @@ function recomputePartial(
 }
 
 /** Recomputes one set in full; prefixes it newly holds or lets go dirty the policies they affect. */
-function recomputeFull(parts: RecomputeParts, w: Work, ctx: SetContext, setId: number): boolean {
+function* recomputeFull(parts: RecomputeParts, w: Work, ctx: SetContext, setId: number): Steps<boolean> {
   const set = parts.assignments.sets.get(setId);
   if (!set) return false;
   const change = beginChange(w.setChanges, set);
@@ -178,7 +202,7 @@ function recomputeFull(parts: RecomputeParts, w: Work, ctx: SetContext, setId: n
   const result = computeSetEntries(set, ctx);
   for (const cidr of set.hostPrefixes) parts.prefixes.release(cidr, affected);
   setField(set, "hostPrefixes", held);
-  replaceAll(set, result.entries, change);
+  yield* replaceAll(set, result.entries, change);
   setField(set, "ingressPolicyId", result.ingressPolicyId);
   setField(set, "egressPolicyId", result.egressPolicyId);
   setField(set, "setFlags", result.setFlags);

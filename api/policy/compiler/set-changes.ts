@@ -4,6 +4,7 @@ import type { MapDelta, PolicyEntry } from "../../../wire/entries.ts";
 import { sameEntry } from "../../../wire/map-delta.ts";
 import { JournaledMap, setField, untracked } from "./journal.ts";
 import { addTo, removeFrom } from "./keyed-sets.ts";
+import { type Steps, ticker } from "./steps.ts";
 import type { PolicySet } from "./types.ts";
 
 export interface SetChange {
@@ -32,24 +33,41 @@ function remember(change: SetChange, key: string, old: PolicyEntry | undefined):
   if (!change.oldValues.has(key)) change.oldValues.set(key, old);
 }
 
-/** Replaces all entries (a full recompute), keeping the old object where an entry is unchanged. */
-export function replaceAll(set: PolicySet, next: Map<string, PolicyEntry>, change: SetChange): void {
-  for (const [key, old] of set.entries) if (!next.has(key)) remember(change, key, old);
+/**
+ * Replaces all entries (a full recompute), keeping the old object where an entry is unchanged; in
+ * steps. The new maps are built aside and attached at the end, so the set is whole between steps.
+ */
+export function* replaceAll(set: PolicySet, next: Map<string, PolicyEntry>, change: SetChange): Steps<void> {
+  const step = ticker(ENTRIES_PER_STEP);
+  for (const [key, old] of set.entries) {
+    if (!next.has(key)) remember(change, key, old);
+    if (step()) yield;
+  }
   for (const [key, entry] of next) {
     const old = set.entries.get(key);
     if (old && sameEntry(old, entry)) next.set(key, old);
     else remember(change, key, old);
+    if (step()) yield;
   }
   // Built unrecorded and attached with one journal record: a rollback puts the old maps back.
-  const entries = untracked(() => new JournaledMap(next));
-  const byRemote = untracked(() => {
-    const out = new JournaledMap<number, Set<string>>();
-    for (const [key, entry] of next) addTo(out, entry.remoteIdentity, key);
-    return out;
-  });
+  const entries = untracked(() => new JournaledMap<string, PolicyEntry>());
+  const byRemote = untracked(() => new JournaledMap<number, Set<string>>());
+  const list = [...next];
+  for (let from = 0; from < list.length; from += ENTRIES_PER_STEP) {
+    untracked(() => {
+      for (const [key, entry] of list.slice(from, from + ENTRIES_PER_STEP)) {
+        entries.set(key, entry);
+        addTo(byRemote, entry.remoteIdentity, key);
+      }
+    });
+    yield;
+  }
   setField(set, "entries", entries);
   setField(set, "byRemote", byRemote);
 }
+
+/** Entries compared or indexed per step (steps.ts). */
+const ENTRIES_PER_STEP = 2_048;
 
 /**
  * Replaces only the entries whose remote identity is in `remotes` (a partial recompute), and of

@@ -65,9 +65,13 @@ export function hookRoutes(webhooks: Webhooks, store: Store) {
       const { generation, issues } = bundleGeneration(docs);
       if (issues.length > 0) throw ApiError.invalid("hook", issues);
       const incoming = { generation, signedAt: verified.signedAt };
-      // No await from here to the commit: the order checked is the order the commit records.
-      const refusal = orderRefusal(receiver.kind, webhooks.receivers.order(receiver.id), incoming);
-      if (refusal) throw refusal;
+      // The order is checked at the write's turn, after every write before it: the order checked
+      // is the order the commit records.
+      const inOrder = () => {
+        const refusal = orderRefusal(receiver.kind, webhooks.receivers.order(receiver.id), incoming);
+        if (refusal) throw refusal;
+        return writes;
+      };
       const origin: CommitOrigin = {
         kind: "hook",
         receiverId: receiver.id,
@@ -76,7 +80,7 @@ export function hookRoutes(webhooks: Webhooks, store: Store) {
         ...incoming,
       };
       try {
-        const result = store.commit(writes, { origin });
+        const result = await store.submit(inOrder, { origin });
         return c.json(hookAnswer(result));
       } catch (err) {
         // The same message id committed meanwhile (a concurrent duplicate): answer as a replay.

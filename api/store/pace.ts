@@ -1,0 +1,28 @@
+// Owns the time slices of a sliced write: how long it may hold the event loop before letting it run.
+
+export class Pace {
+  private end: number;
+
+  constructor(private readonly sliceMs: number) {
+    this.end = performance.now() + sliceMs;
+  }
+
+  /** When the current slice ends (performance.now() time). */
+  get deadline(): number {
+    return this.end;
+  }
+
+  /**
+   * Undefined while the slice lasts; once it is spent, a promise of the next turn of the event loop
+   * (after I/O), where a new slice starts.
+   */
+  pause(): Promise<void> | undefined {
+    if (performance.now() <= this.end) return undefined;
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        this.end = performance.now() + this.sliceMs;
+        resolve();
+      }),
+    );
+  }
+}
