@@ -77,10 +77,13 @@ export class GroupCommit {
     }
     const [sliced, ...later] = rest;
     this.queue.unshift(...later);
-    this.store
-      .commitSliced(sliced!.item)
-      .then(sliced!.resolve, sliced!.reject)
-      .finally(() => this.done());
+    // On the next turn: this one may have run a request's parsing, the group and an undone try.
+    setImmediate(() => {
+      this.store
+        .commitSliced(sliced!.item)
+        .then(sliced!.resolve, sliced!.reject)
+        .finally(() => this.done());
+    });
   }
 
   /** Lets the next group go, on a later turn (after what waited for a sliced write has run). */

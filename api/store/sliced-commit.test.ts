@@ -193,6 +193,31 @@ describe("sliced commits", () => {
     assert.deepEqual(sliced.store.engine.allocationsSnapshot(), at.store.engine.allocationsSnapshot());
   });
 
+  it("slice a write that names many prefixes from the start, and commit small ones at once", async () => {
+    const { store } = seeded();
+    const sliced: number[] = [];
+    const commitSliced = store.commitSliced.bind(store);
+    store.commitSliced = (item) => {
+      sliced.push(store.revision());
+      return commitSliced(item);
+    };
+    await store.submit([excepts("small", 10)], byRoute);
+    assert.deepEqual(sliced, [], "a small write commits in its group");
+    const outcome = store.commitWithin(
+      [{ writes: [excepts("many", 1_100)], ...byRoute }],
+      performance.now() + 1e6,
+    );
+    assert.deepEqual(
+      outcome,
+      { outcomes: [], overran: true },
+      "not tried in a group however long the budget",
+    );
+    assert.equal(store.engine.policies.size, 1);
+    const r = await store.submit([excepts("many", 1_100)], byRoute);
+    assert.deepEqual(sliced, [2]);
+    assert.equal(r.revision, 3);
+  });
+
   it("store a large change set deflated, and read it back whole", async () => {
     const { database, store } = seeded();
     const atOnce = store.commit([excepts("wide", 17_000)], byRoute);

@@ -21,9 +21,9 @@ function policy(ns: string, name: string, from: unknown[], ports: unknown[]): Ht
   };
 }
 
-/** Blocks of `excepts` /32s each under `cidr`, numbered from 0 across blocks. */
-function blocks(count: number, cidr: string, excepts: number): unknown[] {
-  let n = 0;
+/** Blocks of `excepts` /32s each under `cidr`, numbered from `first` across blocks. */
+function blocks(count: number, cidr: string, excepts: number, first = 0): unknown[] {
+  let n = first;
   return Array.from({ length: count }, () => ({
     ipBlock: { cidr, except: Array.from({ length: excepts }, () => host(n++)) },
   }));
@@ -51,6 +51,13 @@ export function hostileWrites(ns: string): HostileWrite[] {
     {
       name: "within limits: 128 peers x 100 excepts (12,800 prefixes), 1 port",
       call: policy(ns, "hostile-128x100", blocks(128, "10.0.0.0/8", 100), [{ protocol: "TCP", port: 80 }]),
+    },
+    {
+      // The most prefixes one rule may name (128 peers, 256 excepts each), on one port: accepted.
+      name: "within limits: 128 peers x 256 excepts (32,768 prefixes), 1 port",
+      call: policy(ns, "hostile-128x256", blocks(128, "10.0.0.0/8", 256, 1 << 16), [
+        { protocol: "TCP", port: 80 },
+      ]),
     },
     {
       // Issue: a 42 KB apply of 200 endpoints took 5.2 s; now over the labels limit (64).

@@ -180,7 +180,7 @@ export class PolicyEngine implements CompiledState {
       w,
     );
     yield;
-    const changeSet = this.nodes.update(this, w, ipcache);
+    const changeSet = yield* this.nodes.update(this, w, ipcache);
     return { changes: changeSet, allocations: this.assignments.drainChanges(), setsRecomputed };
   }
 

@@ -16,6 +16,7 @@ import {
   ISOLATED_ALL_EGRESS,
   ISOLATED_ALL_INGRESS,
 } from "./set-views.ts";
+import type { Steps } from "./steps.ts";
 import type { EndpointRec, PolicySet } from "./types.ts";
 import type { Work } from "./work.ts";
 
@@ -75,8 +76,11 @@ export class NodeTable {
     else set.nodes.delete(node);
   }
 
-  /** Brings every affected node up to date; returns the change set; throws when a map would overflow. */
-  update(state: CompiledState, w: BatchChanges, ipcache: MapDelta<IpcacheEntry>): ChangeSet {
+  /**
+   * Brings every affected node up to date, a changed set or a node per step; returns the change
+   * set; throws when a map would overflow.
+   */
+  *update(state: CompiledState, w: BatchChanges, ipcache: MapDelta<IpcacheEntry>): Steps<ChangeSet> {
     const ipcacheSize = state.ipcache.size + state.namespaceMap.size;
     if (ipcacheSize > this.sizes.ipcache) {
       throw capacityError("ipcache", "every node", ipcacheSize, this.sizes.ipcache);
@@ -94,6 +98,7 @@ export class NodeTable {
       if (ids || old.setFlags !== set.setFlags) {
         for (const key of set.members) endpointKeys.add(key);
       }
+      yield;
     }
     const endpointDeltas = this.updateEndpoints(state, w, endpointKeys, affected);
     for (const node of affected) {
@@ -129,6 +134,7 @@ export class NodeTable {
       const empty = endpoints.upsert.length + endpoints.remove.length === 0;
       if (!empty || change.changed.length + change.added.length + change.removed.length > 0)
         cs.nodes[node] = change;
+      yield;
     }
     this.setsBefore.clear();
     return cs;

@@ -169,7 +169,7 @@ function* recomputePartial(
       w.dirtySets.add(setId);
       continue;
     }
-    const result = computeSetEntries(set, ctx, remotes, tiersOnly);
+    const result = yield* computeSetEntries(set, ctx, remotes, tiersOnly);
     // What the whole set says (isolation, tiers, audit views) must not have moved: a cluster policy
     // that starts or stops selecting it, or switches mode, may change that; recompute it in full.
     if (
@@ -199,7 +199,7 @@ function* recomputeFull(parts: RecomputeParts, w: Work, ctx: SetContext, setId: 
     held.push(cidr);
     return parts.prefixes.acquire(cidr, affected);
   };
-  const result = computeSetEntries(set, ctx);
+  const result = yield* computeSetEntries(set, ctx);
   for (const cidr of set.hostPrefixes) parts.prefixes.release(cidr, affected);
   setField(set, "hostPrefixes", held);
   yield* replaceAll(set, result.entries, change);

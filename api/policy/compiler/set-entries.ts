@@ -11,6 +11,7 @@ import {
   portRangeToPrefixes,
 } from "../../../wire/entries.ts";
 import type { EndpointPort, PolicyPort, Protocol } from "../model.ts";
+import { type Steps, ticker } from "./steps.ts";
 import type { CompiledRule, EndpointRec, PolicyRec, PolicySet } from "./types.ts";
 
 export interface SetContext {
@@ -84,19 +85,26 @@ interface TierSpec {
   verdict: "accept" | "deny" | "pass";
 }
 
-export function addIngressRule(job: RuleJob): void {
+/** Remotes whose entries are added per step (steps.ts). */
+const REMOTES_PER_STEP = 1_024;
+
+/** Adds an ingress rule's entries, in steps. */
+export function* addIngressRule(job: RuleJob): Steps<void> {
   const { rule, ctx, only } = job;
   const remotes = remoteIdentities(rule, ctx, only);
   if (remotes.size === 0) return;
   // Named ports of an ingress rule name ports of the destination: this set's own endpoints.
   const specs = portSpecs(rule.ports, (p) => resolveNamed(p, job.set.ports));
   checkRuleSize(job, remotes.size, specs);
+  const step = ticker(REMOTES_PER_STEP);
   for (const remote of remotes) {
     for (const spec of specs) add(job, "ingress", remote, spec);
+    if (step()) yield;
   }
 }
 
-export function addEgressRule(job: RuleJob): void {
+/** Adds an egress rule's entries, in steps (named ports at once: they follow endpoints, not prefixes). */
+export function* addEgressRule(job: RuleJob): Steps<void> {
   const { rule, ctx, only } = job;
   const remotes = remoteIdentities(rule, ctx, only);
   // A partial recompute needs no named egress ports (recompute.ts redoes such sets in full).
@@ -104,8 +112,10 @@ export function addEgressRule(job: RuleJob): void {
   const numeric = portSpecs(rule.ports, () => []);
   const named = rule.ports.filter((p) => typeof p.port === "string");
   checkRuleSize(job, remotes.size, numeric);
+  const step = ticker(REMOTES_PER_STEP);
   for (const remote of remotes) {
     for (const spec of numeric) add(job, "egress", remote, spec);
+    if (step()) yield;
   }
   if (named.length === 0 || only) return;
   // Named ports of an egress rule name ports of each destination endpoint. When every endpoint of

@@ -4,6 +4,7 @@
 // themselves are expanded by set-entries.ts.
 import { IDENTITY_ANY, type PolicyEntry, PROTO, policyKey } from "../../../wire/entries.ts";
 import { addEgressRule, addIngressRule, type SetContext, type SetResult } from "./set-entries.ts";
+import type { Steps } from "./steps.ts";
 import { pruneShadowed } from "./tier-entries.ts";
 import type { PolicyRec, PolicySet } from "./types.ts";
 
@@ -26,17 +27,17 @@ export const BASELINE_EGRESS = 128;
  * by themselves), and, for a direction that some policy in audit mode affects, the audit view
  * with every policy enforced, which the datapath consults after a pass to report `audit`.
  */
-export function computeSetEntries(
+export function* computeSetEntries(
   set: Pick<PolicySet, "id" | "identity" | "ports">,
   ctx: SetContext,
   only?: ReadonlySet<number>,
   tiersOnly = false,
-): SetResult {
+): Steps<SetResult> {
   const out: SetResult = { entries: new Map(), ingressPolicyId: 0, egressPolicyId: 0, setFlags: 0 };
   const policies = ctx.policiesSelecting(set.identity);
   const clusters = ctx.clusterPoliciesSelecting(set.identity);
   const enforced = (p: PolicyRec) => !(p.cluster?.audit ?? p.audit);
-  const deployed = addView(
+  const deployed = yield* addView(
     { out, set, ctx, only, audit: false, tiersOnly },
     policies.filter(enforced),
     clusters.filter(enforced),
@@ -64,7 +65,7 @@ export function computeSetEntries(
       p.cluster ? p.egress.length > 0 : p.policy.spec.policyTypes.includes("Egress"),
     ),
   };
-  const all = addView({ out, set, ctx, only, audit: true, tiersOnly }, policies, clusters, dirs);
+  const all = yield* addView({ out, set, ctx, only, audit: true, tiersOnly }, policies, clusters, dirs);
   out.setFlags |=
     (dirs.ingress ? AUDIT_INGRESS : 0) |
     (dirs.egress ? AUDIT_EGRESS : 0) |
@@ -105,12 +106,12 @@ interface ViewJob {
 }
 
 /** Adds one view's entries (the given directions only); returns the first isolating policy per direction. */
-function addView(
+function* addView(
   view: ViewJob,
   policies: PolicyRec[],
   clusters: PolicyRec[],
   dirs: { ingress: boolean; egress: boolean },
-): { ingress: number; egress: number } {
+): Steps<{ ingress: number; egress: number }> {
   const { out, set, ctx, only, audit, tiersOnly } = view;
   const isolating = { ingress: 0, egress: 0 };
   for (const rec of policies) {
@@ -119,7 +120,7 @@ function addView(
       if (isolating.ingress === 0) isolating.ingress = rec.id;
       if (!tiersOnly) {
         for (const [ruleIndex, rule] of rec.ingress.entries()) {
-          addIngressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, audit });
+          yield* addIngressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, audit });
         }
       }
     }
@@ -127,7 +128,7 @@ function addView(
       if (isolating.egress === 0) isolating.egress = rec.id;
       if (!tiersOnly) {
         for (const [ruleIndex, rule] of rec.egress.entries()) {
-          addEgressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, audit });
+          yield* addEgressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, audit });
         }
       }
     }
@@ -143,13 +144,13 @@ function addView(
     if (dirs.ingress) {
       for (const [ruleIndex, rule] of rec.ingress.entries()) {
         const t = { ...tier, verdict: info.ingress[ruleIndex]!.action };
-        addIngressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, audit, tier: t });
+        yield* addIngressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, audit, tier: t });
       }
     }
     if (dirs.egress) {
       for (const [ruleIndex, rule] of rec.egress.entries()) {
         const t = { ...tier, verdict: info.egress[ruleIndex]!.action };
-        addEgressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, audit, tier: t });
+        yield* addEgressRule({ out, set, policyId: rec.id, ruleIndex, rule, ctx, only, audit, tier: t });
       }
     }
   }
