@@ -33,6 +33,8 @@ export interface DepsOptions {
   log: Deps["log"];
   heartbeatSeconds?: number;
   nodeEvents?: NodeEventLimits;
+  /** How long one turn of a revision's fan-out may run (default FANOUT_SLICE_MS; tests). */
+  fanoutSliceMs?: number;
   store?: Omit<StoreOptions, "onCommit">;
   /** Webhook delivery and inbound options (allowed networks, clock, worker bounds). */
   webhooks?: WebhookOptions;
@@ -77,6 +79,7 @@ export function createDeps(database: OpenedDatabase, opts: DepsOptions): Deps {
     log: opts.log,
     heartbeatSeconds: opts.heartbeatSeconds,
     nodeEvents: opts.nodeEvents,
+    fanoutSliceMs: opts.fanoutSliceMs,
     onEvent: (event) => {
       recentNacks.observe(event);
       webhooks?.emit(event);

@@ -31,6 +31,8 @@ export interface ServerOptions {
   heartbeatSeconds?: number;
   /** Per-node limit of node.connected/disconnected/nack events (default 10 at once, 10 a minute). */
   nodeEvents?: NodeEventLimits;
+  /** How long one turn of a revision's fan-out may run, in ms (default 20; tests). */
+  fanoutSliceMs?: number;
   /**
    * Networks (CIDRs) webhook deliveries may reach besides public addresses, e.g. ["10.0.0.0/8"];
    * default: PALISADE_WEBHOOK_ALLOW_NETWORKS (comma-separated), else none.
@@ -102,6 +104,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       log,
       heartbeatSeconds: opts.heartbeatSeconds,
       nodeEvents: opts.nodeEvents,
+      fanoutSliceMs: opts.fanoutSliceMs,
       webhooks: {
         ...opts.webhooks,
         secretBox: keys.box,

@@ -271,7 +271,7 @@ export class Store {
           this.engine = this.load();
           throw err.cause;
         }
-        journal.rollback();
+        await rollBack(journal, pace);
         throw err instanceof EngineError ? StoreError.fromEngine(err) : err;
       }
       let result: CommitResult;
@@ -284,7 +284,7 @@ export class Store {
           return this.finish(b, applied, changes, compileMs, item.origin);
         })();
       } catch (err) {
-        journal.rollback();
+        await rollBack(journal, pace);
         throw err;
       }
       journal.discard();
@@ -427,6 +427,12 @@ function isLong(item: CommitItem): boolean {
     if (prefixes > LONG_WRITE.prefixes) return true;
   }
   return false;
+}
+
+/** Undoes a sliced write's engine changes, in slices too. */
+async function rollBack(journal: Journal, pace: Pace): Promise<void> {
+  const steps = journal.rollbackSteps();
+  while (!steps.next().done) await pace.pause();
 }
 
 function resolveWrites(item: CommitItem): ObjectWrite[] {

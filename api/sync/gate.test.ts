@@ -55,3 +55,48 @@ describe("sync hub and sliced writes", () => {
     assert.equal((await node).status, 200);
   });
 });
+
+describe("fan-out in slices", () => {
+  let plane: TestPlane;
+  before(async () => {
+    // Every stream in its own turn of the event loop.
+    plane = await startPlane({ fanoutSliceMs: 0 });
+    await plane.api("PUT", "/v1/namespaces/f", { labels: {} });
+  });
+  after(() => plane.close());
+
+  it("gives every stream every revision in order, with commits made while a fan-out is spread over turns", async () => {
+    const agents: ScriptedAgent[] = [];
+    for (let i = 0; i < 12; i++) {
+      const node = `slice-n${i}`;
+      await plane.api("PUT", `/v1/namespaces/f/endpoints/ep-${i}`, {
+        labels: { app: "web" },
+        node,
+        interface: "veth0",
+        ips: [`10.30.0.${i + 1}`],
+        ports: [],
+      });
+      const agent = await ScriptedAgent.connect(plane.server.url, await plane.enroll(node));
+      agent.hello(node, null);
+      agents.push(agent);
+    }
+    const held = await Promise.all(agents.map(async (a) => (await a.next("snapshot")).revision));
+    const writes = await Promise.all(
+      [1, 2, 3, 4].map((n) =>
+        plane.api("PUT", `/v1/namespaces/f/networkpolicies/p${n}`, {
+          spec: { podSelector: {}, ingress: [{ ports: [{ protocol: "TCP", port: 8000 + n }] }] },
+        }),
+      ),
+    );
+    const last = Math.max(...writes.map((w) => w.body.revision as number));
+    for (const [i, agent] of agents.entries()) {
+      let at = held[i]!;
+      while (at < last) {
+        const d = await agent.next("delta");
+        assert.equal(d.fromRevision, at, `stream ${i}: a delta from ${d.fromRevision}, holding ${at}`);
+        at = d.toRevision;
+      }
+      agent.close();
+    }
+  });
+});

@@ -25,6 +25,8 @@ export interface HubOptions {
   metrics: SyncMetrics;
   log: Log;
   heartbeatSeconds?: number;
+  /** How long one turn of a revision's fan-out may run, in ms (default FANOUT_SLICE_MS). */
+  fanoutSliceMs?: number;
   /** Heartbeats an agent may leave unanswered before it is dropped. */
   maxUnanswered?: number;
   /** The time node status is stamped with. */
@@ -60,6 +62,9 @@ export interface LaggingNode {
   connected: boolean;
 }
 
+/** How long one turn of the fan-out may hold the event loop, in ms (it goes on the next turn). */
+export const FANOUT_SLICE_MS = 20;
+
 export class SyncHub {
   readonly sessions = new Map<string, Session>();
   private readonly waiters = new Waiters();
@@ -69,6 +74,8 @@ export class SyncHub {
   private catchUp: { from: number; now: number; rows: ReturnType<Store["changesSince"]> } | undefined;
   /** Commits not fanned out yet, oldest first. */
   private readonly pendingFanout: { result: CommitResult; names: NamesDelta | undefined }[] = [];
+  /** The revision being fanned out (the first pending one): its frames, and the streams left. */
+  private fanning: { encoded: EncodedRevision; sessions: Session[]; next: number; ms: number } | undefined;
   /** The applied revision of every connected node's current stream (NONE before its hello). */
   private readonly applied = new RevisionFloor();
   /** The same for streams past their hello only: what revision.enforced is measured over. */
@@ -258,12 +265,30 @@ export class SyncHub {
       this.opts.store.gate.whenSettled(() => this.fanOut());
       return;
     }
-    const pending = this.pendingFanout.splice(0);
-    for (const { result, names } of pending) {
+    // A large revision's frames take long to encode and send (one per distinct delta): the loop
+    // runs between streams once a slice is spent, and the rest of the fan-out goes on after.
+    const sliceEnd = performance.now() + (this.opts.fanoutSliceMs ?? FANOUT_SLICE_MS);
+    while (this.pendingFanout.length > 0) {
+      const { result, names } = this.pendingFanout[0]!;
       const started = performance.now();
-      const encoded = new EncodedRevision(result.revision, result.changes, names);
-      for (const session of this.sessions.values()) session.onCommit(encoded);
-      this.opts.metrics.sendSeconds.observe((performance.now() - started) / 1000);
+      const f = (this.fanning ??= {
+        encoded: new EncodedRevision(result.revision, result.changes, names),
+        sessions: [...this.sessions.values()],
+        next: 0,
+        ms: 0,
+      });
+      while (f.next < f.sessions.length) {
+        f.sessions[f.next++]!.onCommit(f.encoded);
+        if (performance.now() > sliceEnd && f.next < f.sessions.length) {
+          f.ms += performance.now() - started;
+          setImmediate(() => this.fanOut());
+          return;
+        }
+      }
+      f.ms += performance.now() - started;
+      this.opts.metrics.sendSeconds.observe(f.ms / 1000);
+      this.fanning = undefined;
+      this.pendingFanout.shift();
     }
   }
 

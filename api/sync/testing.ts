@@ -18,7 +18,10 @@ export interface TestPlane {
 }
 
 export async function startPlane(
-  opts: Pick<ServerOptions, "heartbeatSeconds" | "webhookAllowNetworks" | "nodeEvents"> = {},
+  opts: Pick<
+    ServerOptions,
+    "heartbeatSeconds" | "webhookAllowNetworks" | "nodeEvents" | "fanoutSliceMs"
+  > = {},
 ): Promise<TestPlane> {
   const dir = mkdtempSync(join(tmpdir(), "palisade-sync-"));
   const server = await startServer({
@@ -28,6 +31,7 @@ export async function startPlane(
     heartbeatSeconds: opts.heartbeatSeconds ?? 30,
     webhookAllowNetworks: opts.webhookAllowNetworks,
     nodeEvents: opts.nodeEvents,
+    fanoutSliceMs: opts.fanoutSliceMs,
     log: () => {},
   });
   const api: TestPlane["api"] = async (method, path, body, token = ADMIN) => {

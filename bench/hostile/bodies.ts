@@ -54,8 +54,9 @@ export function hostileWrites(ns: string): HostileWrite[] {
     },
     {
       // The most prefixes one rule may name (128 peers, 256 excepts each), on one port: accepted.
-      name: "within limits: 128 peers x 256 excepts (32,768 prefixes), 1 port",
-      call: policy(ns, "hostile-128x256", blocks(128, "10.0.0.0/8", 256, 1 << 16), [
+      // It replaces the policy above: with both, the namespace's nodes' policy maps overflow.
+      name: "within limits: 128 peers x 256 excepts (32,768 prefixes), 1 port, replacing 128 x 100",
+      call: policy(ns, "hostile-128x100", blocks(128, "10.0.0.0/8", 256, 1 << 16), [
         { protocol: "TCP", port: 80 },
       ]),
     },

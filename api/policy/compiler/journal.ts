@@ -37,6 +37,19 @@ export class Journal {
     for (let i = undos.length - 1; i >= 0; i--) undos[i]!();
   }
 
+  /**
+   * rollback() in steps of `perStep` undos, newest first (a sliced write's refusal: undoing seconds
+   * of compile at once would hold the event loop as long). Nothing may touch the engine until done.
+   */
+  *rollbackSteps(perStep = 8_192): Generator<void, void, void> {
+    const undos = this.undos;
+    this.undos = [];
+    for (let i = undos.length - 1; i >= 0; i--) {
+      undos[i]!();
+      if (i % perStep === 0 && i > 0) yield;
+    }
+  }
+
   /** Forgets what was recorded: the changes stay. */
   discard(): void {
     this.undos = [];
