@@ -16,9 +16,10 @@ import {
   Journal,
   type PolicyEngine,
 } from "../policy/compiler/engine.ts";
-import type { Change, ObjectWrite } from "../policy/compiler/object-change.ts";
+import type { ObjectWrite } from "../policy/compiler/object-change.ts";
 import type { Steps } from "../policy/compiler/steps.ts";
 import { decodeChanges, encodeLarge, encodeSmall, encodeSync, isLarge } from "./change-log.ts";
+import { type CommitItem, isLong, resolveWrites, sameRows } from "./commit-item.ts";
 import { StoreError } from "./errors.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { highWaterKey, loadEngine, REVISION_KEY } from "./load.ts";
@@ -28,23 +29,13 @@ import { Pace } from "./pace.ts";
 import { RowWriter } from "./rows.ts";
 import { WriteGate } from "./write-gate.ts";
 
-export type { WriteSummary };
+export type { CommitItem, WriteSummary };
 
 export interface CommitResult {
   revision: number;
   written: WriteSummary[];
   changes: ChangeSet;
   compileMs: number;
-}
-
-/**
- * One write of a group: its objects and the route that made it. `writes` may be a function, called
- * at the write's turn (after every write submitted before it), for a write that depends on what is
- * stored then; it may be called more than once, must only read, and may throw to refuse the write.
- */
-export interface CommitItem {
-  writes: ObjectWrite[] | (() => ObjectWrite[]);
-  origin: CommitOrigin;
 }
 
 export type CommitOutcome = { ok: true; result: CommitResult } | { ok: false; error: unknown };
@@ -404,48 +395,8 @@ export class Store {
   }
 }
 
-/**
- * Objects or prefixes a write names over which its compile is sure to outlast a group's budget
- * (at 10,000 endpoints a prefix costs about 60 us in all: one entry per set it reaches, one in
- * the ipcache); a write under them that still outlasts it is undone and sliced after all.
- */
-export const LONG_WRITE = { objects: 512, prefixes: 1_024 } as const;
-
-/** True when the item's writes (as given, not a function) are sure to compile for long. */
-function isLong(item: CommitItem): boolean {
-  if (typeof item.writes === "function") return false;
-  if (item.writes.length > LONG_WRITE.objects) return true;
-  let prefixes = 0;
-  for (const w of item.writes) {
-    if (w.op !== "upsert" || (w.kind !== "policy" && w.kind !== "clusterpolicy")) continue;
-    for (const rule of [...w.value.spec.ingress, ...w.value.spec.egress]) {
-      for (const peer of rule.peers) {
-        if ("ipBlock" in peer && peer.ipBlock) prefixes += 1 + peer.ipBlock.except.length;
-        else if ("networks" in peer) prefixes += peer.networks.length;
-      }
-    }
-    if (prefixes > LONG_WRITE.prefixes) return true;
-  }
-  return false;
-}
-
 /** Undoes a sliced write's engine changes, in slices too. */
 async function rollBack(journal: Journal, pace: Pace): Promise<void> {
   const steps = journal.rollbackSteps();
   while (!steps.next().done) await pace.pause();
-}
-
-function resolveWrites(item: CommitItem): ObjectWrite[] {
-  return typeof item.writes === "function" ? item.writes() : item.writes;
-}
-
-/** True when two plans of the same writes name the same rows (the compiler's ids). */
-function sameRows(a: readonly Change[], b: readonly Change[]): boolean {
-  return (
-    a.length === b.length &&
-    a.every((c, i) => {
-      const d = b[i]!;
-      return c.kind === d.kind && c.op === d.op && ("id" in c ? "id" in d && c.id === d.id : !("id" in d));
-    })
-  );
 }

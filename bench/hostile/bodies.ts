@@ -7,6 +7,8 @@ import type { HttpCall } from "../control-plane/http-load.ts";
 export interface HostileWrite {
   name: string;
   call: HttpCall;
+  /** Accepted (within every limit and the maps), where the others are refused. */
+  accepted?: boolean;
 }
 
 /** A distinct /32 per index, under 10.0.0.0/8 (outside the generated cluster's pod addresses). */
@@ -50,13 +52,15 @@ export function hostileWrites(ns: string): HostileWrite[] {
     },
     {
       name: "within limits: 128 peers x 100 excepts (12,800 prefixes), 1 port",
+      accepted: true,
       call: policy(ns, "hostile-128x100", blocks(128, "10.0.0.0/8", 100), [{ protocol: "TCP", port: 80 }]),
     },
     {
-      // The most prefixes one rule may name (128 peers, 256 excepts each), on one port: accepted.
-      // It replaces the policy above: with both, the namespace's nodes' policy maps overflow.
-      name: "within limits: 128 peers x 256 excepts (32,768 prefixes), 1 port, replacing 128 x 100",
-      call: policy(ns, "hostile-128x100", blocks(128, "10.0.0.0/8", 256, 1 << 16), [
+      // The most prefixes a policy may name (16,384), on one port: accepted. It replaces the
+      // policy above, so that its first write also gives back 12,800 prefixes.
+      name: "within limits: 64 peers x 255 excepts (16,384 prefixes), 1 port, replacing 128 x 100",
+      accepted: true,
+      call: policy(ns, "hostile-128x100", blocks(64, "10.0.0.0/8", 255, 1 << 16), [
         { protocol: "TCP", port: 80 },
       ]),
     },
@@ -81,12 +85,23 @@ export function hostileWrites(ns: string): HostileWrite[] {
       },
     },
     {
-      // The previous helper's worst body within the limits (19.6 s before its fixes).
-      name: "within limits: 127 x 256 excepts + 0.0.0.0/0, 128 ports (538 KiB)",
+      // The worst body within the limits before the prefixes-per-policy limit (19.6 s before the
+      // first fixes, then a 409 capacity.exceeded); now over that limit.
+      name: "was within limits: 127 x 256 excepts + 0.0.0.0/0, 128 ports (538 KiB)",
       call: policy(
         ns,
         "hostile-538k",
         [...blocks(127, "0.0.0.0/0", 256), { ipBlock: { cidr: "0.0.0.0/0" } }],
+        tcpPorts(128),
+      ),
+    },
+    {
+      // The same within every limit (16,129 prefixes): over the policy map, refused 409.
+      name: "within limits: 63 x 256 excepts + 0.0.0.0/0, 128 ports (270 KiB)",
+      call: policy(
+        ns,
+        "hostile-270k",
+        [...blocks(63, "0.0.0.0/0", 256), { ipBlock: { cidr: "0.0.0.0/0" } }],
         tcpPorts(128),
       ),
     },

@@ -24,6 +24,11 @@ function policy(spec: Record<string, unknown>) {
 }
 
 const excepts = (n: number) => Array.from({ length: n }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`);
+/** `n` ipBlocks of `each` excepts; `extra` more excepts in the last one. */
+const blocks = (n: number, each: number, extra = 0) =>
+  Array.from({ length: n }, (_, i) => ({
+    ipBlock: { cidr: "10.0.0.0/8", except: excepts(i === n - 1 ? each + extra : each) },
+  }));
 const peers = (n: number) => Array.from({ length: n }, () => ({ podSelector: {} }));
 const ports = (n: number) => Array.from({ length: n }, (_, i) => ({ port: i + 1 }));
 const rules = (n: number) => Array.from({ length: n }, () => ({}));
@@ -59,6 +64,14 @@ describe("object size limits", () => {
       at: policy({ ingress: rules(256) }),
       path: "spec.ingress",
       rule: "too_many_rules",
+    },
+    {
+      // 64 blocks of 255 excepts are 16,384 prefixes (each cidr counts); one more except is over.
+      name: "prefixes per policy",
+      over: policy({ ingress: [{ from: blocks(64, 255, 1) }] }),
+      at: policy({ ingress: [{ from: blocks(64, 255) }] }),
+      path: "spec",
+      rule: "too_many_prefixes",
     },
     {
       name: "labels per object",

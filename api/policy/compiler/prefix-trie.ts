@@ -3,6 +3,7 @@
 // being kept per block. Selecting for b blocks over n prefixes costs O(n x bits + b x excepts),
 // where keeping one set per block cost O(n x b) (issue 10 section 1).
 import { type Prefix, prefixContains } from "../../../wire/cidr.ts";
+import { drain, type Steps, ticker } from "./steps.ts";
 
 interface Node {
   zero: Node | undefined;
@@ -26,6 +27,16 @@ interface MarkNode {
   on: number[];
   off: number[];
 }
+
+/** One node of the walk's stack: entered once its marks are applied, left once its subtree is done. */
+interface Frame {
+  node: Node | undefined;
+  m: MarkNode | undefined;
+  entered: boolean;
+}
+
+/** Trie nodes visited per step. */
+const NODES_PER_STEP = 4_096;
 
 const newNode = (): Node => ({ zero: undefined, one: undefined, count: 0, id: undefined });
 const newMark = (): MarkNode => ({ zero: undefined, one: undefined, on: [], off: [] });
@@ -97,6 +108,11 @@ export class PrefixTrie {
    * blocks are "on" along the path; O(visited nodes + blocks x excepts x bits).
    */
   selectedByAny(blocks: readonly BlockShape[], limit = Number.POSITIVE_INFINITY): Set<number> {
+    return drain(this.selectedByAnySteps(blocks, limit));
+  }
+
+  /** selectedByAny in steps (steps.ts): a block's marks, or some thousands of visited nodes, each. */
+  *selectedByAnySteps(blocks: readonly BlockShape[], limit = Number.POSITIVE_INFINITY): Steps<Set<number>> {
     const out = new Set<number>();
     const marks = new Map<number, MarkNode>();
     // Marks only where registered prefixes are: a cidr or except with none under it changes
@@ -114,44 +130,61 @@ export class PrefixTrie {
       }
       return m;
     };
-    blocks.forEach((b, index) => {
+    for (const [index, b] of blocks.entries()) {
       const on = mark(b.cidr);
-      if (!on) return;
+      if (!on) continue;
       on.on.push(index);
       for (const e of b.excepts) mark(e)?.off.push(index);
-    });
+      yield;
+    }
     const onPath = new Uint8Array(blocks.length);
     const excluded = new Uint32Array(blocks.length);
     let active = 0;
-    // Once over `limit` the caller has its answer (a lower bound): the walk stops descending.
-    const walk = (node: Node | undefined, m: MarkNode | undefined): void => {
-      if (!node || node.count === 0 || out.size > limit) return;
-      if (!m && active === 0) return;
-      if (m) {
-        for (const b of m.on) {
-          onPath[b] = 1;
-          if (excluded[b] === 0) active++;
-        }
-        for (const b of m.off) {
-          excluded[b] = excluded[b]! + 1;
-          if (excluded[b] === 1 && onPath[b]) active--;
-        }
+    const enter = (m: MarkNode) => {
+      for (const b of m.on) {
+        onPath[b] = 1;
+        if (excluded[b] === 0) active++;
       }
-      if (active > 0 && node.id !== undefined) out.add(node.id);
-      walk(node.zero, m?.zero);
-      walk(node.one, m?.one);
-      if (m) {
-        for (const b of m.off) {
-          excluded[b] = excluded[b]! - 1;
-          if (excluded[b] === 0 && onPath[b]) active++;
-        }
-        for (const b of m.on) {
-          onPath[b] = 0;
-          if (excluded[b] === 0) active--;
-        }
+      for (const b of m.off) {
+        excluded[b] = excluded[b]! + 1;
+        if (excluded[b] === 1 && onPath[b]) active--;
       }
     };
-    for (const [family, m] of marks) walk(this.roots.get(family), m);
+    const leave = (m: MarkNode) => {
+      for (const b of m.off) {
+        excluded[b] = excluded[b]! - 1;
+        if (excluded[b] === 0 && onPath[b]) active++;
+      }
+      for (const b of m.on) {
+        onPath[b] = 0;
+        if (excluded[b] === 0) active--;
+      }
+    };
+    // A depth-first walk with its own stack (zero side first), so that it can stop between nodes.
+    // Once over `limit` the caller has its answer (a lower bound): the walk stops descending.
+    const step = ticker(NODES_PER_STEP);
+    for (const [family, rootMark] of marks) {
+      const stack: Frame[] = [{ node: this.roots.get(family), m: rootMark, entered: false }];
+      while (stack.length > 0) {
+        const f = stack[stack.length - 1]!;
+        if (f.entered) {
+          stack.pop();
+          if (f.m) leave(f.m);
+          continue;
+        }
+        const { node, m } = f;
+        if (!node || node.count === 0 || out.size > limit || (!m && active === 0)) {
+          stack.pop();
+          continue;
+        }
+        f.entered = true;
+        if (m) enter(m);
+        if (active > 0 && node.id !== undefined) out.add(node.id);
+        stack.push({ node: node.one, m: m?.one, entered: false });
+        stack.push({ node: node.zero, m: m?.zero, entered: false });
+        if (step()) yield;
+      }
+    }
     return out;
   }
 }

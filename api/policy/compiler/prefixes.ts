@@ -11,6 +11,7 @@ import { JournaledMap, JournaledSet, onUndo, setField } from "./journal.ts";
 import { addUser, dropUser } from "./keyed-sets.ts";
 import { PrefixIndex } from "./prefix-index.ts";
 import { PrefixTrie } from "./prefix-trie.ts";
+import { drain, type Steps } from "./steps.ts";
 
 interface CachedBlock {
   cidr: Prefix;
@@ -176,6 +177,11 @@ export class PrefixRegistry {
    * caller, e.g. a rule's peer list) until a prefix is registered or released.
    */
   selectedByAny(owner: object, blockKeys: readonly string[]): ReadonlySet<number> {
+    return drain(this.selectedByAnySteps(owner, blockKeys));
+  }
+
+  /** selectedByAny in steps (the trie walk's), cached alike. */
+  *selectedByAnySteps(owner: object, blockKeys: readonly string[]): Steps<ReadonlySet<number>> {
     const cached = this.selections.get(owner);
     if (cached?.version === this.version) return cached.selected;
     const shapes: CachedBlock[] = [];
@@ -183,8 +189,9 @@ export class PrefixRegistry {
       const block = this.blocks.get(key);
       if (block) shapes.push(block);
     }
-    const selected = this.trie.selectedByAny(shapes);
-    this.selections.set(owner, { version: this.version, selected });
+    const version = this.version;
+    const selected = yield* this.trie.selectedByAnySteps(shapes);
+    this.selections.set(owner, { version, selected });
     return selected;
   }
 

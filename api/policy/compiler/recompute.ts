@@ -89,7 +89,7 @@ export function* recomputeSets(parts: RecomputeParts, w: Work): Steps<number> {
     w.tierSets.size > 0
   ) {
     ctx.newRound();
-    yield* selectBlocks(parts, ctx, w.dirtyPolicies);
+    yield* selectBlocks(parts, w.dirtyPolicies);
     count += yield* recomputePartial(parts, w, ctx, expandDirtyPolicies(parts, w));
     const batch = [...w.dirtySets];
     w.dirtySets.clear();
@@ -102,19 +102,18 @@ export function* recomputeSets(parts: RecomputeParts, w: Work): Steps<number> {
 }
 
 /**
- * What each ipBlock rule of the dirty policies selects, a rule per step, before any set needs it:
- * one trie walk per rule (cached), which for a rule of many excepts is the longest single piece of
- * a recompute, and would otherwise run inside the first set's.
+ * What each ipBlock rule of the dirty policies selects, in steps, before any set needs it: one
+ * trie walk per rule (cached), which for a rule of many excepts would otherwise run at once inside
+ * the first set's recompute.
  */
-function* selectBlocks(parts: RecomputeParts, ctx: SetContext, tokens: Iterable<string>): Steps<void> {
+function* selectBlocks(parts: RecomputeParts, tokens: Iterable<string>): Steps<void> {
   for (const token of tokens) {
     const rec = parts.objects.policyOf(token);
     if (!rec) continue;
     for (const rule of [...rec.ingress, ...rec.egress]) {
       const blockKeys = rule.peers.flatMap((p) => (p.kind === "block" ? [p.key] : []));
       if (blockKeys.length === 0) continue;
-      ctx.blockIdentities(rule.peers, blockKeys);
-      yield;
+      yield* parts.prefixes.selectedByAnySteps(rule.peers, blockKeys);
     }
   }
 }

@@ -6,7 +6,7 @@ import { namespacedMetadataSchema } from "./metadata.schema.ts";
 import { maxItems, objectLimits } from "./object-limits.ts";
 import { peerSchema } from "./peers.schema.ts";
 import { policyPortSchema } from "./ports.schema.ts";
-import { always, type Ctx, report } from "./refinements.ts";
+import { always, type Ctx, isRecord, report } from "./refinements.ts";
 
 export const NETWORK_POLICY_API_VERSION = "networking.k8s.io/v1";
 
@@ -57,12 +57,44 @@ export const policyTypesSchema = z.array(z.enum(policyTypes)).superRefine(checkP
   description: "Absent or empty: Ingress, plus Egress when egress rules exist.",
 });
 
-export const networkPolicySpecSchema = z.strictObject({
-  podSelector: labelSelectorSchema,
-  policyTypes: policyTypesSchema.nullish(),
-  ingress: rulesSchema(ingressRuleSchema),
-  egress: rulesSchema(egressRuleSchema),
-});
+/** Refuses a spec whose ipBlocks name more than objectLimits.prefixes prefixes in all. */
+function checkPrefixCount(spec: unknown, ctx: Ctx): void {
+  if (!isRecord(spec)) return;
+  let count = 0;
+  for (const [direction, field] of [
+    ["ingress", "from"],
+    ["egress", "to"],
+  ] as const) {
+    const rules = spec[direction];
+    if (!Array.isArray(rules)) continue;
+    for (const rule of rules) {
+      const peers = isRecord(rule) ? rule[field] : undefined;
+      if (!Array.isArray(peers)) continue;
+      for (const peer of peers) {
+        const block = isRecord(peer) ? peer.ipBlock : undefined;
+        if (!isRecord(block)) continue;
+        count += 1 + (Array.isArray(block.except) ? block.except.length : 0);
+      }
+    }
+  }
+  if (count <= objectLimits.prefixes) return;
+  report(
+    ctx,
+    [],
+    "too_many_prefixes",
+    `may name at most ${objectLimits.prefixes} prefixes in all (each ipBlock's cidr and excepts, over every rule); the value is the count received`,
+    count,
+  );
+}
+
+export const networkPolicySpecSchema = z
+  .strictObject({
+    podSelector: labelSelectorSchema,
+    policyTypes: policyTypesSchema.nullish(),
+    ingress: rulesSchema(ingressRuleSchema),
+    egress: rulesSchema(egressRuleSchema),
+  })
+  .superRefine(checkPrefixCount, always);
 
 /**
  * The object as sent on PUT or in a bulk apply. apiVersion and kind are optional here; the

@@ -20,6 +20,12 @@ export const objectLimits = {
   /** Rules per policy direction (`ingress`, `egress`). */
   rules: 256,
   /**
+   * Prefixes one NetworkPolicy names: every ipBlock's cidr and excepts, over all its rules. Each is
+   * an ipcache entry on every node (131,072 by default), and each is an entry in every set the
+   * policy reaches: this bounds what one write can ask the compiler to build.
+   */
+  prefixes: 16_384,
+  /**
    * Members of any one object of a JSON body: far above every field's own limit (64 labels), and
    * the reader cuts a wider object before parsing it (api/http/json-scan.ts).
    */
