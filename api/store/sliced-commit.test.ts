@@ -234,5 +234,9 @@ describe("sliced commits", () => {
       { revision: 2, changes: atOnce.changes },
       { revision: 3, changes: sliced.changes },
     ]);
+    // The allocations (17,000 prefixes each, written by one statement) load back the same ids.
+    const reloaded = new Store(database).engine;
+    assert.deepEqual(reloaded.allocationsSnapshot(), store.engine.allocationsSnapshot());
+    assert.deepEqual(reloaded.nodeState("node-a"), store.engine.nodeState("node-a"));
   });
 });
