@@ -73,6 +73,17 @@ export function handleError(err: Error, c: Context, log: Log): Response {
         error: err.message,
       });
     }
+    // A server-side failure answered with its own code (the YAML parser's worker): no stack either.
+    if (err.status >= 500) {
+      log({
+        level: "error",
+        msg: "request failed",
+        code: err.code,
+        method: c.req.method,
+        path: c.req.path,
+        error: err.message,
+      });
+    }
     return errorResponse(c, err);
   }
   const status = (err as { status?: number }).status;
