@@ -73,8 +73,8 @@ export function handleError(err: Error, c: Context, log: Log): Response {
         error: err.message,
       });
     }
-    // A server-side failure answered with its own code (the YAML parser's worker): no stack either.
-    if (err.status >= 500) {
+    // The YAML parser's worker failed (a server-side failure with its own code): no stack either.
+    if (err.code === "request.yaml_parser_failed") {
       log({
         level: "error",
         msg: "request failed",

@@ -209,6 +209,10 @@ describe("YAML bodies through the API", () => {
     assert.match(res.body.error.message, /the YAML parser failed on this body/);
     assert.doesNotMatch(JSON.stringify(res.body), /\n\s+at /, "no stack in the answer");
     assert.equal(t.store.revision(), 1, "nothing applied");
+    const logged = t.errorLogs();
+    assert.equal(logged.length, 1, JSON.stringify(logged));
+    assert.equal(logged[0]!.code, "request.yaml_parser_failed");
+    assert.doesNotMatch(String(logged[0]!.error), /\n\s+at /, "no stack in the log line");
     const again = await t.call("POST", "/v1/apply", body, { type: "application/yaml" });
     assert.equal(again.status, 200, JSON.stringify(again.body).slice(0, 300));
     assert.equal(yamlWorker.started, started + 2, "a new worker parsed the next body");
