@@ -9,6 +9,7 @@ import { jsonLog, type Log } from "../lib/log.ts";
 import { parseListen } from "../wire/listen.ts";
 import { createDeps, type Deps } from "./deps.ts";
 import { serveUpgrades } from "./http/upgrade.ts";
+import { yamlWorker } from "./http/yaml-worker.ts";
 import { type LoadedKeys, loadSecretKeys } from "./secret-keys.ts";
 import { createApp, createUpgradeApp } from "./server.ts";
 import type { NodeEventLimits } from "./sync/event-limiter.ts";
@@ -149,6 +150,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     close: () =>
       new Promise<void>((resolveClose) => {
         deps.hub.close();
+        void yamlWorker.stop();
         const stopped = deps.webhooks.close();
         server.close(() => {
           // Running deliveries finish (each is bounded by its timeout) before the database closes.

@@ -32,7 +32,8 @@ export async function readBundleDocuments(
   try {
     docs = await readDocuments(c, { yaml: true });
   } catch (err) {
-    if (onUnreadable && err instanceof ApiError) throw onUnreadable(err);
+    // Only the sender's faults (400s); the YAML parser's own failure or a full queue stays as it is.
+    if (onUnreadable && err instanceof ApiError && err.status === 400) throw onUnreadable(err);
     throw err;
   }
   if (docs.length > MAX_BUNDLE_DOCUMENTS) {

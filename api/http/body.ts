@@ -1,10 +1,12 @@
 // Owns reading request bodies: JSON, or YAML where a route accepts it, with clear 400s, and the
 // one place a body that cannot be read (aborted, malformed chunked encoding) becomes a 400.
 import type { Context, MiddlewareHandler } from "hono";
-import { isScalar, parseAllDocuments, visit } from "yaml";
+import { markCut } from "../policy/validation/cut-objects.ts";
 import { ApiError } from "./errors.ts";
 import { parseCut, scanJsonText } from "./json-scan.ts";
-import { checkJsonDepth, checkYamlDepth, MAX_BODY_DEPTH, tooDeep } from "./nesting.ts";
+import { MAX_BODY_DEPTH, tooDeep } from "./nesting.ts";
+import { parseYamlDocuments } from "./yaml-documents.ts";
+import { yamlWorker } from "./yaml-worker.ts";
 
 function isYaml(c: Context): boolean {
   const type = c.req.header("content-type") ?? "";
@@ -80,60 +82,28 @@ export async function readBody(c: Context, opts: { yaml?: boolean } = {}): Promi
 export async function readDocuments(c: Context, opts: { yaml?: boolean } = {}): Promise<unknown[]> {
   const text = await readText(c);
   if (text.trim() === "") throw new ApiError("request.empty_body", "the request body is empty");
-  if (opts.yaml && isYaml(c)) {
-    checkYamlDepth(text);
-    // The parser's own duplicate-key check compares each key with every earlier one of its map:
-    // a 1.9 MB map of 100,000 keys took 72 s on the event loop. Keys are checked here instead,
-    // once each (checkUniqueKeys), with the same rule.
-    const docs = parseAllDocuments(text, { uniqueKeys: false });
-    const list = Array.isArray(docs) ? docs : [docs];
-    const out: unknown[] = [];
-    for (const [i, doc] of list.entries()) {
-      if (doc.errors.length > 0) {
-        throw new ApiError("request.invalid_yaml", `document ${i}: ${doc.errors[0]!.message}`);
-      }
-      checkUniqueKeys(doc, i);
-      const value = toJs(doc, i);
-      checkJsonDepth(value); // aliases can nest deeper than the text does
-      if (value !== null && value !== undefined) out.push(value);
-    }
-    return out;
-  }
+  if (opts.yaml && isYaml(c)) return readYaml(text);
   const value = parseJson(text);
   return Array.isArray(value) ? value : [value];
 }
 
 /**
- * Refuses a map that repeats a key, in one pass over each map: two keys are the same when both are
- * scalars of equal value (the parser's default rule; a complex key equals only itself).
+ * Bodies shorter than this (characters) are parsed on the event loop: about 10 ms of parsing at
+ * the yaml package's 1.5 MB/s, where the worker's round trip costs about 1 ms and a small body
+ * would otherwise wait behind any large one in the worker's queue (bench/hostile/README.md).
  */
-function checkUniqueKeys(doc: ReturnType<typeof parseAllDocuments>[number], index: number): void {
-  visit(doc, {
-    Map(_, map) {
-      const seen = new Set<unknown>();
-      for (const pair of map.items) {
-        if (!isScalar(pair.key)) continue;
-        const key = pair.key.value;
-        if (seen.has(key)) {
-          const shown = JSON.stringify(String(key).slice(0, 64));
-          throw new ApiError(
-            "request.invalid_yaml",
-            `document ${index}: map keys must be unique; ${shown} is repeated`,
-          );
-        }
-        seen.add(key);
-      }
-    },
-  });
-}
+export const YAML_INLINE_MAX_CHARS = 16 * 1024;
 
-/** A parsed document as plain values; an alias bomb (more than 100 alias expansions) is the caller's error. */
-function toJs(doc: ReturnType<typeof parseAllDocuments>[number], index: number): unknown {
-  try {
-    return doc.toJS({ maxAliasCount: 100 });
-  } catch (err) {
-    throw new ApiError("request.invalid_yaml", `document ${index}: ${(err as Error).message}`);
-  }
+/**
+ * The documents of a YAML body: parsed here when small, else in the YAML worker (yaml-worker.ts),
+ * which cuts a map wider than any field allows before sending it back; cut maps are marked with
+ * their true size, as a cut JSON object is, so validation refuses them with the same answer.
+ */
+async function readYaml(text: string): Promise<unknown[]> {
+  const { docs, cut } =
+    text.length < YAML_INLINE_MAX_CHARS ? parseYamlDocuments(text) : await yamlWorker.parse(text);
+  for (const { path, members } of cut) markCut(docs, path, members);
+  return docs;
 }
 
 /**

@@ -16,6 +16,14 @@ export const ERROR_CODES = {
   "request.invalid_body": { status: 400, meaning: "the body holds more or fewer documents than one" },
   "request.too_deep": { status: 400, meaning: "the body nests arrays and objects deeper than 100 levels" },
   "request.too_large": { status: 413, meaning: "the body exceeds 4 MiB" },
+  "request.yaml_busy": {
+    status: 429,
+    meaning: "more than 16 Mi characters of large YAML bodies already wait for the parser; retry later",
+  },
+  "request.yaml_parser_failed": {
+    status: 500,
+    meaning: "the YAML parser's worker failed or timed out on this body (the next body gets a new one)",
+  },
   "route.not_found": { status: 404, meaning: "no route (or stream) for this method and path" },
   internal: { status: 500, meaning: "a server fault; details are in the server log" },
   // Authentication and tokens

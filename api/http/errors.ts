@@ -73,6 +73,17 @@ export function handleError(err: Error, c: Context, log: Log): Response {
         error: err.message,
       });
     }
+    // The YAML parser's worker failed (a server-side failure with its own code): no stack either.
+    if (err.code === "request.yaml_parser_failed") {
+      log({
+        level: "error",
+        msg: "request failed",
+        code: err.code,
+        method: c.req.method,
+        path: c.req.path,
+        error: err.message,
+      });
+    }
     return errorResponse(c, err);
   }
   const status = (err as { status?: number }).status;

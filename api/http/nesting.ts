@@ -1,7 +1,7 @@
 // Owns the bound on how deeply a request body may nest. Everything after parsing (validation
 // previews, JSON.stringify of the submitted object, the YAML composer) recurses per level, so a
 // 20 KB body of brackets could otherwise overflow the stack: a 500, or for YAML a fatal V8 abort.
-import { Lexer, Parser } from "yaml";
+// YAML text is checked as it is parsed (yaml-documents.ts), JSON text by its scan (json-scan.ts).
 import { ApiError } from "./errors.ts";
 import { scanJsonText } from "./json-scan.ts";
 
@@ -36,18 +36,4 @@ export function checkJsonDepth(value: unknown): void {
  */
 export function checkJsonTextDepth(text: string): void {
   if (scanJsonText(text, { maxDepth: MAX_BODY_DEPTH }).depth > MAX_BODY_DEPTH) throw tooDeep("JSON");
-}
-
-/**
- * Throws 400 request.too_deep when YAML text nests deeper than MAX_BODY_DEPTH, checked with the
- * yaml package's own iterative lexer and parser before its recursive composer runs.
- */
-export function checkYamlDepth(text: string): void {
-  const parser = new Parser();
-  // The parser's stack holds the document and at most one open scalar besides the collections.
-  const limit = MAX_BODY_DEPTH + 2;
-  for (const lexeme of new Lexer().lex(text)) {
-    for (const _ of parser.next(lexeme));
-    if (parser.stack.length > limit) throw tooDeep("YAML");
-  }
 }
