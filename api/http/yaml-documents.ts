@@ -23,6 +23,13 @@ export interface YamlDocuments {
 type ParsedDocument = Document.Parsed;
 
 /**
+ * Scalars (values and keys) a YAML body may hold. A 4 MiB bundle of 5,000 policies holds about
+ * 150,000; a flow sequence of two million one-digit numbers (`[1,1,...]`) took the parser past a
+ * 512 MB heap. Refused 413 request.too_large once lexed this far (about 1 s, 230 MB).
+ */
+export const MAX_YAML_SCALARS = 500_000;
+
+/**
  * Parses every document of `text`: refused 400 `request.too_deep` when it nests deeper than
  * MAX_BODY_DEPTH (in the text, or through aliases), 400 `request.invalid_yaml` when a document does
  * not parse, repeats a map key or expands more than 100 aliases. A map of more than `maxMembers`
@@ -63,7 +70,16 @@ function composeWithinDepth(text: string): ParsedDocument[] {
   const docs: ParsedDocument[] = [];
   // The parser's stack holds the document and at most one open scalar besides the collections.
   const limit = MAX_BODY_DEPTH + 2;
+  let scalars = 0;
   for (const lexeme of new Lexer().lex(text)) {
+    // A plain or block scalar starts with the lexer's SCALAR marker, a quoted one with its quote.
+    const first = lexeme.charCodeAt(0);
+    if ((first === 0x1f || first === 0x22 || first === 0x27) && ++scalars > MAX_YAML_SCALARS) {
+      throw new ApiError(
+        "request.too_large",
+        `the YAML body holds more than ${MAX_YAML_SCALARS} values; split it into smaller bodies`,
+      );
+    }
     // Tokens finished by this lexeme are composed only once the stack is known to be in bounds.
     const tokens = [...parser.next(lexeme)];
     if (parser.stack.length > limit) throw tooDeep("YAML");

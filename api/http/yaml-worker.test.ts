@@ -173,6 +173,16 @@ describe("YAML bodies through the API", () => {
     assert.equal(asYaml.status, asJson.status);
   });
 
+  it("refuses a body of two million one-digit values with 413 request.too_large, not a worker out of memory", async () => {
+    const t = createTestApp();
+    const res = await t.call("POST", "/v1/apply", `[${"1,".repeat(2_000_000)}1]`, {
+      type: "application/yaml",
+    });
+    assert.equal(res.status, 413, JSON.stringify(res.body).slice(0, 300));
+    assert.equal(res.body.error.code, "request.too_large");
+    assert.match(res.body.error.message, /more than 500000 values/);
+  });
+
   it("keeps the event loop turning while a large YAML body parses", async () => {
     const t = createTestApp();
     let ticks = 0;
