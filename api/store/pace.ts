@@ -1,4 +1,5 @@
 // Owns the time slices of a sliced write: how long it may hold the event loop before letting it run.
+// A step runs to its end once started, so a slice can overrun by its longest step.
 
 export class Pace {
   private end: number;
@@ -18,6 +19,11 @@ export class Pace {
    */
   pause(): Promise<void> | undefined {
     if (performance.now() <= this.end) return undefined;
+    return this.nextTurn();
+  }
+
+  /** The next turn of the event loop, with a new slice: before a step that is long on its own. */
+  nextTurn(): Promise<void> {
     return new Promise((resolve) =>
       setImmediate(() => {
         this.end = performance.now() + this.sliceMs;

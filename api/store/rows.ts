@@ -69,14 +69,6 @@ export class RowWriter {
         "INSERT INTO allocations (kind, key, id) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET id = excluded.id",
       ),
       allocDelete: p("DELETE FROM allocations WHERE kind = ? AND key = ?"),
-      // The same for many at once, from one JSON parameter ([[kind, key, id?], ...]): one statement
-      // instead of one call per row (a 16,384-prefix policy writes that many allocations).
-      allocDeleteMany: p(
-        "DELETE FROM allocations WHERE (kind, key) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))",
-      ),
-      allocUpsertMany: p(
-        "INSERT INTO allocations (kind, key, id) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true ON CONFLICT (kind, key) DO UPDATE SET id = excluded.id",
-      ),
       revisionInsert: p("INSERT INTO revisions (revision, created_at, summary, changes) VALUES (?, ?, ?, ?)"),
       metaSet: p(
         "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -144,26 +136,11 @@ export class RowWriter {
     return (kind === "endpoint" ? this.s.epNames : this.s.npNames).all(ns) as string[];
   }
 
-  /** Writes allocation changes in order (for one key, the last one wins). */
   allocations(changes: AllocationChange[]): void {
-    if (changes.length < BULK_ALLOCATIONS) {
-      for (const c of changes) {
-        if (c.id === null) this.s.allocDelete.run(c.kind, c.key);
-        else this.s.allocInsert.run(c.kind, c.key, c.id);
-      }
-      return;
+    for (const c of changes) {
+      if (c.id === null) this.s.allocDelete.run(c.kind, c.key);
+      else this.s.allocInsert.run(c.kind, c.key, c.id);
     }
-    // Ids are never handed out twice, so only each key's last change matters, in any order.
-    const last = new Map<string, AllocationChange>();
-    for (const c of changes) last.set(`${c.kind}\u0000${c.key}`, c);
-    const deleted: [string, string][] = [];
-    const upserted: [string, string, number][] = [];
-    for (const c of last.values()) {
-      if (c.id === null) deleted.push([c.kind, c.key]);
-      else upserted.push([c.kind, c.key, c.id]);
-    }
-    if (deleted.length > 0) this.s.allocDeleteMany.run(JSON.stringify(deleted));
-    if (upserted.length > 0) this.s.allocUpsertMany.run(JSON.stringify(upserted));
   }
 
   /** A revision's log row; `changes` as change-log.ts encodes it (JSON text, or a deflated blob). */
@@ -175,9 +152,6 @@ export class RowWriter {
     this.s.metaSet.run(key, value);
   }
 }
-
-/** Allocation changes from which one statement writes them all. */
-const BULK_ALLOCATIONS = 64;
 
 /** Updates the row `id` names, or inserts one when there is none. */
 function upsertById(

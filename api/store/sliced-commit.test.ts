@@ -191,6 +191,10 @@ describe("sliced commits", () => {
     assert.deepEqual(sliced.store.changesSince(0), at.store.changesSince(0));
     assert.deepEqual(sliced.store.engine.nodeState("node-a"), at.store.engine.nodeState("node-a"));
     assert.deepEqual(sliced.store.engine.allocationsSnapshot(), at.store.engine.allocationsSnapshot());
+    // The rows too (a sliced write deletes released allocations after its commit).
+    const rows = (s: typeof at) =>
+      s.database.sqlite.prepare("SELECT kind, key, id FROM allocations ORDER BY kind, key").all();
+    assert.deepEqual(rows(sliced), rows(at));
   });
 
   it("slice a write that names many prefixes from the start, and commit small ones at once", async () => {

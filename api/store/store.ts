@@ -265,6 +265,12 @@ export class Store {
         await rollBack(journal, pace);
         throw err instanceof EngineError ? StoreError.fromEngine(err) : err;
       }
+      // Released allocations are deleted after the commit, so that the last transaction does not
+      // hold the loop for them (a policy replacing 12,800 prefixes releases that many): until
+      // then their rows name keys nothing uses, which a load purges if the process dies first.
+      const { kept, released } = splitReleased(applied.allocations);
+      // The last transaction is one step of tens of ms for a large write: it starts a turn.
+      await pace.nextTurn();
       let result: CommitResult;
       try {
         result = this.database.sqlite.transaction(() => {
@@ -272,7 +278,7 @@ export class Store {
           if (!sameRows(b.changes, planned.changes)) {
             throw new Error("store: the rows of a sliced write changed while it compiled");
           }
-          return this.finish(b, applied, changes, compileMs, item.origin);
+          return this.finish(b, applied, changes, compileMs, item.origin, kept);
         })();
       } catch (err) {
         await rollBack(journal, pace);
@@ -281,6 +287,12 @@ export class Store {
       journal.discard();
       this.cachedRevision = result.revision;
       this.committed([result]);
+      // Before any later write (the group waits for this): one may take a released key again.
+      for (let i = 0; i < released.length; i += RELEASED_PER_TRANSACTION) {
+        await pace.nextTurn();
+        const chunk = released.slice(i, i + RELEASED_PER_TRANSACTION);
+        this.database.sqlite.transaction(() => this.rows.allocations(chunk))();
+      }
       return result;
     } finally {
       this.gate.resume();
@@ -337,15 +349,19 @@ export class Store {
     return planned!;
   }
 
-  /** The rest of a revision, after its rows and compile: allocations, the log row, the hook. */
+  /**
+   * The rest of a revision, after its rows and compile: allocations (all of them, or the ones
+   * given), the log row, the hook.
+   */
   private finish(
     b: WrittenRows,
     applied: ApplyResult,
     changes: string | Buffer,
     compileMs: number,
     origin: CommitOrigin,
+    allocations = applied.allocations,
   ): CommitResult {
-    this.persistAllocations(applied.allocations, this.engine);
+    this.persistAllocations(allocations, this.engine);
     this.rows.revision(b.revision, b.at, JSON.stringify(b.written), changes);
     this.rows.meta(REVISION_KEY, b.revision);
     const committed = { revision: b.revision, written: b.written, changes: applied.changes, compileMs };
@@ -393,6 +409,25 @@ export class Store {
     if (purged.length > 0) this.database.sqlite.transaction(() => this.persistAllocations(purged, engine))();
     return engine;
   }
+}
+
+/** Released allocations a sliced write deletes per transaction, after its commit. */
+const RELEASED_PER_TRANSACTION = 4_096;
+
+/**
+ * Allocation changes split into the ones each key ends with that keep an id, in order, and the
+ * keys released for good (ids are never handed out twice, so only a key's last change counts).
+ */
+function splitReleased(changes: AllocationChange[]): {
+  kept: AllocationChange[];
+  released: AllocationChange[];
+} {
+  const last = new Map<string, AllocationChange>();
+  for (const c of changes) last.set(`${c.kind}\u0000${c.key}`, c);
+  const kept: AllocationChange[] = [];
+  const released: AllocationChange[] = [];
+  for (const c of last.values()) (c.id === null ? released : kept).push(c);
+  return { kept, released };
 }
 
 /** Undoes a sliced write's engine changes, in slices too. */
