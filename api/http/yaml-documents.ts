@@ -30,6 +30,13 @@ type ParsedDocument = Document.Parsed;
 export const MAX_YAML_SCALARS = 500_000;
 
 /**
+ * Documents a YAML body may hold: twice what a bundle may apply (MAX_BUNDLE_DOCUMENTS), so that a
+ * bundle a little over its limit is still refused with its count (413 apply.too_many_documents),
+ * while 466,000 one-line documents (4 MiB) stop here instead of being composed for seconds.
+ */
+export const MAX_YAML_DOCUMENTS = 10_000;
+
+/**
  * Parses every document of `text`: refused 400 `request.too_deep` when it nests deeper than
  * MAX_BODY_DEPTH (in the text, or through aliases), 400 `request.invalid_yaml` when a document does
  * not parse, repeats a map key or expands more than 100 aliases. A map of more than `maxMembers`
@@ -84,6 +91,12 @@ function composeWithinDepth(text: string): ParsedDocument[] {
     const tokens = [...parser.next(lexeme)];
     if (parser.stack.length > limit) throw tooDeep("YAML");
     for (const token of tokens) for (const doc of composer.next(token)) docs.push(doc as ParsedDocument);
+    if (docs.length > MAX_YAML_DOCUMENTS) {
+      throw new ApiError(
+        "request.too_large",
+        `the YAML body holds more than ${MAX_YAML_DOCUMENTS} documents; split it into smaller bodies`,
+      );
+    }
   }
   for (const token of parser.end()) for (const doc of composer.next(token)) docs.push(doc as ParsedDocument);
   for (const doc of composer.end()) docs.push(doc as ParsedDocument);

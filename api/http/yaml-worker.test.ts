@@ -183,6 +183,19 @@ describe("YAML bodies through the API", () => {
     assert.match(res.body.error.message, /more than 500000 values/);
   });
 
+  it("refuses 466,000 one-line documents with 413 request.too_large, and 5,001 with the bundle's own 413", async () => {
+    const t = createTestApp();
+    const many = await t.call("POST", "/v1/apply", "x: 1\n---\n".repeat(466_000), {
+      type: "application/yaml",
+    });
+    assert.equal(many.status, 413);
+    assert.equal(many.body.error.code, "request.too_large");
+    assert.match(many.body.error.message, /more than 10000 documents/);
+    const over = await t.call("POST", "/v1/apply", "x: 1\n---\n".repeat(5_001), { type: "application/yaml" });
+    assert.equal(over.status, 413);
+    assert.equal(over.body.error.code, "apply.too_many_documents");
+  });
+
   it("keeps the event loop turning while a large YAML body parses", async () => {
     const t = createTestApp();
     let ticks = 0;
