@@ -46,6 +46,7 @@ export function createDeps(database: OpenedDatabase, opts: DepsOptions): Deps {
   let webhooks: Webhooks | undefined;
   const recentNacks = new RecentNacks();
   const store = new Store(database, {
+    log: opts.log,
     ...opts.store,
     // Webhook events of a write commit (or roll back) with the write itself.
     inTransaction: (result, origin) => {

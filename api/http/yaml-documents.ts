@@ -1,7 +1,7 @@
 // Owns turning the text of a YAML body into plain documents: the pure, costly part of reading a
 // YAML body (about 1.5 MB/s), which the body reader runs on the event loop for small bodies and in
 // a worker thread for large ones (yaml-worker.ts). Errors are the body reader's ApiErrors.
-import { Composer, type Document, isScalar, Lexer, Parser, parseAllDocuments, visit } from "yaml";
+import { Composer, CST, type Document, isScalar, Lexer, Parser, parseAllDocuments, visit } from "yaml";
 import type { PathSegment } from "../policy/validation/issues.ts";
 import { objectLimits } from "../policy/validation/object-limits.ts";
 import { ApiError } from "./errors.ts";
@@ -23,11 +23,28 @@ export interface YamlDocuments {
 type ParsedDocument = Document.Parsed;
 
 /**
- * Scalars (values and keys) a YAML body may hold. A 4 MiB bundle of 5,000 policies holds about
- * 150,000; a flow sequence of two million one-digit numbers (`[1,1,...]`) took the parser past a
- * 512 MB heap. Refused 413 request.too_large once lexed this far (about 1 s, 230 MB).
+ * Items a YAML body may hold: scalars, sequence items, map values, flow separators, aliases,
+ * anchors and tags, each of which the parser turns into objects. A 4 MiB bundle of real objects
+ * holds a few hundred thousand; a flow sequence of two million one-digit numbers (`[1,1,...]`)
+ * took the parser past a 512 MB heap. Refused 413 request.too_large once lexed this far.
  */
-export const MAX_YAML_SCALARS = 500_000;
+export const MAX_YAML_ITEMS = 600_000;
+
+/** Lexemes (CST.tokenType) counted as items: what opens a node or an entry. */
+const ITEM_TOKENS = new Set([
+  "scalar",
+  "single-quoted-scalar",
+  "double-quoted-scalar",
+  "seq-item-ind",
+  "explicit-key-ind",
+  "map-value-ind",
+  "comma",
+  "flow-map-start",
+  "flow-seq-start",
+  "alias",
+  "anchor",
+  "tag",
+]);
 
 /**
  * Documents a YAML body may hold: twice what a bundle may apply (MAX_BUNDLE_DOCUMENTS), so that a
@@ -77,14 +94,12 @@ function composeWithinDepth(text: string): ParsedDocument[] {
   const docs: ParsedDocument[] = [];
   // The parser's stack holds the document and at most one open scalar besides the collections.
   const limit = MAX_BODY_DEPTH + 2;
-  let scalars = 0;
+  let items = 0;
   for (const lexeme of new Lexer().lex(text)) {
-    // A plain or block scalar starts with the lexer's SCALAR marker, a quoted one with its quote.
-    const first = lexeme.charCodeAt(0);
-    if ((first === 0x1f || first === 0x22 || first === 0x27) && ++scalars > MAX_YAML_SCALARS) {
+    if (ITEM_TOKENS.has(CST.tokenType(lexeme) ?? "") && ++items > MAX_YAML_ITEMS) {
       throw new ApiError(
         "request.too_large",
-        `the YAML body holds more than ${MAX_YAML_SCALARS} values; split it into smaller bodies`,
+        `the YAML body holds more than ${MAX_YAML_ITEMS} values and entries; split it into smaller bodies`,
       );
     }
     // Tokens finished by this lexeme are composed only once the stack is known to be in bounds.

@@ -7,6 +7,7 @@ import { eq, gt, lte } from "drizzle-orm";
 import type { OpenedDatabase } from "../../db/client.ts";
 import { meta, revisions } from "../../db/schema.ts";
 import { isoTime, realClock, type TimeSource } from "../../lib/clock.ts";
+import type { Log } from "../../lib/log.ts";
 import type { MapSizes } from "../../wire/entries.ts";
 import type { AllocationChange } from "../policy/allocator.ts";
 import {
@@ -90,6 +91,8 @@ export interface StoreOptions {
   sliceMs?: number;
   /** Called after each commit (outside the transaction), e.g. to notify the sync hub. */
   onCommit?: (result: CommitResult) => void;
+  /** Where a failure after a commit (which the write's answer does not report) is logged. */
+  log?: Log;
 }
 
 export class Store {
@@ -262,7 +265,7 @@ export class Store {
           this.engine = this.load();
           throw err.cause;
         }
-        await rollBack(journal, pace);
+        await this.rollBack(journal, pace);
         throw err instanceof EngineError ? StoreError.fromEngine(err) : err;
       }
       // Released allocations are deleted after the commit, so that the last transaction does not
@@ -281,17 +284,29 @@ export class Store {
           return this.finish(b, applied, changes, compileMs, item.origin, kept);
         })();
       } catch (err) {
-        await rollBack(journal, pace);
+        await this.rollBack(journal, pace);
         throw err;
       }
+      // Committed: from here on nothing may fail the write (its answer is the revision).
       journal.discard();
       this.cachedRevision = result.revision;
-      this.committed([result]);
-      // Before any later write (the group waits for this): one may take a released key again.
-      for (let i = 0; i < released.length; i += RELEASED_PER_TRANSACTION) {
-        await pace.nextTurn();
-        const chunk = released.slice(i, i + RELEASED_PER_TRANSACTION);
-        this.database.sqlite.transaction(() => this.rows.allocations(chunk))();
+      try {
+        this.committed([result]);
+        // Before any later write (the group waits for this): one may take a released key again.
+        for (let i = 0; i < released.length; i += RELEASED_PER_TRANSACTION) {
+          await pace.nextTurn();
+          const chunk = released.slice(i, i + RELEASED_PER_TRANSACTION);
+          this.database.sqlite.transaction(() => this.rows.allocations(chunk))();
+        }
+      } catch (err) {
+        // Rows of released allocations left behind name keys nothing uses: a later write that
+        // takes one again overwrites its row, and a load purges the rest.
+        this.opts.log?.({
+          level: "warn",
+          msg: "after a sliced commit",
+          revision: result.revision,
+          error: String(err),
+        });
       }
       return result;
     } finally {
@@ -361,7 +376,8 @@ export class Store {
     origin: CommitOrigin,
     allocations = applied.allocations,
   ): CommitResult {
-    this.persistAllocations(allocations, this.engine);
+    // The high-water marks follow every allocation made, even one released again before the end.
+    this.persistAllocations(allocations, this.engine, applied.allocations.length > 0);
     this.rows.revision(b.revision, b.at, JSON.stringify(b.written), changes);
     this.rows.meta(REVISION_KEY, b.revision);
     const committed = { revision: b.revision, written: b.written, changes: applied.changes, compileMs };
@@ -398,10 +414,24 @@ export class Store {
     return this.db.delete(revisions).where(lte(revisions.revision, revision)).run().changes;
   }
 
-  private persistAllocations(changes: AllocationChange[], engine: PolicyEngine): void {
-    if (changes.length === 0) return;
+  private persistAllocations(
+    changes: AllocationChange[],
+    engine: PolicyEngine,
+    highWater = changes.length > 0,
+  ): void {
     this.rows.allocations(changes);
+    if (!highWater) return;
     for (const [kind, value] of Object.entries(engine.highWater())) this.rows.meta(highWaterKey(kind), value);
+  }
+
+  /** Undoes a sliced write's engine changes, in slices too; if an undo fails, rebuilds the engine. */
+  private async rollBack(journal: Journal, pace: Pace): Promise<void> {
+    try {
+      const steps = journal.rollbackSteps();
+      while (!steps.next().done) await pace.pause();
+    } catch {
+      this.engine = this.load();
+    }
   }
 
   private load(): PolicyEngine {
@@ -428,10 +458,4 @@ function splitReleased(changes: AllocationChange[]): {
   const released: AllocationChange[] = [];
   for (const c of last.values()) (c.id === null ? released : kept).push(c);
   return { kept, released };
-}
-
-/** Undoes a sliced write's engine changes, in slices too. */
-async function rollBack(journal: Journal, pace: Pace): Promise<void> {
-  const steps = journal.rollbackSteps();
-  while (!steps.next().done) await pace.pause();
 }

@@ -407,6 +407,12 @@ export class SyncHub {
   }
 
   private tick(): void {
+    // A tick may send a stream out of step its snapshot, and counts heartbeats whose answers wait
+    // at the gate meanwhile: it waits there too (after the messages that came before it).
+    if (this.opts.store.gate.busy) {
+      this.opts.store.gate.whenSettled(() => this.tick());
+      return;
+    }
     for (const s of [...this.sessions.values()]) s.tick(this.opts.maxUnanswered ?? 3);
     for (const { event, suppressed } of this.limiter.flush()) this.deliver(event, suppressed);
   }

@@ -28,6 +28,11 @@ export function pageRoutes(deps: Deps) {
   const app = new Hono<ConsoleEnv>();
   // One evaluator for every matrix: it caches each node's policy index per revision, as the route does.
   const evaluator = new Evaluator();
+  // Every page reads the engine: none is drawn (or cached) from a write paused half applied.
+  app.use("*", async (_c, next) => {
+    await store.gate.settled();
+    await next();
+  });
 
   app.get("/", (c) => {
     const revision = store.revision();

@@ -293,7 +293,13 @@ describe("refused writes: property", { timeout: 600_000 }, () => {
           assertMatchesStore(store, mapSizes, `after batch ${i}`);
         }
       }),
-      { numRuns: Number(process.env.FC_RUNS ?? 150), endOnFailure: true },
+      // A fixed seed by default: 150 random runs missed endpoint.managed about one time in fifty,
+      // which failed the check below with nothing wrong. FC_SEED picks another.
+      {
+        numRuns: Number(process.env.FC_RUNS ?? 150),
+        seed: Number(process.env.FC_SEED ?? 20_261_208),
+        endOnFailure: true,
+      },
     );
     if (process.env.REFUSAL_COUNTS) console.log(JSON.stringify([...seen]));
     // The generators must reach every kind of refusal (the cases above cover each deterministically).

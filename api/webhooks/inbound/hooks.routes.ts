@@ -67,7 +67,11 @@ export function hookRoutes(webhooks: Webhooks, store: Store) {
       const incoming = { generation, signedAt: verified.signedAt };
       // The order is checked at the write's turn, after every write before it: the order checked
       // is the order the commit records.
+      const { messageId } = verified;
       const inOrder = () => {
+        // A copy of this message committed while this one waited for its turn: a replay, not a
+        // stale generation (and not a bundle compiled again only to fail on the receipt's key).
+        if (messageId !== null && webhooks.receivers.receipt(receiver.id, messageId)) throw APPLIED_MEANWHILE;
         const refusal = orderRefusal(receiver.kind, webhooks.receivers.order(receiver.id), incoming);
         if (refusal) throw refusal;
         return writes;
@@ -85,8 +89,8 @@ export function hookRoutes(webhooks: Webhooks, store: Store) {
       } catch (err) {
         // The same message id committed meanwhile (a concurrent duplicate): answer as a replay.
         const code = (err as { code?: string }).code;
-        if (verified.messageId !== null && code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
-          const again = answerReplay(c, webhooks, receiver.id, verified.messageId, bodyHash);
+        if (messageId !== null && (err === APPLIED_MEANWHILE || code === "SQLITE_CONSTRAINT_PRIMARYKEY")) {
+          const again = answerReplay(c, webhooks, receiver.id, messageId, bodyHash);
           if (again) return again;
         }
         throw err;
@@ -95,6 +99,9 @@ export function hookRoutes(webhooks: Webhooks, store: Store) {
   );
   return app;
 }
+
+/** Thrown at a hook's turn when its message id was committed while it waited. */
+const APPLIED_MEANWHILE = new Error("the message was applied while this copy waited");
 
 interface Verified {
   messageId: string | null;
