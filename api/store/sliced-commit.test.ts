@@ -222,6 +222,27 @@ describe("sliced commits", () => {
     assert.equal(r.revision, 3);
   });
 
+  it("answer a committed write with its revision even when what follows the commit fails", async () => {
+    const logged: Record<string, unknown>[] = [];
+    let armed = false;
+    const { database, store } = seeded({
+      ...slicedAlways,
+      onCommit: () => {
+        if (armed) throw new Error("subscriber failed");
+      },
+      log: (line) => logged.push(line),
+    });
+    armed = true;
+    const r = await store.submit([excepts("wide", 50)], byRoute);
+    assert.equal(r.revision, 2);
+    assert.equal(store.revision(), 2);
+    assert.deepEqual(
+      logged.map((l) => [l.level, l.error]),
+      [["warn", "Error: subscriber failed"]],
+    );
+    assert.deepEqual(new Store(database).engine.nodeState("node-a"), store.engine.nodeState("node-a"));
+  });
+
   it("store a large change set deflated, and read it back whole", async () => {
     const { database, store } = seeded();
     const atOnce = store.commit([excepts("wide", 17_000)], byRoute);

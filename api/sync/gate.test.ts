@@ -100,3 +100,32 @@ describe("fan-out in slices", () => {
     }
   });
 });
+
+describe("heartbeats and sliced writes", () => {
+  let plane: TestPlane;
+  before(async () => {
+    plane = await startPlane({ heartbeatSeconds: 1 });
+  });
+  after(() => plane.close());
+
+  it("keeps a stream whose heartbeat answers wait at the gate through a pause longer than three heartbeats", async () => {
+    const credential = await plane.enroll("gate-hb");
+    const agent = await ScriptedAgent.connect(plane.server.url, credential);
+    agent.ws.on("message", (data) => {
+      const msg = JSON.parse(data.toString());
+      if (msg.type === "heartbeat") agent.send({ type: "heartbeat_ack", seq: msg.seq });
+    });
+    agent.hello("gate-hb", null);
+    await agent.next("snapshot");
+    const { gate } = plane.server.deps.store;
+    gate.pause();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 4_500));
+    } finally {
+      gate.resume();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.equal(agent.closed, null, `the stream was closed: ${JSON.stringify(agent.closed)}`);
+    agent.close();
+  });
+});

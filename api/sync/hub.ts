@@ -74,6 +74,8 @@ export class SyncHub {
   private catchUp: { from: number; now: number; rows: ReturnType<Store["changesSince"]> } | undefined;
   /** Commits not fanned out yet, oldest first. */
   private readonly pendingFanout: { result: CommitResult; names: NamesDelta | undefined }[] = [];
+  /** A heartbeat tick waits at the store's gate. */
+  private tickWaiting = false;
   /** The revision being fanned out (the first pending one): its frames, and the streams left. */
   private fanning: { encoded: EncodedRevision; sessions: Session[]; next: number; ms: number } | undefined;
   /** The applied revision of every connected node's current stream (NONE before its hello). */
@@ -408,9 +410,16 @@ export class SyncHub {
 
   private tick(): void {
     // A tick may send a stream out of step its snapshot, and counts heartbeats whose answers wait
-    // at the gate meanwhile: it waits there too (after the messages that came before it).
+    // at the gate meanwhile: it waits there too (after the messages that came before it), once
+    // however many ticks a long pause spans (each would count one more unanswered heartbeat).
     if (this.opts.store.gate.busy) {
-      this.opts.store.gate.whenSettled(() => this.tick());
+      if (!this.tickWaiting) {
+        this.tickWaiting = true;
+        this.opts.store.gate.whenSettled(() => {
+          this.tickWaiting = false;
+          this.tick();
+        });
+      }
       return;
     }
     for (const s of [...this.sessions.values()]) s.tick(this.opts.maxUnanswered ?? 3);
