@@ -311,3 +311,24 @@ describe("web console: flow relay", () => {
     assert.deepEqual(await res.json(), direct.body);
   });
 });
+
+describe("web console: writes in slices", () => {
+  it("draws no page from a write paused half applied: pages wait at the store's gate", async () => {
+    const t = createTestApp();
+    const { cookie } = await signIn(t, ADMIN_TOKEN);
+    const { gate } = t.store;
+    gate.pause();
+    let answered = false;
+    const overview = page(t, "/ui", cookie).then((p) => {
+      answered = true;
+      return p;
+    });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(answered, false, "the overview waits while the write is paused");
+    } finally {
+      gate.resume();
+    }
+    assert.equal((await overview).status, 200);
+  });
+});

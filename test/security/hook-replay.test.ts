@@ -142,3 +142,20 @@ describe("a captured hook cannot roll policy back", () => {
     assert.equal(t.deps.store.revision(), 0);
   });
 });
+
+describe("a delivery sent twice at once", () => {
+  it("GitHub-style: the copy that waited for its turn is answered as the replay of the first, not 409", async () => {
+    const t = webhookTestApp();
+    const r = await receiver(t, "github");
+    const body = bundle("allow-all", "1700000001");
+    const before = t.deps.store.revision();
+    // Both pass the receipt check before either commits; the second finds the first's at its turn.
+    const [first, second] = await Promise.all([
+      sendGithub(t, r, body, "d-twice"),
+      sendGithub(t, r, body, "d-twice"),
+    ]);
+    assert.deepEqual([first.status, second.status], [200, 200], JSON.stringify(second.body));
+    assert.equal(second.headers["webhook-replayed"], "true");
+    assert.equal(t.deps.store.revision(), before + 1, "one revision for the two copies");
+  });
+});
