@@ -4,25 +4,20 @@
 // the deltas, and names what the cheap path must keep.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  endpointKey,
-  FIRST_NAMESPACE_IDENTITY,
-  ipcacheKey,
-  type NodeState,
-  namespaceMapPrefix,
-  policyKey,
-} from "../../../wire/entries.ts";
-import { applyMapDeltaTo } from "../../../wire/map-delta.ts";
+import { FIRST_NAMESPACE_IDENTITY, namespaceMapPrefix } from "../../../wire/entries.ts";
 import type { ClusterNetworkPolicy } from "../model.ts";
-import { nodeDelta } from "./change-set.ts";
 import { PolicyEngine } from "./engine.ts";
 import type { Change } from "./object-change.ts";
 import {
   allowed,
+  applyToMirror,
   changesFor,
   cnp,
   compile,
   crule,
+  mirrorOf,
+  mirrorState,
+  normalizedState,
   ns,
   pod,
   policy,
@@ -31,50 +26,25 @@ import {
   type WorldObject,
 } from "./testing.ts";
 
-function normalize(state: NodeState) {
-  const sorted = <T>(list: T[], key: (e: T) => string) =>
-    list.map((e) => [key(e), e] as const).sort(([a], [b]) => (a < b ? -1 : 1));
-  return {
-    ipcache: sorted(state.ipcache, ipcacheKey),
-    endpoints: sorted(state.endpoints, endpointKey),
-    policies: sorted(state.policies, policyKey),
-  };
-}
-
 /** Applies changes one by one to `engine` and to a delta mirror; returns the sets recomputed. */
 function applyAndCheck(engine: PolicyEngine, world: WorldObject[], changes: Change[]): number[] {
   const node = "node-a";
-  const mirror = { ipcache: new Map(), endpoints: new Map(), policies: new Map() };
-  const start = engine.nodeState(node);
-  for (const e of start.ipcache) mirror.ipcache.set(ipcacheKey(e), e);
-  for (const e of start.endpoints) mirror.endpoints.set(endpointKey(e), e);
-  for (const e of start.policies) mirror.policies.set(policyKey(e), e);
+  const mirror = mirrorOf(engine.nodeState(node));
   const counts: number[] = [];
   for (const c of changes) {
     const result = engine.apply([c]);
     counts.push(result.setsRecomputed);
-    const d = nodeDelta(result.changes, node);
-    applyMapDeltaTo(mirror.ipcache, result.changes.ipcache, ipcacheKey);
-    applyMapDeltaTo(mirror.endpoints, d.endpoints, endpointKey);
-    applyMapDeltaTo(mirror.policies, d.policies, policyKey);
+    applyToMirror(mirror, result.changes, node);
   }
-  const want = normalize(engine.nodeState(node));
-  assert.deepEqual(
-    normalize({
-      ipcache: [...mirror.ipcache.values()],
-      endpoints: [...mirror.endpoints.values()],
-      policies: [...mirror.policies.values()],
-    }),
-    want,
-    "deltas add up to the state",
-  );
+  const want = normalizedState(engine.nodeState(node));
+  assert.deepEqual(normalizedState(mirrorState(mirror)), want, "deltas add up to the state");
   // A fresh compile of the final objects, with the same ids (as the store reloads it).
   const fresh = new PolicyEngine({
     allocations: engine.allocationsSnapshot(),
     highWater: engine.highWater(),
   });
   fresh.apply(changesFor(finalWorld(world, changes)));
-  assert.deepEqual(normalize(fresh.nodeState(node)), want, "incremental equals a fresh compile");
+  assert.deepEqual(normalizedState(fresh.nodeState(node)), want, "incremental equals a fresh compile");
   return counts;
 }
 

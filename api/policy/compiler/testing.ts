@@ -5,6 +5,7 @@ import {
   endpointKey,
   type IpcacheEntry,
   ipcacheKey,
+  type NodeState,
   type PolicyEntry,
   PROTO,
   policyKey,
@@ -162,6 +163,35 @@ export interface NodeMirror {
 
 export function emptyMirror(): NodeMirror {
   return { ipcache: new Map(), endpoints: new Map(), policies: new Map() };
+}
+
+/** A mirror holding a node's whole state (a snapshot), for deltas to go on from. */
+export function mirrorOf(state: NodeState): NodeMirror {
+  const m = emptyMirror();
+  for (const e of state.ipcache) m.ipcache.set(ipcacheKey(e), e);
+  for (const e of state.endpoints) m.endpoints.set(endpointKey(e), e);
+  for (const e of state.policies) m.policies.set(policyKey(e), e);
+  return m;
+}
+
+/** What a mirror holds, as a node state. */
+export function mirrorState(m: NodeMirror): NodeState {
+  return {
+    ipcache: [...m.ipcache.values()],
+    endpoints: [...m.endpoints.values()],
+    policies: [...m.policies.values()],
+  };
+}
+
+/** A node state in a comparable order: each map's entries sorted by their key. */
+export function normalizedState(state: NodeState) {
+  const sorted = <T>(list: T[], key: (e: T) => string) =>
+    list.map((e) => [key(e), e] as const).sort(([a], [b]) => (a < b ? -1 : 1));
+  return {
+    ipcache: sorted(state.ipcache, ipcacheKey),
+    endpoints: sorted(state.endpoints, endpointKey),
+    policies: sorted(state.policies, policyKey),
+  };
 }
 
 /** Applies what one apply changed for `node` to its mirror. */

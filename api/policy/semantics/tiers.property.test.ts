@@ -5,10 +5,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { endpointKey, ipcacheKey, type NodeState, policyKey } from "../../../wire/entries.ts";
 import { PolicyEngine } from "../compiler/engine.ts";
 import type { Change } from "../compiler/object-change.ts";
-import { applyToMirror, emptyMirror, ns, recompiled } from "../compiler/testing.ts";
+import {
+  applyToMirror,
+  emptyMirror,
+  mirrorState,
+  normalizedState,
+  ns,
+  recompiled,
+} from "../compiler/testing.ts";
 import type {
   ClusterNetworkPolicy,
   ClusterPeer,
@@ -163,16 +169,6 @@ const changeArb: fc.Arbitrary<Change> = fc.oneof(
     .map(({ n, i }): Change => ({ kind: "endpoint", op: "delete", namespace: n, name: `ep${i}` })),
 );
 
-function normalize(state: NodeState) {
-  const sorted = <T>(list: T[], key: (e: T) => string) =>
-    list.map((e) => [key(e), e] as const).sort(([a], [b]) => (a < b ? -1 : 1));
-  return {
-    ipcache: sorted(state.ipcache, ipcacheKey),
-    endpoints: sorted(state.endpoints, endpointKey),
-    policies: sorted(state.policies, policyKey),
-  };
-}
-
 /** Applies a change unless the store would refuse it (moving an object between namespaces, a clash). */
 function applyIfValid(engine: PolicyEngine, c: Change): NodeChanges | null {
   if (c.kind === "clusterpolicy" && c.op === "delete") {
@@ -236,15 +232,10 @@ describe("ClusterNetworkPolicy compiler properties", () => {
         }
         const full = recompiled(engine);
         for (const node of NODES) {
-          const want = normalize(engine.nodeState(node));
-          const m = mirrors.get(node)!;
-          const got = normalize({
-            ipcache: [...m.ipcache.values()],
-            endpoints: [...m.endpoints.values()],
-            policies: [...m.policies.values()],
-          });
+          const want = normalizedState(engine.nodeState(node));
+          const got = normalizedState(mirrorState(mirrors.get(node)!));
           assert.deepEqual(got, want, `${node}: deltas vs state`);
-          assert.deepEqual(normalize(full.nodeState(node)), want, `${node}: full vs incremental`);
+          assert.deepEqual(normalizedState(full.nodeState(node)), want, `${node}: full vs incremental`);
         }
         const world = worldOfEngine(engine);
         const eps = world.endpoints;
